@@ -1,0 +1,51 @@
+# CaseXchange server. `make run` serves with demo data; `make test` runs every check.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/casexchange
+SPEC := api-reference/openapi.yml
+REF_SPEC := ../shared/reference/openapi-2026-04-01.yml
+NPX := node_modules/.bin
+
+.PHONY: all build run test test-go contract lint generate verify bench clean tools
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/casexchange
+
+run: build
+	./$(BIN) serve
+
+## test: Go tests against a private PostgreSQL (or DATABASE_URL), then the contract gates.
+test: test-go contract
+
+test-go:
+	$(GO) run ./cmd/devdb -- $(GO) test -count=1 -timeout 20m ./...
+
+## contract: spec lint, breaking-change check against the reference release, generation is clean.
+contract: node_modules
+	bash scripts/contract-checks.sh
+
+lint: node_modules
+	$(GO) vet ./...
+	$(NPX)/spectral lint --fail-severity error --ruleset .spectral.yaml $(SPEC)
+	$(NPX)/redocly lint --config redocly.yaml $(SPEC)
+
+generate:
+	$(GO) tool oapi-codegen -config oapi-codegen.yaml $(SPEC)
+	$(GO) tool sqlc generate
+	$(GO) run ./internal/tools/gennotimpl
+
+## verify: fail when regeneration changes any tracked file.
+verify: generate
+	@git diff --exit-code --stat -- gen internal/httpapi/notimpl.gen.go || (echo "generated code is stale: run make generate and commit" && exit 1)
+	@test -z "$$(git status --porcelain -- gen internal/httpapi/notimpl.gen.go)" || (git status --porcelain -- gen; echo "untracked generated files" && exit 1)
+
+node_modules: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch node_modules
+
+tools: node_modules
+
+clean:
+	rm -rf bin

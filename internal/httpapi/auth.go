@@ -1,0 +1,202 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/ratelimit"
+)
+
+// Tier is a Public API key tier, ordered read_only < standard < full.
+type Tier int
+
+// Tiers.
+const (
+	TierNone Tier = iota
+	TierReadOnly
+	TierStandard
+	TierFull
+)
+
+// ParseTier reads an x-access-tier value or a key tier (READ_ONLY, STANDARD, FULL).
+func ParseTier(s string) Tier {
+	switch strings.ToLower(s) {
+	case "read_only", "readonly":
+		return TierReadOnly
+	case "standard":
+		return TierStandard
+	case "full":
+		return TierFull
+	}
+	return TierNone
+}
+
+func (t Tier) String() string {
+	switch t {
+	case TierReadOnly:
+		return "read_only"
+	case TierStandard:
+		return "standard"
+	case TierFull:
+		return "full"
+	}
+	return "none"
+}
+
+// Principal is the authenticated caller: an API key of a firm, or a user session (JWT).
+type Principal struct {
+	FirmID    uuid.UUID
+	KeyID     uuid.UUID // API key callers
+	KeyPrefix string
+	Tier      Tier
+	UserID    uuid.UUID // JWT callers
+	SessionID uuid.UUID
+	Role      string
+}
+
+type principalKey struct{}
+
+// PrincipalFrom returns the caller stored by the auth middleware.
+func PrincipalFrom(ctx context.Context) *Principal {
+	p, _ := ctx.Value(principalKey{}).(*Principal)
+	return p
+}
+
+// Authenticators turn credentials into principals. Errors should be *apperr.Error of kind
+// ErrUnauthenticated with the contract's code.
+type Authenticators struct {
+	APIKey func(ctx context.Context, key string) (*Principal, error)
+	Token  func(ctx context.Context, token string) (*Principal, error)
+}
+
+// RateLimits are the per-tier request budgets of the Public API.
+type RateLimits struct {
+	Window   time.Duration
+	ReadOnly int
+	Standard int
+	Full     int
+}
+
+func (r RateLimits) forTier(t Tier) int {
+	switch t {
+	case TierFull:
+		return r.Full
+	case TierStandard:
+		return r.Standard
+	}
+	return r.ReadOnly
+}
+
+// routeAccess describes what a route needs, keyed by method + Echo path.
+type routeAccess struct {
+	operationID string
+	public      bool // Public API (X-API-Key)
+	internal    bool // Internal API (JWT)
+	anonymous   bool // no credentials
+	tier        Tier
+}
+
+const (
+	publicPrefix   = "/api/public/v1/"
+	internalPrefix = "/api/v1/"
+)
+
+// authMiddleware authenticates by the route's layer, checks the tier, and applies the rate limit.
+// It runs before request validation so that credentials are judged before input (401/403 before 400).
+func (s *Server) authMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		acc, ok := s.access[c.Request().Method+" "+c.Path()]
+		if !ok || acc.anonymous {
+			return next(c)
+		}
+		req := c.Request()
+		var p *Principal
+		var err error
+		switch {
+		case acc.public:
+			key := req.Header.Get("X-API-Key")
+			if key == "" {
+				return apperr.Unauthenticated("invalid_api_key", "Missing X-API-Key header")
+			}
+			p, err = s.auth.APIKey(req.Context(), key)
+		case acc.internal:
+			tok := bearerToken(req)
+			if tok == "" {
+				return apperr.Unauthenticated("no_token", "No access token: send Authorization: Bearer <token> or the auth_token cookie")
+			}
+			p, err = s.auth.Token(req.Context(), tok)
+		}
+		if err != nil {
+			return err
+		}
+		c.Set(ctxPrincipal, p)
+		c.SetRequest(req.WithContext(context.WithValue(req.Context(), principalKey{}, p)))
+		if acc.public {
+			if err := s.applyRateLimit(c, p); err != nil {
+				return err
+			}
+			if p.Tier < acc.tier {
+				return apperr.New(apperr.ErrInsufficientTier, "insufficient_tier",
+					"This operation requires a "+acc.tier.String()+" key; this key is "+p.Tier.String())
+			}
+		}
+		return next(c)
+	}
+}
+
+func bearerToken(r *http.Request) string {
+	if h := r.Header.Get(echo.HeaderAuthorization); h != "" {
+		if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+			return strings.TrimSpace(h[7:])
+		}
+		return ""
+	}
+	if ck, err := r.Cookie("auth_token"); err == nil {
+		return ck.Value
+	}
+	return ""
+}
+
+func (s *Server) applyRateLimit(c echo.Context, p *Principal) error {
+	if s.limiter == nil {
+		return nil
+	}
+	limit := s.limits.forTier(p.Tier)
+	res, err := s.limiter.Take(c.Request().Context(), "key:"+p.KeyID.String(), limit, s.limits.Window)
+	if err != nil {
+		// A broken limiter store must not take the API down: let the request through, log it.
+		s.log.Warn("rate limiter unavailable", "error", err.Error(), "request_id", requestID(c))
+		return nil
+	}
+	setRateHeaders(c, res)
+	if !res.Allowed {
+		retry := res.RetryAfter(time.Now())
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second)))
+		return apperr.New(apperr.ErrRateLimited, "rate_limited", "Rate limit exceeded; retry after the window resets")
+	}
+	return nil
+}
+
+func setRateHeaders(c echo.Context, r ratelimit.Result) {
+	h := c.Response().Header()
+	h.Set("X-RateLimit-Limit", strconv.Itoa(r.Limit))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(r.Remaining))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(r.Reset.Unix(), 10))
+}
+
+// requirePrincipal returns the caller or an unauthenticated error (for handlers).
+func requirePrincipal(ctx context.Context) (*Principal, error) {
+	p := PrincipalFrom(ctx)
+	if p == nil {
+		return nil, errors.Join(apperr.Unauthenticated("invalid_api_key", "Authentication required"))
+	}
+	return p, nil
+}

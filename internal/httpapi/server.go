@@ -1,0 +1,183 @@
+// Package httpapi is the HTTP layer: Echo, the middleware chain, and the strict-server methods
+// that map requests to domain calls and results to typed responses. It owns no business rules.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	echomw "github.com/oapi-codegen/echo-middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/casexchange/server/gen/api"
+	"github.com/casexchange/server/internal/ratelimit"
+)
+
+// Deps are the services the HTTP layer calls.
+type Deps struct {
+	Log        *slog.Logger
+	Auth       Authenticators
+	Limiter    ratelimit.Limiter
+	RateLimits RateLimits
+	Registry   *prometheus.Registry // nil: a fresh registry
+	Ready      func(ctx context.Context) error
+	Services   Services
+}
+
+// Server implements api.StrictServerInterface. Operations not yet built fall through to the
+// embedded notImplemented stubs (501).
+type Server struct {
+	notImplemented
+	Services
+
+	log     *slog.Logger
+	auth    Authenticators
+	limiter ratelimit.Limiter
+	limits  RateLimits
+	metrics *metrics
+	ready   func(ctx context.Context) error
+	access  map[string]routeAccess
+	spec    *openapi3.T
+
+	specOnce sync.Once
+	specYAML []byte
+	specJSON []byte
+}
+
+var _ api.StrictServerInterface = (*Server)(nil)
+
+// New builds the Echo instance serving the whole contract.
+func New(d Deps) (*echo.Echo, *Server, error) {
+	spec, err := api.GetSwagger()
+	if err != nil {
+		return nil, nil, fmt.Errorf("load embedded spec: %w", err)
+	}
+	s := &Server{
+		Services: d.Services,
+		log:      d.Log,
+		auth:     d.Auth,
+		limiter:  d.Limiter,
+		limits:   d.RateLimits,
+		ready:    d.Ready,
+		spec:     spec,
+		access:   buildAccess(spec),
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	reg := d.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	s.metrics = newMetrics(reg)
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.writeError
+	e.JSONSerializer = jsonSerializer{}
+	e.Use(s.recoverMiddleware, requestIDMiddleware, s.accessLog, bodyLimit, s.authMiddleware)
+
+	// The validator needs servers stripped (it would check the Host) and auth left to us.
+	vspec := *spec
+	vspec.Servers = nil
+	e.Use(echomw.OapiRequestValidatorWithOptions(&vspec, &echomw.Options{
+		SilenceServersWarning: true,
+		Skipper: func(c echo.Context) bool {
+			_, known := s.access[c.Request().Method+" "+c.Path()]
+			return !known
+		},
+		ErrorHandler: func(c echo.Context, err *echo.HTTPError) error { return err },
+		MultiErrorHandler: func(me openapi3.MultiError) *echo.HTTPError {
+			return &echo.HTTPError{Code: http.StatusBadRequest, Message: "Request validation failed", Internal: me}
+		},
+		Options: openapi3filter.Options{
+			MultiError:         true,
+			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+		},
+	}))
+
+	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	e.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
+	return e, s, nil
+}
+
+// buildAccess reads every operation's layer and x-access-tier from the spec, keyed by the Echo
+// route ("GET /api/public/v1/sent-cases/:id").
+func buildAccess(spec *openapi3.T) map[string]routeAccess {
+	out := map[string]routeAccess{}
+	for path, item := range spec.Paths.Map() {
+		echoPath := toEchoPath(path)
+		for method, op := range item.Operations() {
+			acc := routeAccess{operationID: op.OperationID}
+			acc.public = strings.HasPrefix(path, publicPrefix)
+			acc.internal = strings.HasPrefix(path, internalPrefix)
+			acc.anonymous = op.Security != nil && len(*op.Security) == 0
+			if op.Security == nil && len(spec.Security) == 0 {
+				acc.anonymous = true
+			}
+			if t, ok := op.Extensions["x-access-tier"].(string); ok {
+				acc.tier = ParseTier(t)
+			}
+			out[method+" "+echoPath] = acc
+		}
+	}
+	return out
+}
+
+func toEchoPath(p string) string {
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		if p[i] == '{' {
+			j := strings.IndexByte(p[i:], '}')
+			b.WriteString(":" + p[i+1:i+j])
+			i += j
+			continue
+		}
+		b.WriteByte(p[i])
+	}
+	return b.String()
+}
+
+// bodyLimit caps request bodies: uploads and imports have their own larger limits, enforced
+// while streaming by their handlers; everything else is JSON and small.
+func bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
+	small := middleware.BodyLimit("2M")(next)
+	return func(c echo.Context) error {
+		ct := c.Request().Header.Get(echo.HeaderContentType)
+		if strings.HasPrefix(ct, "multipart/") {
+			return next(c)
+		}
+		return small(c)
+	}
+}
+
+// jsonSerializer writes compact JSON without HTML escaping and rejects trailing garbage.
+type jsonSerializer struct{}
+
+func (jsonSerializer) Serialize(c echo.Context, i interface{}, indent string) error {
+	enc := json.NewEncoder(c.Response())
+	enc.SetEscapeHTML(false)
+	if indent != "" {
+		enc.SetIndent("", indent)
+	}
+	return enc.Encode(i)
+}
+
+func (jsonSerializer) Deserialize(c echo.Context, i interface{}) error {
+	dec := json.NewDecoder(c.Request().Body)
+	if err := dec.Decode(i); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "malformed JSON body").SetInternal(err)
+	}
+	return nil
+}
