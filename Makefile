@@ -20,7 +20,7 @@ run: build
 test: test-go contract
 
 test-go:
-	$(GO) run ./cmd/devdb -- $(GO) test -count=1 -timeout 20m ./...
+	$(GO) run ./cmd/devdb -ephemeral -- $(GO) test -count=1 -timeout 20m ./...
 
 ## contract: spec lint, breaking-change check against the reference release, generation is clean.
 contract: node_modules

@@ -130,62 +130,45 @@ func validationDetails(err error) []errorDetail {
 	var out []errorDetail
 	var walk func(prefix string, err error)
 	walk = func(prefix string, err error) {
-		var me openapi3.MultiError
-		if errors.As(err, &me) {
-			for _, e := range me {
-				walk(prefix, e)
+		switch e := err.(type) {
+		case openapi3.MultiError:
+			for _, x := range e {
+				walk(prefix, x)
 			}
-			return
-		}
-		var re *openapi3filter.RequestError
-		if errors.As(err, &re) {
+		case *openapi3filter.RequestError:
 			p := "body"
-			if re.Parameter != nil {
-				p = re.Parameter.In + "." + re.Parameter.Name
+			if e.Parameter != nil {
+				p = e.Parameter.In + "." + e.Parameter.Name
 			}
-			if re.Err == nil {
-				out = append(out, errorDetail{Field: p, Message: firstLine(re.Reason)})
-				return
-			}
-			var inner openapi3.MultiError
-			var se *openapi3.SchemaError
-			if errors.As(re.Err, &inner) || errors.As(re.Err, &se) {
-				walk(p, re.Err)
-				return
-			}
-			msg := re.Reason
-			if msg == "" {
-				msg = re.Err.Error()
-			}
-			var pe *openapi3filter.ParseError
-			if errors.As(re.Err, &pe) {
-				msg = "malformed: " + pe.Reason
-				if pe.Reason == "" {
-					msg = "malformed value"
+			switch inner := e.Err.(type) {
+			case nil:
+				out = append(out, errorDetail{Field: p, Message: firstLine(e.Reason)})
+			case openapi3.MultiError, *openapi3.SchemaError:
+				walk(p, inner)
+			case *openapi3filter.ParseError:
+				msg := "malformed value"
+				if inner.Reason != "" {
+					msg = "malformed: " + inner.Reason
 				}
+				out = append(out, errorDetail{Field: p, Message: firstLine(msg)})
+			default:
+				msg := e.Reason
+				if msg == "" {
+					msg = inner.Error()
+				}
+				out = append(out, errorDetail{Field: p, Message: firstLine(msg)})
 			}
-			out = append(out, errorDetail{Field: p, Message: firstLine(msg)})
-			return
-		}
-		var se *openapi3.SchemaError
-		if errors.As(err, &se) {
+		case *openapi3.SchemaError:
 			field := prefix
-			if ptr := se.JSONPointer(); len(ptr) > 0 {
+			if ptr := e.JSONPointer(); len(ptr) > 0 {
 				field = prefix + "." + strings.Join(ptr, ".")
 			}
-			out = append(out, errorDetail{Field: field, Message: schemaMessage(se)})
-			return
-		}
-		var rerr *routers.RouteError
-		if errors.As(err, &rerr) {
-			return
-		}
-		var sre *openapi3filter.SecurityRequirementsError
-		if errors.As(err, &sre) {
-			return
-		}
-		if err != nil {
-			out = append(out, errorDetail{Field: orDefault(prefix, "request"), Message: firstLine(err.Error())})
+			out = append(out, errorDetail{Field: orDefault(field, "request"), Message: schemaMessage(e)})
+		case *routers.RouteError, *openapi3filter.SecurityRequirementsError:
+		default:
+			if err != nil {
+				out = append(out, errorDetail{Field: orDefault(prefix, "request"), Message: firstLine(err.Error())})
+			}
 		}
 	}
 	walk("", err)

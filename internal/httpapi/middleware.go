@@ -27,6 +27,16 @@ var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:\-]{1,128}$`)
 
 type requestIDKey struct{}
 
+type requestInfoKey struct{}
+
+type requestInfo struct{ ip, userAgent string }
+
+// RequestInfoFrom returns the client address and User-Agent of the request in ctx.
+func RequestInfoFrom(ctx context.Context) (ip, userAgent string) {
+	ri, _ := ctx.Value(requestInfoKey{}).(requestInfo)
+	return ri.ip, ri.userAgent
+}
+
 // RequestIDFrom returns the request id stored in ctx by the middleware.
 func RequestIDFrom(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey{}).(string)
@@ -56,7 +66,9 @@ func requestIDMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(ctxRequestID, id)
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
 		req := c.Request()
-		c.SetRequest(req.WithContext(context.WithValue(req.Context(), requestIDKey{}, id)))
+		ctx := context.WithValue(req.Context(), requestIDKey{}, id)
+		ctx = context.WithValue(ctx, requestInfoKey{}, requestInfo{ip: c.RealIP(), userAgent: req.UserAgent()})
+		c.SetRequest(req.WithContext(ctx))
 		return next(c)
 	}
 }

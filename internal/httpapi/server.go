@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -32,6 +33,14 @@ type Deps struct {
 	Registry   *prometheus.Registry // nil: a fresh registry
 	Ready      func(ctx context.Context) error
 	Services   Services
+	Cookies    CookieOptions
+}
+
+// CookieOptions shape the session cookies of the Internal API.
+type CookieOptions struct {
+	Secure     bool
+	AccessTTL  time.Duration
+	RefreshTTL time.Duration
 }
 
 // Server implements api.StrictServerInterface. Operations not yet built fall through to the
@@ -46,6 +55,7 @@ type Server struct {
 	limits  RateLimits
 	metrics *metrics
 	ready   func(ctx context.Context) error
+	cookies CookieOptions
 	access  map[string]routeAccess
 	spec    *openapi3.T
 
@@ -69,6 +79,7 @@ func New(d Deps) (*echo.Echo, *Server, error) {
 		limiter:  d.Limiter,
 		limits:   d.RateLimits,
 		ready:    d.Ready,
+		cookies:  d.Cookies,
 		spec:     spec,
 		access:   buildAccess(spec),
 	}
@@ -83,6 +94,8 @@ func New(d Deps) (*echo.Echo, *Server, error) {
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	// Client addresses come from the connection; X-Forwarded-For is not trusted unless a proxy is configured.
+	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = s.writeError
 	e.JSONSerializer = jsonSerializer{}
 	e.Use(s.recoverMiddleware, requestIDMiddleware, s.accessLog, bodyLimit, s.authMiddleware)

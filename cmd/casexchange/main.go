@@ -1,0 +1,227 @@
+// Command casexchange is the CaseXchange server and its operator tools.
+//
+//	casexchange serve                      migrate, seed demo data (CX_SEED), serve HTTP
+//	casexchange migrate [up | down N]      apply or roll back migrations
+//	casexchange seed                       load the demo data
+//	casexchange keys create --firm F --tier T [--name N]
+//	                                       create a Public API key and print it once
+//
+// Configuration comes only from environment variables (see the README). Without DATABASE_URL a
+// private PostgreSQL cluster is started under CX_DATA_DIR and stopped on exit.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	dbfs "github.com/casexchange/server/db"
+	"github.com/casexchange/server/internal/app"
+	"github.com/casexchange/server/internal/auth"
+	"github.com/casexchange/server/internal/config"
+	"github.com/casexchange/server/internal/pgcluster"
+	"github.com/casexchange/server/internal/postgres"
+	"github.com/casexchange/server/internal/seed"
+)
+
+const usage = `usage: casexchange <command> [flags]
+
+commands:
+  serve                                  migrate, seed demo data unless CX_SEED=false, serve HTTP
+  migrate [up | down N]                  apply pending migrations, or roll back N
+  seed                                   load the demo data (idempotent)
+  keys create --firm ID|SLUG --tier read_only|standard|full [--name NAME]
+                                         create a Public API key and print it once
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	cfg, err := config.Load()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "configuration:", err)
+		os.Exit(2)
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	slog.SetDefault(log)
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+
+	switch os.Args[1] {
+	case "serve":
+		err = serve(ctx, cfg, log)
+	case "migrate":
+		err = migrate(ctx, cfg, log, os.Args[2:])
+	case "seed":
+		err = withApp(ctx, cfg, log, func(a *app.App) error {
+			_, err := seed.Demo(ctx, a, log)
+			return err
+		})
+	case "keys":
+		err = keys(ctx, cfg, log, os.Args[2:])
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		log.Error("fatal", "error", err.Error())
+		os.Exit(1)
+	}
+}
+
+// openDB connects to DATABASE_URL or starts the private cluster, and migrates.
+func openDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*pgxpool.Pool, func(), error) {
+	dsn, stop := cfg.DatabaseURL, func() {}
+	if dsn == "" {
+		var err error
+		dsn, stop, err = pgcluster.EnsureRunning(ctx, pgcluster.Options{
+			DataDir: filepath.Join(cfg.DataDir, "postgres"), Database: "casexchange", Logger: log,
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	pool, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	if err := postgres.Migrate(ctx, pool, dbfs.Migrations); err != nil {
+		pool.Close()
+		stop()
+		return nil, nil, fmt.Errorf("migrate: %w", err)
+	}
+	return pool, func() { pool.Close(); stop() }, nil
+}
+
+func withApp(ctx context.Context, cfg config.Config, log *slog.Logger, fn func(*app.App) error) error {
+	pool, closeDB, err := openDB(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	a, err := app.New(ctx, cfg, pool, log, app.Options{})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return fn(a)
+}
+
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	return withApp(ctx, cfg, log, func(a *app.App) error {
+		if cfg.Seed {
+			if _, err := seed.Demo(ctx, a, log); err != nil {
+				return fmt.Errorf("seed: %w", err)
+			}
+		}
+		ln, err := net.Listen("tcp", cfg.HTTPAddr)
+		if err != nil {
+			return err
+		}
+		bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+		defer stopBG()
+		a.Start(bg)
+		srv := &http.Server{Handler: a.Echo, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+		errc := make(chan error, 1)
+		go func() { errc <- srv.Serve(ln) }()
+		url := "http://" + ln.Addr().String()
+		log.Info("serving", "url", url, "spec", url+"/api/public/v1/openapi.yml")
+		fmt.Fprintf(os.Stderr, "\nCaseXchange is serving on %s\n  spec:   %s/api/public/v1/openapi.yml\n  health: %s/api/public/v1/health\n", url, url, url)
+		if cfg.Seed {
+			fmt.Fprintf(os.Stderr, "  demo users (password %q):", seed.DemoPassword)
+			for _, f := range seed.DemoFirms {
+				fmt.Fprintf(os.Stderr, " %s", f.AdminEmail)
+			}
+			fmt.Fprintf(os.Stderr, "\n  log in: curl -s %s/api/v1/auth/login -H 'Content-Type: application/json' -d '{\"email\":\"admin@acme.test\",\"password\":\"%s\"}'\n\n", url, seed.DemoPassword)
+		}
+		select {
+		case err := <-errc:
+			return err
+		case <-ctx.Done():
+		}
+		log.Info("shutting down: finishing in-flight requests")
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		err = srv.Shutdown(sctx)
+		stopBG()
+		a.Auth.FlushUsage(sctx)
+		return err
+	})
+}
+
+func migrate(ctx context.Context, cfg config.Config, log *slog.Logger, args []string) error {
+	if len(args) >= 1 && args[0] == "down" {
+		n := 1
+		if len(args) >= 2 {
+			var err error
+			if n, err = strconv.Atoi(args[1]); err != nil || n < 1 {
+				return fmt.Errorf("migrate down: want a positive number of steps, got %q", args[1])
+			}
+		}
+		pool, closeDB, err := openDB(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer closeDB()
+		return postgres.MigrateDown(ctx, pool, dbfs.Migrations, n)
+	}
+	_, closeDB, err := openDB(ctx, cfg, log) // openDB migrates up
+	if err != nil {
+		return err
+	}
+	closeDB()
+	log.Info("migrations applied")
+	return nil
+}
+
+func keys(ctx context.Context, cfg config.Config, log *slog.Logger, args []string) error {
+	if len(args) < 1 || args[0] != "create" {
+		return errors.New("usage: casexchange keys create --firm ID|SLUG --tier read_only|standard|full [--name NAME]")
+	}
+	fs := flag.NewFlagSet("keys create", flag.ContinueOnError)
+	firm := fs.String("firm", "", "firm id or slug")
+	tier := fs.String("tier", "read_only", "read_only, standard or full")
+	name := fs.String("name", "CLI key", "key name")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	t := auth.Tier(strings.ToUpper(*tier))
+	if !t.Valid() {
+		return fmt.Errorf("--tier: want read_only, standard or full, got %q", *tier)
+	}
+	if *firm == "" {
+		return errors.New("--firm is required")
+	}
+	return withApp(ctx, cfg, log, func(a *app.App) error {
+		f, err := a.Firms.Lookup(ctx, *firm)
+		if err != nil {
+			return fmt.Errorf("firm %q: %w", *firm, err)
+		}
+		k, err := a.Auth.CreateKeyForFirm(ctx, f.ID, auth.KeyInput{Name: *name, Tier: t})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "Created %s key %q for %s (id %s). It is shown once; store it now:\n", strings.ToLower(string(t)), *name, f.Name, k.ID)
+		fmt.Println(k.Key)
+		return nil
+	})
+}

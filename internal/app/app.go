@@ -1,0 +1,190 @@
+// Package app wires the server together: database, domain services and the HTTP layer. The
+// binary and the integration tests build the same App, so tests exercise the real stack.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/casexchange/server/internal/auth"
+	"github.com/casexchange/server/internal/config"
+	"github.com/casexchange/server/internal/firms"
+	"github.com/casexchange/server/internal/httpapi"
+	"github.com/casexchange/server/internal/network"
+	"github.com/casexchange/server/internal/postgres"
+	"github.com/casexchange/server/internal/ratelimit"
+	"github.com/casexchange/server/internal/refdata"
+	"github.com/casexchange/server/internal/routing"
+)
+
+// App is a fully wired server over one database pool.
+type App struct {
+	Config  config.Config
+	Pool    *pgxpool.Pool
+	Log     *slog.Logger
+	Echo    *echo.Echo
+	Server  *httpapi.Server
+	Auth    *auth.Service
+	Firms   *firms.Service
+	RefData *refdata.Service
+
+	limiter ratelimit.Limiter
+}
+
+// Options adjust an App for tests and tools.
+type Options struct {
+	Limiter      ratelimit.Limiter   // nil: by Config.RateStore
+	PasswordCost auth.PasswordParams // zero: production cost
+	Registry     *prometheus.Registry
+}
+
+// New builds an App over an open, migrated pool.
+func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, opts Options) (*App, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	authSvc, err := auth.New(pool, auth.Config{
+		JWTSecret:  cfg.JWTSecret,
+		AccessTTL:  cfg.AccessTokenTTL,
+		RefreshTTL: cfg.RefreshTokenTTL,
+		Password:   opts.PasswordCost,
+	}, auth.WithErrorHandler(func(err error) { log.Warn("auth background task failed", "error", err.Error()) }))
+	if err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	a := &App{Config: cfg, Pool: pool, Log: log, Auth: authSvc, Firms: firms.New(pool), RefData: refdata.NewService(pool)}
+
+	limiter := opts.Limiter
+	if limiter == nil {
+		if cfg.RateStore == "postgres" {
+			limiter = ratelimit.NewPostgres(pool, nil)
+		} else {
+			limiter = ratelimit.NewMemory(nil)
+		}
+	}
+	reg := opts.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		reg.MustRegister(newPoolCollector(pool))
+	}
+
+	services := httpapi.Services{
+		// domain services
+		Auth:    a.Auth,
+		Firms:   a.Firms,
+		RefData: a.RefData,
+		Network: network.New(pool, a.RefData),
+		Routing: routing.New(pool, a.RefData),
+	}
+	a.limiter = limiter
+	e, srv, err := httpapi.New(httpapi.Deps{
+		Log:     log,
+		Limiter: limiter,
+		RateLimits: httpapi.RateLimits{
+			Window: cfg.RateWindow, ReadOnly: cfg.RateReadOnly, Standard: cfg.RateStandard, Full: cfg.RateFull,
+		},
+		Registry: reg,
+		Ready:    func(ctx context.Context) error { return postgres.Ping(ctx, pool) },
+		Auth:     a.authenticators(),
+		Services: services,
+		Cookies:  httpapi.CookieOptions{Secure: cfg.SecureCookies, RefreshTTL: cfg.RefreshTokenTTL, AccessTTL: cfg.AccessTokenTTL},
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.Echo, a.Server = e, srv
+	return a, nil
+}
+
+func (a *App) authenticators() httpapi.Authenticators {
+	return httpapi.Authenticators{
+		APIKey: func(ctx context.Context, key string) (*httpapi.Principal, error) {
+			kp, err := a.Auth.AuthenticateKey(ctx, key)
+			if err != nil {
+				return nil, err
+			}
+			return &httpapi.Principal{FirmID: kp.FirmID, KeyID: kp.KeyID, KeyPrefix: kp.Prefix, Tier: httpapi.ParseTier(string(kp.Tier))}, nil
+		},
+		Token: func(ctx context.Context, token string) (*httpapi.Principal, error) {
+			up, err := a.Auth.AuthenticateBearer(ctx, token)
+			if err != nil {
+				return nil, err
+			}
+			return &httpapi.Principal{FirmID: up.FirmID, UserID: up.UserID, SessionID: up.SessionID, Role: string(up.Role)}, nil
+		},
+	}
+}
+
+// Close releases background resources (not the pool, which the caller owns).
+func (a *App) Close() {}
+
+
+
+// poolCollector exposes pgxpool statistics as Prometheus gauges.
+type poolCollector struct {
+	pool                          *pgxpool.Pool
+	total, idle, acquired, max    *prometheus.Desc
+	acquireCount, acquireDuration *prometheus.Desc
+}
+
+func newPoolCollector(pool *pgxpool.Pool) *poolCollector {
+	d := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc("casexchange_db_pool_"+name, help, nil, nil)
+	}
+	return &poolCollector{
+		pool:            pool,
+		total:           d("connections", "Open connections."),
+		idle:            d("idle_connections", "Idle connections."),
+		acquired:        d("acquired_connections", "Connections in use."),
+		max:             d("max_connections", "Pool size limit."),
+		acquireCount:    d("acquires_total", "Connection acquisitions."),
+		acquireDuration: d("acquire_seconds_total", "Time spent acquiring connections."),
+	}
+}
+
+func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.total, c.idle, c.acquired, c.max, c.acquireCount, c.acquireDuration} {
+		ch <- d
+	}
+}
+
+func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.pool.Stat()
+	ch <- prometheus.MustNewConstMetric(c.total, prometheus.GaugeValue, float64(s.TotalConns()))
+	ch <- prometheus.MustNewConstMetric(c.idle, prometheus.GaugeValue, float64(s.IdleConns()))
+	ch <- prometheus.MustNewConstMetric(c.acquired, prometheus.GaugeValue, float64(s.AcquiredConns()))
+	ch <- prometheus.MustNewConstMetric(c.max, prometheus.GaugeValue, float64(s.MaxConns()))
+	ch <- prometheus.MustNewConstMetric(c.acquireCount, prometheus.CounterValue, float64(s.AcquireCount()))
+	ch <- prometheus.MustNewConstMetric(c.acquireDuration, prometheus.CounterValue, s.AcquireDuration().Seconds())
+}
+
+// Start runs the background work of this process until ctx ends: flushing API key usage
+// counters and pruning expired sessions and login attempts.
+func (a *App) Start(ctx context.Context) {
+	go a.Auth.RunUsageFlusher(ctx, 0)
+	go func() {
+		t := time.NewTicker(time.Hour)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := a.Auth.Cleanup(ctx, 24*time.Hour); err != nil {
+					a.Log.Warn("session cleanup failed", "error", err.Error())
+				}
+				if p, ok := a.limiter.(*ratelimit.Postgres); ok {
+					_, _ = p.Purge(ctx, time.Now().Add(-time.Hour))
+				}
+			}
+		}
+	}()
+}

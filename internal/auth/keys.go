@@ -1,0 +1,261 @@
+package auth
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/casexchange/server/gen/db"
+	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/postgres"
+)
+
+// APIKey is a stored Public API key; the plaintext is never kept.
+type APIKey struct {
+	ID           uuid.UUID
+	FirmID       uuid.UUID
+	Name         string
+	Tier         Tier
+	Prefix       string // first KeyDisplayPrefixLength characters of the key
+	CreatedBy    *uuid.UUID
+	CreatedAt    time.Time
+	ExpiresAt    *time.Time
+	LastUsedAt   *time.Time
+	RevokedAt    *time.Time
+	RequestCount int64
+}
+
+// Revoked reports whether the key was revoked.
+func (k APIKey) Revoked() bool { return k.RevokedAt != nil }
+
+// CreatedKey is a new key together with its plaintext, which is shown exactly once.
+type CreatedKey struct {
+	APIKey
+	Key string
+}
+
+// KeyInput describes a key to create.
+type KeyInput struct {
+	Name      string
+	Tier      Tier
+	ExpiresAt *time.Time // optional
+}
+
+// KeyUsage is the request history of a key.
+type KeyUsage struct {
+	Key   APIKey
+	Since time.Time  // first day covered (UTC midnight)
+	Days  []DayCount // one entry per day from Since to today, zero days included
+	Total int64      // requests over the whole life of the key
+}
+
+// DayCount is the number of requests on one UTC day.
+type DayCount struct {
+	Date  string // YYYY-MM-DD
+	Count int64
+}
+
+// Key usage windows.
+const (
+	DefaultUsageDays = 30
+	MaxUsageDays     = 90
+)
+
+const maxKeyNameLength = 100
+
+// AuthenticateKey resolves a presented Public API key. The shape is checked first, so garbage
+// never reaches the database; a well-formed key is looked up by its hash, which is safe to do
+// with an ordinary index because keys are long random strings. A successful use is counted
+// (in memory, flushed by RunUsageFlusher).
+//
+// Errors: ErrUnauthenticated with CodeInvalidAPIKey for a missing, malformed, unknown,
+// revoked or expired key, or one whose firm is deactivated.
+func (s *Service) AuthenticateKey(ctx context.Context, key string) (KeyPrincipal, error) {
+	tier, ok := ParseKeyTier(key)
+	if !ok {
+		return KeyPrincipal{}, invalidKey()
+	}
+	hash := HashKey(key)
+	row, err := s.q.ApiKeyGetByHash(ctx, hash)
+	if err != nil {
+		if err = postgres.InterpretError(err); errors.Is(err, apperr.ErrNotFound) {
+			return KeyPrincipal{}, invalidKey()
+		}
+		return KeyPrincipal{}, fmt.Errorf("look up api key: %w", err)
+	}
+	now := time.Now()
+	switch {
+	case row.RevokedAt != nil, row.ExpiresAt != nil && !row.ExpiresAt.After(now), !row.FirmIsActive:
+		return KeyPrincipal{}, invalidKey()
+	// The prefix names the tier, but the stored tier decides; a mismatch means a tampered row.
+	case Tier(row.Tier) != tier,
+		subtle.ConstantTimeCompare([]byte(row.KeyPrefix), []byte(DisplayPrefix(key))) != 1:
+		return KeyPrincipal{}, invalidKey()
+	}
+	s.usage.record(row.ID, now)
+	return KeyPrincipal{KeyID: row.ID, FirmID: row.FirmID, Tier: tier, Prefix: row.KeyPrefix, Name: row.Name}, nil
+}
+
+func invalidKey() *apperr.Error {
+	return apperr.Unauthenticated(CodeInvalidAPIKey, "The API key is missing, invalid or revoked")
+}
+
+// canManageKeys is the permission check of the key administration methods.
+func canManageKeys(p UserPrincipal) error {
+	if !p.Role.CanManageFirm() {
+		return apperr.Permission("Only firm administrators can manage API keys")
+	}
+	return nil
+}
+
+// ListKeys returns the keys of the caller's firm, newest first; revoked keys only when
+// includeRevoked. Errors: ErrPermission unless the caller administers the firm.
+func (s *Service) ListKeys(ctx context.Context, p UserPrincipal, includeRevoked bool) ([]APIKey, error) {
+	if err := canManageKeys(p); err != nil {
+		return nil, err
+	}
+	rows, err := s.q.ApiKeyListByFirm(ctx, db.ApiKeyListByFirmParams{FirmID: p.FirmID, IncludeRevoked: includeRevoked})
+	if err != nil {
+		return nil, fmt.Errorf("list api keys: %w", postgres.InterpretError(err))
+	}
+	out := make([]APIKey, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, keyFromRow(r))
+	}
+	return out, nil
+}
+
+// CreateKey creates a key for the caller's firm and returns its plaintext, once.
+// Errors: ErrPermission unless the caller administers the firm; ErrValidation for a blank or
+// long name (field name), an unknown tier (field tier) or an expiry in the past (field expiresAt).
+func (s *Service) CreateKey(ctx context.Context, p UserPrincipal, in KeyInput) (CreatedKey, error) {
+	if err := canManageKeys(p); err != nil {
+		return CreatedKey{}, err
+	}
+	createdBy := p.UserID
+	return s.createKey(ctx, p.FirmID, &createdBy, in)
+}
+
+// CreateKeyForFirm creates a key without a user, for the command line and seeds.
+// Errors: ErrValidation as for CreateKey; ErrValidation too when the firm does not exist.
+func (s *Service) CreateKeyForFirm(ctx context.Context, firmID uuid.UUID, in KeyInput) (CreatedKey, error) {
+	return s.createKey(ctx, firmID, nil, in)
+}
+
+func (s *Service) createKey(ctx context.Context, firmID uuid.UUID, createdBy *uuid.UUID, in KeyInput) (CreatedKey, error) {
+	name := strings.TrimSpace(in.Name)
+	var details []apperr.FieldError
+	switch {
+	case name == "":
+		details = append(details, apperr.FieldError{Field: "name", Message: "is required"})
+	case utf8.RuneCountInString(name) > maxKeyNameLength:
+		details = append(details, apperr.FieldError{Field: "name", Message: fmt.Sprintf("must be at most %d characters", maxKeyNameLength)})
+	}
+	if !in.Tier.Valid() {
+		details = append(details, apperr.FieldError{Field: "tier", Message: "must be one of READ_ONLY, STANDARD, FULL"})
+	}
+	if in.ExpiresAt != nil && !in.ExpiresAt.After(time.Now()) {
+		details = append(details, apperr.FieldError{Field: "expiresAt", Message: "must be in the future"})
+	}
+	if len(details) > 0 {
+		return CreatedKey{}, apperr.Validation("", details...)
+	}
+	plain, err := GenerateKey(in.Tier)
+	if err != nil {
+		return CreatedKey{}, err
+	}
+	row, err := s.q.ApiKeyCreate(ctx, db.ApiKeyCreateParams{
+		FirmID:    firmID,
+		Name:      name,
+		Tier:      string(in.Tier),
+		KeyHash:   HashKey(plain),
+		KeyPrefix: DisplayPrefix(plain),
+		CreatedBy: createdBy,
+		ExpiresAt: in.ExpiresAt,
+	})
+	if err != nil {
+		return CreatedKey{}, fmt.Errorf("create api key: %w", postgres.InterpretError(err))
+	}
+	return CreatedKey{APIKey: keyFromRow(row), Key: plain}, nil
+}
+
+// RevokeKey revokes a key of the caller's firm. Revoking a revoked key succeeds and returns it
+// unchanged. Errors: ErrPermission unless the caller administers the firm; ErrNotFound when
+// the firm has no such key (keys of other firms included).
+func (s *Service) RevokeKey(ctx context.Context, p UserPrincipal, id uuid.UUID) (APIKey, error) {
+	if err := canManageKeys(p); err != nil {
+		return APIKey{}, err
+	}
+	revokedBy := p.UserID
+	return s.revokeKey(ctx, p.FirmID, id, &revokedBy)
+}
+
+// RevokeKeyForFirm is RevokeKey for the command line.
+func (s *Service) RevokeKeyForFirm(ctx context.Context, firmID, id uuid.UUID) (APIKey, error) {
+	return s.revokeKey(ctx, firmID, id, nil)
+}
+
+func (s *Service) revokeKey(ctx context.Context, firmID, id uuid.UUID, by *uuid.UUID) (APIKey, error) {
+	row, err := s.q.ApiKeyRevoke(ctx, db.ApiKeyRevokeParams{ID: id, FirmID: firmID, RevokedBy: by})
+	if err == nil {
+		return keyFromRow(row), nil
+	}
+	if err = postgres.InterpretError(err); !errors.Is(err, apperr.ErrNotFound) {
+		return APIKey{}, fmt.Errorf("revoke api key: %w", err)
+	}
+	// No row: either not this firm's key, or already revoked.
+	cur, err := s.q.ApiKeyGetForFirm(ctx, db.ApiKeyGetForFirmParams{ID: id, FirmID: firmID})
+	if err != nil {
+		if err = postgres.InterpretError(err); errors.Is(err, apperr.ErrNotFound) {
+			return APIKey{}, apperr.NotFound("API key")
+		}
+		return APIKey{}, fmt.Errorf("reload api key: %w", err)
+	}
+	return keyFromRow(cur), nil
+}
+
+// KeyUsage returns the daily request counts of a key of the caller's firm over the last days
+// days (today included; 0 means DefaultUsageDays, at most MaxUsageDays). Counts are flushed
+// from memory periodically, so the last seconds of traffic may be missing.
+// Errors: ErrPermission unless the caller administers the firm; ErrNotFound for a key of
+// another firm or none; ErrValidation (field days) outside 0..MaxUsageDays.
+func (s *Service) KeyUsage(ctx context.Context, p UserPrincipal, id uuid.UUID, days int) (KeyUsage, error) {
+	if err := canManageKeys(p); err != nil {
+		return KeyUsage{}, err
+	}
+	if days == 0 {
+		days = DefaultUsageDays
+	}
+	if days < 1 || days > MaxUsageDays {
+		return KeyUsage{}, apperr.Field("days", fmt.Sprintf("must be between 1 and %d", MaxUsageDays))
+	}
+	key, err := s.q.ApiKeyGetForFirm(ctx, db.ApiKeyGetForFirmParams{ID: id, FirmID: p.FirmID})
+	if err != nil {
+		if err = postgres.InterpretError(err); errors.Is(err, apperr.ErrNotFound) {
+			return KeyUsage{}, apperr.NotFound("API key")
+		}
+		return KeyUsage{}, fmt.Errorf("load api key: %w", err)
+	}
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	since := today.AddDate(0, 0, -(days - 1))
+	rows, err := s.q.ApiKeyUsage(ctx, db.ApiKeyUsageParams{ApiKeyID: id, Since: since})
+	if err != nil {
+		return KeyUsage{}, fmt.Errorf("load api key usage: %w", postgres.InterpretError(err))
+	}
+	byDay := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		byDay[r.Day] = r.Count
+	}
+	out := KeyUsage{Key: keyFromRow(key), Since: since, Days: make([]DayCount, 0, days), Total: key.RequestCount}
+	for d := since; !d.After(today); d = d.AddDate(0, 0, 1) {
+		date := d.Format(time.DateOnly)
+		out.Days = append(out.Days, DayCount{Date: date, Count: byDay[date]})
+	}
+	return out, nil
+}
