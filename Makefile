@@ -6,7 +6,7 @@ SPEC := api-reference/openapi.yml
 REF_SPEC := ../shared/reference/openapi-2026-04-01.yml
 NPX := node_modules/.bin
 
-.PHONY: all build run test test-go contract lint generate verify bench clean tools
+.PHONY: all build run test test-go contract newman lint generate verify bench clean tools
 
 all: build
 
@@ -17,10 +17,14 @@ run: build
 	./$(BIN) serve
 
 ## test: Go tests against a private PostgreSQL (or DATABASE_URL), then the contract gates.
-test: test-go contract
+test: test-go contract newman
 
 test-go:
 	$(GO) run ./cmd/devdb -ephemeral -- $(GO) test -count=1 -timeout 20m ./...
+
+## newman: the published Postman collection against a fresh server with demo data.
+newman: node_modules build
+	$(GO) run ./cmd/devdb -ephemeral -- scripts/newman.sh
 
 ## contract: spec lint, breaking-change check against the reference release, generation is clean.
 contract: node_modules
