@@ -98,7 +98,8 @@ func New(d Deps) (*echo.Echo, *Server, error) {
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = s.writeError
 	e.JSONSerializer = jsonSerializer{}
-	e.Use(s.recoverMiddleware, requestIDMiddleware, s.accessLog, bodyLimit, s.authMiddleware)
+	// Auth runs before the body limit so that even a 413 carries the rate-limit headers.
+	e.Use(s.recoverMiddleware, requestIDMiddleware, s.accessLog, s.authMiddleware, bodyLimit)
 
 	// The validator needs servers stripped (it would check the Host) and auth left to us.
 	vspec := *spec
@@ -118,11 +119,39 @@ func New(d Deps) (*echo.Echo, *Server, error) {
 			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
 		},
 	}))
+	// Idempotent writes and conditional requests (issue 9) come after validation, so that only
+	// valid, authenticated requests are stored, replayed or answered 304.
+	e.Use(s.idempotencyMiddleware, s.etagMiddleware)
 
 	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
-	e.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
+	e.RouteNotFound("/*", func(c echo.Context) error {
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			if m == c.Request().Method {
+				continue
+			}
+			if _, ok := s.access[m+" "+routePath(e, m, c.Request().URL.Path)]; ok {
+				c.Response().Header().Set(echo.HeaderAllow, m)
+				return echo.ErrMethodNotAllowed
+			}
+		}
+		return echo.ErrNotFound
+	})
 	return e, s, nil
+}
+
+// routePath returns the route template Echo would match for method and path ("" if none).
+func routePath(e *echo.Echo, method, path string) string {
+	c := e.NewContext(nil, nil)
+	e.Router().Find(method, path, c)
+	return c.Path()
+}
+
+func init() {
+	// kin-openapi checks no string formats by default; these two appear in the contract and
+	// must be refused at the edge with a field-named validation_error.
+	openapi3.DefineStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`))
+	openapi3.DefineStringFormatValidator("email", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForEmail))
 }
 
 // buildAccess reads every operation's layer and x-access-tier from the spec, keyed by the Echo

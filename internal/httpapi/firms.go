@@ -1,0 +1,313 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/casexchange/server/gen/api"
+	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/firms"
+)
+
+// The directory page size defaults to the maximum so that clients that do not paginate see a
+// whole directory of up to 100 firms.
+const directoryDefaultLimit = 100
+
+// ListFirmDirectory lists the active firms listed in the directory, by name.
+func (s *Server) ListFirmDirectory(ctx context.Context, req api.ListFirmDirectoryRequestObject) (api.ListFirmDirectoryResponseObject, error) {
+	q := req.Params
+	page, limit := 1, directoryDefaultLimit
+	if q.Page != nil {
+		page = *q.Page
+	}
+	if q.Limit != nil {
+		limit = *q.Limit
+	}
+	search := ""
+	if q.Search != nil {
+		search = *q.Search
+	}
+	filter, err := s.directoryFilter(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	var res firms.Page
+	if filter == nil {
+		res, err = s.Firms.Directory(ctx, firms.DirectoryQuery{Search: search, Page: page, Limit: limit})
+	} else {
+		res, err = s.filteredDirectory(ctx, search, page, limit, filter)
+	}
+	if err != nil {
+		return nil, prefixFields(err, "query.", nil)
+	}
+	data, err := s.apiFirms(ctx, res.Firms)
+	if err != nil {
+		return nil, err
+	}
+	return api.ListFirmDirectory200JSONResponse{Body: api.FirmListResponse{
+		Data:       data,
+		Pagination: pagination(res.Page, res.Limit, int64(res.Total)),
+		Meta:       meta(ctx),
+	}}, nil
+}
+
+// directoryFilter turns the jurisdiction and case type parameters into a predicate, or nil
+// when none is given. A case type that names nothing matches no firm.
+func (s *Server) directoryFilter(ctx context.Context, q api.ListFirmDirectoryParams) (func(firms.Firm) bool, error) {
+	var preds []func(firms.Firm) bool
+	if q.Jurisdiction != nil && strings.TrimSpace(*q.Jurisdiction) != "" {
+		code := strings.ToUpper(strings.TrimSpace(*q.Jurisdiction))
+		preds = append(preds, func(f firms.Firm) bool { return slices.Contains(f.Jurisdictions, code) })
+	}
+	for _, v := range []*string{q.CaseType, q.Specialty} {
+		if v == nil || strings.TrimSpace(*v) == "" {
+			continue
+		}
+		ct, err := s.RefData.ResolveCaseType(ctx, *v)
+		if errors.Is(err, apperr.ErrNotFound) {
+			return func(firms.Firm) bool { return false }, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		preds = append(preds, func(f firms.Firm) bool { return slices.Contains(f.CaseTypeIDs, ct.ID) })
+	}
+	if len(preds) == 0 {
+		return nil, nil
+	}
+	return func(f firms.Firm) bool {
+		for _, p := range preds {
+			if !p(f) {
+				return false
+			}
+		}
+		return true
+	}, nil
+}
+
+// filteredDirectory applies filters the directory query does not support yet: it reads the
+// matching directory (name search applied by the database) and pages the filtered result.
+func (s *Server) filteredDirectory(ctx context.Context, search string, page, limit int, keep func(firms.Firm) bool) (firms.Page, error) {
+	if page < 1 {
+		return firms.Page{}, apperr.Field("page", "must be at least 1")
+	}
+	if limit < 1 || limit > firms.MaxLimit {
+		return firms.Page{}, apperr.Field("limit", fmt.Sprintf("must be between 1 and %d", firms.MaxLimit))
+	}
+	var all []firms.Firm
+	for p := 1; ; p++ {
+		res, err := s.Firms.Directory(ctx, firms.DirectoryQuery{Search: search, Page: p, Limit: firms.MaxLimit})
+		if err != nil {
+			return firms.Page{}, err
+		}
+		for _, f := range res.Firms {
+			if keep(f) {
+				all = append(all, f)
+			}
+		}
+		if len(res.Firms) < firms.MaxLimit || p >= res.TotalPages() {
+			break
+		}
+	}
+	out := firms.Page{Page: page, Limit: limit, Total: len(all), Firms: []firms.Firm{}}
+	if from := (page - 1) * limit; from < len(all) {
+		out.Firms = all[from:min(from+limit, len(all))]
+	}
+	return out, nil
+}
+
+// GetOwnFirm returns the firm of the calling API key.
+func (s *Server) GetOwnFirm(ctx context.Context, _ api.GetOwnFirmRequestObject) (api.GetOwnFirmResponseObject, error) {
+	p, err := keyPrincipalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f, err := s.Firms.Get(ctx, p.FirmID)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.apiFirm(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetOwnFirm200JSONResponse{Body: api.FirmResponse{Data: out, Meta: meta(ctx)}}, nil
+}
+
+// Limits the contract states for profile fields that the domain bounds more loosely.
+const (
+	maxFirmNameLength    = 200
+	maxFirmWebsiteLength = 500
+)
+
+// firmFieldNames maps the domain's field names to the request's.
+var firmFieldNames = map[string]string{
+	"generalReferralInstructions": "referralInstructions",
+	"caseTypeIds":                 "caseTypes",
+}
+
+// UpdateOwnFirm changes the profile of the calling key's firm; only the fields present change.
+// Jurisdiction codes must exist and case types may be given by name, display name or id.
+func (s *Server) UpdateOwnFirm(ctx context.Context, req api.UpdateOwnFirmRequestObject) (api.UpdateOwnFirmResponseObject, error) {
+	p, err := keyPrincipalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if req.Body == nil {
+		return nil, apperr.Field("body", "is required")
+	}
+	b := req.Body
+	u := firms.Update{
+		Name:                        b.Name,
+		Phone:                       b.Phone,
+		Address:                     b.Address,
+		City:                        b.City,
+		State:                       b.State,
+		Zip:                         b.Zip,
+		Website:                     b.Website,
+		Description:                 b.Description,
+		GeneralReferralInstructions: b.ReferralInstructions,
+	}
+	var details []apperr.FieldError
+	if b.Name != nil && utf8.RuneCountInString(strings.TrimSpace(*b.Name)) > maxFirmNameLength {
+		details = append(details, apperr.FieldError{Field: "body.name", Message: fmt.Sprintf("must be at most %d characters", maxFirmNameLength)})
+	}
+	if b.Website != nil && utf8.RuneCountInString(strings.TrimSpace(*b.Website)) > maxFirmWebsiteLength {
+		details = append(details, apperr.FieldError{Field: "body.website", Message: fmt.Sprintf("must be at most %d characters", maxFirmWebsiteLength)})
+	}
+	if b.Jurisdictions != nil {
+		unknown, err := s.RefData.UnknownJurisdictionCodes(ctx, *b.Jurisdictions)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range unknown {
+			details = append(details, apperr.FieldError{Field: "body.jurisdictions", Message: fmt.Sprintf("%q is not a known jurisdiction code", c)})
+		}
+		codes := make([]string, 0, len(*b.Jurisdictions))
+		for _, c := range *b.Jurisdictions {
+			if c = strings.ToUpper(strings.TrimSpace(c)); c != "" {
+				codes = append(codes, c)
+			}
+		}
+		u.Jurisdictions = &codes
+	}
+	if b.CaseTypes != nil {
+		ids := make([]uuid.UUID, 0, len(*b.CaseTypes))
+		for i, name := range *b.CaseTypes {
+			ct, err := s.RefData.ResolveCaseType(ctx, name)
+			if errors.Is(err, apperr.ErrNotFound) {
+				details = append(details, apperr.FieldError{Field: fmt.Sprintf("body.caseTypes.%d", i), Message: fmt.Sprintf("%q is not a known case type", name)})
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			ids = append(ids, ct.ID)
+		}
+		u.CaseTypeIDs = &ids
+	}
+	if len(details) > 0 {
+		return nil, apperr.Validation("", details...)
+	}
+	f, err := s.Firms.UpdateOwn(ctx, p.FirmID, u)
+	if err != nil {
+		return nil, prefixFields(err, "body.", firmFieldNames)
+	}
+	out, err := s.apiFirm(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return api.UpdateOwnFirm200JSONResponse{Body: api.FirmResponse{Data: out, Meta: meta(ctx)}}, nil
+}
+
+// GetFirmById returns any active firm.
+func (s *Server) GetFirmById(ctx context.Context, req api.GetFirmByIdRequestObject) (api.GetFirmByIdResponseObject, error) {
+	f, err := s.Firms.Get(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	if !f.IsActive {
+		return nil, apperr.NotFound("firm")
+	}
+	out, err := s.apiFirm(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetFirmById200JSONResponse{Body: api.FirmResponse{Data: out, Meta: meta(ctx)}}, nil
+}
+
+// keyPrincipalFrom returns the caller of a Public API request.
+func keyPrincipalFrom(ctx context.Context) (*Principal, error) {
+	p := PrincipalFrom(ctx)
+	if p == nil || p.FirmID == uuid.Nil {
+		return nil, apperr.Unauthenticated("invalid_api_key", "Missing X-API-Key header")
+	}
+	return p, nil
+}
+
+func (s *Server) apiFirm(ctx context.Context, f firms.Firm) (api.Firm, error) {
+	out, err := s.apiFirms(ctx, []firms.Firm{f})
+	if err != nil {
+		return api.Firm{}, err
+	}
+	return out[0], nil
+}
+
+// apiFirms converts firms, naming their case types by display name with one lookup for all.
+func (s *Server) apiFirms(ctx context.Context, fs []firms.Firm) ([]api.Firm, error) {
+	var ids []uuid.UUID
+	for _, f := range fs {
+		for _, id := range f.CaseTypeIDs {
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	labels := map[uuid.UUID]string{}
+	if len(ids) > 0 {
+		types, err := s.RefData.CaseTypesByIDs(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range types {
+			labels[t.ID] = t.Label()
+		}
+	}
+	out := make([]api.Firm, 0, len(fs))
+	for _, f := range fs {
+		caseTypes := make([]string, 0, len(f.CaseTypeIDs))
+		for _, id := range f.CaseTypeIDs {
+			if l, ok := labels[id]; ok {
+				caseTypes = append(caseTypes, l)
+			}
+		}
+		jurisdictions := f.Jurisdictions
+		if jurisdictions == nil {
+			jurisdictions = []string{}
+		}
+		out = append(out, api.Firm{
+			Id:                   f.ID,
+			Name:                 f.Name,
+			Phone:                f.Phone,
+			Address:              f.Address,
+			City:                 f.City,
+			State:                f.State,
+			Zip:                  f.Zip,
+			Website:              f.Website,
+			IsInternal:           f.IsInternal,
+			Description:          f.Description,
+			ReferralInstructions: f.GeneralReferralInstructions,
+			Jurisdictions:        jurisdictions,
+			CaseTypes:            caseTypes,
+			ListedInDirectory:    f.IsPublic,
+			CreatedAt:            f.CreatedAt.UTC(),
+			UpdatedAt:            f.UpdatedAt.UTC(),
+		})
+	}
+	return out, nil
+}
