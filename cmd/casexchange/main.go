@@ -32,6 +32,7 @@ import (
 	"github.com/casexchange/server/internal/app"
 	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/config"
+	"github.com/casexchange/server/internal/jobs"
 	"github.com/casexchange/server/internal/pgcluster"
 	"github.com/casexchange/server/internal/postgres"
 	"github.com/casexchange/server/internal/seed"
@@ -108,6 +109,11 @@ func openDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*pgxpool.
 		pool.Close()
 		stop()
 		return nil, nil, fmt.Errorf("migrate: %w", err)
+	}
+	if err := jobs.Migrate(ctx, pool); err != nil {
+		pool.Close()
+		stop()
+		return nil, nil, fmt.Errorf("migrate job queue: %w", err)
 	}
 	return pool, func() { pool.Close(); stop() }, nil
 }

@@ -32,11 +32,16 @@ import (
 	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/config"
 	"github.com/casexchange/server/internal/firms"
+	"github.com/casexchange/server/internal/jobs"
 	"github.com/casexchange/server/internal/postgres/pgtest"
 )
 
 // Main is TestMain for packages using the harness: it provides the PostgreSQL server.
-func Main(m *testing.M) { pgtest.Main(m) }
+func Main(m *testing.M) {
+	pgtest.AfterMigrate.Name = "river"
+	pgtest.AfterMigrate.Fn = jobs.Migrate
+	pgtest.Main(m)
+}
 
 // Options adjust the server under test.
 type Options struct {

@@ -48,6 +48,13 @@ import (
 // database: every binary takes it in the server's maintenance database).
 const templateLockKey int64 = 0x6358_7465_6d70_6c74 // "cXtemplt"
 
+// AfterMigrate, when set before Main, runs on every template after the SQL migrations: schema
+// that another tool owns (the job queue's tables). Name distinguishes such templates.
+var AfterMigrate struct {
+	Name string
+	Fn   func(ctx context.Context, pool *pgxpool.Pool) error
+}
+
 // templateVersion changes the template names when the way templates are built changes.
 const templateVersion = "1"
 
@@ -301,6 +308,9 @@ func buildTemplate(ctx context.Context, admin *pgxpool.Pool, name string, migrat
 		return err
 	}
 	err = postgres.Migrate(ctx, pool, migrations)
+	if err == nil && AfterMigrate.Fn != nil {
+		err = AfterMigrate.Fn(ctx, pool)
+	}
 	pool.Close()
 	if err != nil {
 		return fmt.Errorf("migrate template: %w", err)
@@ -469,7 +479,7 @@ func withDatabase(dsn, database string) string {
 // hashFS hashes the names and contents of every file in fsys.
 func hashFS(fsys fs.FS) (string, error) {
 	h := sha256.New()
-	fmt.Fprintf(h, "pgtest template v%s\n", templateVersion)
+	fmt.Fprintf(h, "pgtest template v%s %s\n", templateVersion, AfterMigrate.Name)
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err

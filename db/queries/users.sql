@@ -1,0 +1,91 @@
+-- Firm user administration (Public API /users). Creation reuses UserCreate (auth.sql); every
+-- query here is scoped to one firm, so another firm's user id matches nothing.
+
+-- name: UserListByFirm :many
+SELECT u.* FROM users u
+WHERE u.firm_id = @firm_id
+  AND (@search::text = '' OR u.first_name ILIKE '%' || @search::text || '%'
+       OR u.last_name ILIKE '%' || @search::text || '%' OR u.email ILIKE '%' || @search::text || '%')
+  AND (sqlc.narg(role)::text IS NULL OR u.role = upper(sqlc.narg(role)::text))
+  AND (sqlc.narg(is_active)::bool IS NULL
+       OR (u.is_active AND u.activation_state = 'active') = sqlc.narg(is_active)::bool)
+ORDER BY lower(u.last_name), lower(u.first_name), u.id
+LIMIT @max_rows OFFSET @skip_rows;
+
+-- name: UserCountByFirm :one
+SELECT count(*) FROM users u
+WHERE u.firm_id = @firm_id
+  AND (@search::text = '' OR u.first_name ILIKE '%' || @search::text || '%'
+       OR u.last_name ILIKE '%' || @search::text || '%' OR u.email ILIKE '%' || @search::text || '%')
+  AND (sqlc.narg(role)::text IS NULL OR u.role = upper(sqlc.narg(role)::text))
+  AND (sqlc.narg(is_active)::bool IS NULL
+       OR (u.is_active AND u.activation_state = 'active') = sqlc.narg(is_active)::bool);
+
+-- name: UserGetInFirm :one
+SELECT * FROM users WHERE id = @id AND firm_id = @firm_id;
+
+-- UserLockInFirm reads a user for a change, holding its row lock until the transaction ends.
+-- name: UserLockInFirm :one
+SELECT * FROM users WHERE id = @id AND firm_id = @firm_id FOR UPDATE;
+
+-- UserLockActiveFirmAdmins locks the firm's active administrators (in id order, so concurrent
+-- callers queue instead of deadlocking). Two requests removing the last two administrators at
+-- once are serialized here, and the second sees the first one's change.
+-- name: UserLockActiveFirmAdmins :many
+SELECT id FROM users
+WHERE firm_id = @firm_id AND role = 'FIRM_ADMIN' AND is_active
+ORDER BY id
+FOR UPDATE;
+
+-- UserUpdateProfile changes the fields given (NULL keeps the value).
+-- name: UserUpdateProfile :one
+UPDATE users SET
+    first_name = coalesce(sqlc.narg(first_name)::text, first_name),
+    last_name  = coalesce(sqlc.narg(last_name)::text, last_name),
+    email      = coalesce(lower(sqlc.narg(email)::text), email),
+    role       = coalesce(sqlc.narg(role)::text, role),
+    updated_at = now()
+WHERE id = @id AND firm_id = @firm_id
+RETURNING *;
+
+-- UserDeactivate switches a user off and cancels an unaccepted invitation.
+-- name: UserDeactivate :one
+UPDATE users SET
+    is_active = false,
+    invitation_token_hash = NULL,
+    invitation_expires_at = NULL,
+    updated_at = now()
+WHERE id = @id AND firm_id = @firm_id
+RETURNING *;
+
+-- UserReactivate switches a user who once accepted an invitation back on.
+-- name: UserReactivate :one
+UPDATE users SET is_active = true, updated_at = now()
+WHERE id = @id AND firm_id = @firm_id AND activation_state = 'active'
+RETURNING *;
+
+-- UserSetInvitation replaces the invitation token of a user who has not accepted yet.
+-- name: UserSetInvitation :one
+UPDATE users SET
+    invitation_token_hash = @invitation_token_hash::text,
+    invitation_expires_at = @invitation_expires_at::timestamptz,
+    updated_at = now()
+WHERE id = @id AND activation_state = 'invited'
+RETURNING *;
+
+-- UserAcceptInvitation completes an invitation: it sets the first password, activates the
+-- account and burns the token. No row comes back for an unknown, used or expired token.
+-- name: UserAcceptInvitation :one
+UPDATE users SET
+    password_hash = @password_hash::text,
+    activation_state = 'active',
+    is_active = true,
+    invitation_token_hash = NULL,
+    invitation_expires_at = NULL,
+    password_changed_at = now(),
+    updated_at = now()
+WHERE invitation_token_hash = @invitation_token_hash::text
+  AND invitation_expires_at > now()
+  AND activation_state = 'invited'
+  AND EXISTS (SELECT 1 FROM firms f WHERE f.id = users.firm_id AND f.is_active)
+RETURNING *;

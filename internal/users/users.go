@@ -1,0 +1,483 @@
+// Package users administers the people of a firm: listing them, inviting new ones by e-mail,
+// changing their details and role, and switching them off. These are the accounts that sign
+// in through the Internal API (internal/auth); every operation is scoped to one firm, so a
+// user of another firm is simply not found.
+//
+// Invitations: inviting creates an inactive user with a random one-time token, of which only
+// the SHA-256 is stored, and enqueues the invitation e-mail in the same transaction. The
+// user becomes active by presenting the token with a first password (AcceptInvitation).
+//
+// A firm always keeps at least one active FIRM_ADMIN: demoting or deactivating the last one is
+// refused with ErrConflict.
+package users
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/casexchange/server/gen/db"
+	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/auth"
+	"github.com/casexchange/server/internal/notify"
+	"github.com/casexchange/server/internal/postgres"
+)
+
+// InvitationTTL is how long an invitation link works.
+const InvitationTTL = 7 * 24 * time.Hour
+
+// Status is a user's place in the account life cycle.
+type Status string
+
+// Statuses.
+const (
+	StatusInvited     Status = "invited"     // invitation sent, not yet accepted
+	StatusActive      Status = "active"      // may sign in
+	StatusDeactivated Status = "deactivated" // switched off, or invitation cancelled
+)
+
+// User is a person of a firm.
+type User struct {
+	ID          uuid.UUID
+	FirmID      uuid.UUID
+	Email       string
+	FirstName   string
+	LastName    string
+	Role        auth.Role
+	Active      bool // may sign in
+	Status      Status
+	LastLoginAt *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Config configures a Service.
+type Config struct {
+	// BaseURL is the absolute URL the invitation link starts with (the server's public
+	// base URL); the link is BaseURL + "/accept-invitation?token=...".
+	BaseURL string
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Service administers users.
+type Service struct {
+	pool   *pgxpool.Pool
+	notify *notify.Service
+	hasher *auth.Hasher
+	cfg    Config
+}
+
+// New returns a Service. notifier sends invitations; hasher hashes the password chosen when
+// an invitation is accepted.
+func New(pool *pgxpool.Pool, notifier *notify.Service, hasher *auth.Hasher, cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	return &Service{pool: pool, notify: notifier, hasher: hasher, cfg: cfg}
+}
+
+// ListQuery filters and pages a firm's users.
+type ListQuery struct {
+	Search string // matches first name, last name or e-mail, ignoring case
+	Role   string // exact role, ignoring case; empty means any
+	Active *bool  // nil means any
+	Page   int    // 1-based
+	Limit  int
+}
+
+// Page is one page of users and the total number matching.
+type Page struct {
+	Users []User
+	Total int64
+}
+
+// List returns firm's users ordered by last name, then first name.
+func (s *Service) List(ctx context.Context, firm uuid.UUID, lq ListQuery) (Page, error) {
+	if lq.Page < 1 {
+		lq.Page = 1
+	}
+	if lq.Limit < 1 {
+		lq.Limit = 20
+	}
+	search := escapeLike(strings.TrimSpace(lq.Search))
+	var role *string
+	if r := strings.TrimSpace(lq.Role); r != "" {
+		role = &r
+	}
+	q := db.New(s.pool)
+	rows, err := q.UserListByFirm(ctx, db.UserListByFirmParams{
+		FirmID: firm, Search: search, Role: role, IsActive: lq.Active,
+		SkipRows: int32((lq.Page - 1) * lq.Limit), MaxRows: int32(lq.Limit),
+	})
+	if err != nil {
+		return Page{}, fmt.Errorf("list users: %w", postgres.InterpretError(err))
+	}
+	total, err := q.UserCountByFirm(ctx, db.UserCountByFirmParams{FirmID: firm, Search: search, Role: role, IsActive: lq.Active})
+	if err != nil {
+		return Page{}, fmt.Errorf("count users: %w", postgres.InterpretError(err))
+	}
+	out := make([]User, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, userFromRow(r))
+	}
+	return Page{Users: out, Total: total}, nil
+}
+
+// Get returns one user of firm. Errors: ErrNotFound, also for another firm's user.
+func (s *Service) Get(ctx context.Context, firm, id uuid.UUID) (User, error) {
+	row, err := db.New(s.pool).UserGetInFirm(ctx, db.UserGetInFirmParams{ID: id, FirmID: firm})
+	if err != nil {
+		return User{}, notFound(err)
+	}
+	return userFromRow(row), nil
+}
+
+// InviteInput describes a new user.
+type InviteInput struct {
+	Email     string
+	FirstName string
+	LastName  string
+	Role      string // FIRM_ADMIN or MEMBER in any case; empty means MEMBER
+}
+
+// Invite creates an inactive user of firm and enqueues the invitation e-mail with a link
+// valid for InvitationTTL.
+//
+// Errors: ErrValidation naming the field (email, firstName, lastName, role); ErrConflict when
+// the address belongs to any CaseXchange user; ErrNotFound when the firm does not exist.
+func (s *Service) Invite(ctx context.Context, firm uuid.UUID, in InviteInput) (User, error) {
+	email, err := notify.ParseAddress("email", in.Email)
+	if err != nil {
+		return User{}, err
+	}
+	first, err := name("firstName", in.FirstName)
+	if err != nil {
+		return User{}, err
+	}
+	last, err := name("lastName", in.LastName)
+	if err != nil {
+		return User{}, err
+	}
+	role := auth.RoleMember
+	if strings.TrimSpace(in.Role) != "" {
+		if role, err = assignableRole(in.Role); err != nil {
+			return User{}, err
+		}
+	}
+	var out User
+	err = postgres.RunTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		f, err := q.FirmGetByID(ctx, firm)
+		if err != nil {
+			return notFoundAs(err, "firm")
+		}
+		token, hash, err := newToken()
+		if err != nil {
+			return err
+		}
+		expires := s.cfg.Now().Add(InvitationTTL)
+		row, err := q.UserCreate(ctx, db.UserCreateParams{
+			FirmID: firm, Email: email, FirstName: first, LastName: last, Role: string(role),
+			IsActive: false, ActivationState: "invited", InvitationTokenHash: &hash, InvitationExpiresAt: &expires,
+		})
+		if err != nil {
+			return emailConflict(err)
+		}
+		out = userFromRow(row)
+		return s.notify.EnqueueInvitationTx(ctx, tx, notify.Invitation{
+			To: email, FirstName: first, FirmName: f.Name, Link: s.invitationLink(token), ExpiresAt: expires,
+		})
+	})
+	if err != nil {
+		return User{}, err
+	}
+	return out, nil
+}
+
+// UpdateInput changes the fields that are not nil.
+type UpdateInput struct {
+	FirstName *string
+	LastName  *string
+	Email     *string
+	Role      *string // FIRM_ADMIN or MEMBER in any case
+	Active    *bool   // false deactivates (as Deactivate); true reactivates
+}
+
+// Update changes a user of firm. Changing the address of a user who has not accepted the
+// invitation yet sends a new invitation to the new address (the old link stops working).
+//
+// Errors: ErrNotFound (also for another firm's user); ErrValidation naming the field,
+// including reactivating a user who never accepted the invitation (field isActive);
+// ErrConflict when the address belongs to another user, or when the change would leave the
+// firm without an active FIRM_ADMIN.
+func (s *Service) Update(ctx context.Context, firm, id uuid.UUID, in UpdateInput) (User, error) {
+	var p db.UserUpdateProfileParams
+	var err error
+	if in.FirstName != nil {
+		v, err := name("firstName", *in.FirstName)
+		if err != nil {
+			return User{}, err
+		}
+		p.FirstName = &v
+	}
+	if in.LastName != nil {
+		v, err := name("lastName", *in.LastName)
+		if err != nil {
+			return User{}, err
+		}
+		p.LastName = &v
+	}
+	if in.Email != nil {
+		v, err := notify.ParseAddress("email", *in.Email)
+		if err != nil {
+			return User{}, err
+		}
+		p.Email = &v
+	}
+	if in.Role != nil {
+		r, err := assignableRole(*in.Role)
+		if err != nil {
+			return User{}, err
+		}
+		v := string(r)
+		p.Role = &v
+	}
+	var out User
+	err = postgres.RunTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		admins, err := q.UserLockActiveFirmAdmins(ctx, firm)
+		if err != nil {
+			return fmt.Errorf("lock administrators: %w", err)
+		}
+		cur, err := q.UserLockInFirm(ctx, db.UserLockInFirmParams{ID: id, FirmID: firm})
+		if err != nil {
+			return notFound(err)
+		}
+		if in.Active != nil && *in.Active && cur.ActivationState != "active" {
+			// An invited user becomes active by accepting the invitation; asking to activate
+			// one early changes nothing and is not an error (the published collection does it).
+			in.Active = nil
+		}
+		losesAdmin := (p.Role != nil && *p.Role != string(auth.RoleFirmAdmin)) || (in.Active != nil && !*in.Active)
+		if losesAdmin && cur.IsActive && cur.Role == string(auth.RoleFirmAdmin) {
+			if err := keepsAnAdmin(admins, cur.ID); err != nil {
+				return err
+			}
+		}
+		row := cur
+		if p.FirstName != nil || p.LastName != nil || p.Email != nil || p.Role != nil {
+			p.ID, p.FirmID = id, firm
+			if row, err = q.UserUpdateProfile(ctx, p); err != nil {
+				return emailConflict(err)
+			}
+		}
+		if in.Active != nil {
+			if row, err = s.setActiveTx(ctx, q, row, *in.Active); err != nil {
+				return err
+			}
+		}
+		// A pending invitation follows the address: re-invite at the new one.
+		if p.Email != nil && *p.Email != cur.Email && row.ActivationState == "invited" && row.InvitationTokenHash != nil {
+			if row, err = s.reinviteTx(ctx, tx, q, row); err != nil {
+				return err
+			}
+		}
+		out = userFromRow(row)
+		return nil
+	})
+	if err != nil {
+		return User{}, err
+	}
+	return out, nil
+}
+
+// Deactivate switches a user of firm off: it cancels a pending invitation and ends all the
+// user's sessions in the same transaction, so their refresh tokens and access tokens stop
+// working at once. Deactivating an inactive user changes nothing.
+//
+// Errors: ErrNotFound (also for another firm's user); ErrConflict for the firm's last active
+// FIRM_ADMIN.
+func (s *Service) Deactivate(ctx context.Context, firm, id uuid.UUID) error {
+	return postgres.WithTx(ctx, s.pool, func(q *db.Queries) error {
+		admins, err := q.UserLockActiveFirmAdmins(ctx, firm)
+		if err != nil {
+			return fmt.Errorf("lock administrators: %w", err)
+		}
+		cur, err := q.UserLockInFirm(ctx, db.UserLockInFirmParams{ID: id, FirmID: firm})
+		if err != nil {
+			return notFound(err)
+		}
+		if cur.IsActive && cur.Role == string(auth.RoleFirmAdmin) {
+			if err := keepsAnAdmin(admins, cur.ID); err != nil {
+				return err
+			}
+		}
+		_, err = s.setActiveTx(ctx, q, cur, false)
+		return err
+	})
+}
+
+// setActiveTx applies isActive to a locked row.
+func (s *Service) setActiveTx(ctx context.Context, q *db.Queries, cur db.User, active bool) (db.User, error) {
+	if active {
+		if cur.IsActive {
+			return cur, nil
+		}
+		row, err := q.UserReactivate(ctx, db.UserReactivateParams{ID: cur.ID, FirmID: cur.FirmID})
+		if err != nil {
+			return db.User{}, fmt.Errorf("reactivate user: %w", err)
+		}
+		return row, nil
+	}
+	if !cur.IsActive && cur.InvitationTokenHash == nil {
+		return cur, nil // already off
+	}
+	row, err := q.UserDeactivate(ctx, db.UserDeactivateParams{ID: cur.ID, FirmID: cur.FirmID})
+	if err != nil {
+		return db.User{}, fmt.Errorf("deactivate user: %w", err)
+	}
+	if err := auth.RevokeUserSessionsTx(ctx, q, cur.ID); err != nil {
+		return db.User{}, err
+	}
+	return row, nil
+}
+
+// reinviteTx gives an invited user a new token and sends it to their current address.
+func (s *Service) reinviteTx(ctx context.Context, tx pgx.Tx, q *db.Queries, u db.User) (db.User, error) {
+	f, err := q.FirmGetByID(ctx, u.FirmID)
+	if err != nil {
+		return db.User{}, notFoundAs(err, "firm")
+	}
+	token, hash, err := newToken()
+	if err != nil {
+		return db.User{}, err
+	}
+	expires := s.cfg.Now().Add(InvitationTTL)
+	row, err := q.UserSetInvitation(ctx, db.UserSetInvitationParams{ID: u.ID, InvitationTokenHash: hash, InvitationExpiresAt: expires})
+	if err != nil {
+		return db.User{}, fmt.Errorf("renew invitation: %w", err)
+	}
+	err = s.notify.EnqueueInvitationTx(ctx, tx, notify.Invitation{
+		To: row.Email, FirstName: row.FirstName, FirmName: f.Name, Link: s.invitationLink(token), ExpiresAt: expires,
+	})
+	return row, err
+}
+
+// AcceptInvitation completes an invitation: it sets the user's first password and activates
+// the account. The token works once.
+//
+// Errors: ErrValidation for a password that breaks the policy (field password), or for an
+// unknown, used, cancelled or expired token (field token).
+func (s *Service) AcceptInvitation(ctx context.Context, token, password string) (User, error) {
+	if err := auth.CheckPasswordPolicy("password", password); err != nil {
+		return User{}, err
+	}
+	token = strings.TrimSpace(token)
+	if token == "" {
+		return User{}, apperr.Field("token", "is required")
+	}
+	hash, err := s.hasher.Hash(ctx, password)
+	if err != nil {
+		return User{}, err
+	}
+	row, err := db.New(s.pool).UserAcceptInvitation(ctx, db.UserAcceptInvitationParams{
+		PasswordHash: hash, InvitationTokenHash: hashToken(token),
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return User{}, apperr.Field("token", "is invalid or has expired")
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("accept invitation: %w", postgres.InterpretError(err))
+	}
+	return userFromRow(row), nil
+}
+
+func (s *Service) invitationLink(token string) string {
+	return s.cfg.BaseURL + "/accept-invitation?token=" + url.QueryEscape(token)
+}
+
+// keepsAnAdmin refuses a change to user when no other active FIRM_ADMIN is in admins.
+func keepsAnAdmin(admins []uuid.UUID, user uuid.UUID) error {
+	for _, a := range admins {
+		if a != user {
+			return nil
+		}
+	}
+	return apperr.Conflict("The firm must keep at least one active FIRM_ADMIN")
+}
+
+// assignableRole parses a role this API may assign: FIRM_ADMIN or MEMBER, in any case.
+func assignableRole(s string) (auth.Role, error) {
+	switch r := auth.Role(strings.ToUpper(strings.TrimSpace(s))); r {
+	case auth.RoleFirmAdmin, auth.RoleMember:
+		return r, nil
+	}
+	return "", apperr.Field("role", "must be FIRM_ADMIN or MEMBER")
+}
+
+func name(field, s string) (string, error) {
+	s = strings.TrimSpace(s)
+	switch n := utf8.RuneCountInString(s); {
+	case n == 0:
+		return "", apperr.Field(field, "is required")
+	case n > 100:
+		return "", apperr.Field(field, "must be at most 100 characters")
+	}
+	if strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return "", apperr.Field(field, "must not contain control characters")
+	}
+	return s, nil
+}
+
+// newToken returns a random URL-safe token (256 bits) and the hash that is stored.
+func newToken() (token, hash string, err error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", "", fmt.Errorf("invitation token: %w", err)
+	}
+	token = base64.RawURLEncoding.EncodeToString(b[:])
+	return token, hashToken(token), nil
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// emailConflict turns the unique violation on users.email into a clear conflict.
+func emailConflict(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "users_email_key" {
+		return &apperr.Error{Kind: apperr.ErrConflict, Message: "A user with this e-mail address already exists", Cause: err}
+	}
+	return postgres.InterpretError(err)
+}
+
+func notFound(err error) error { return notFoundAs(err, "user") }
+
+func notFoundAs(err error, what string) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return apperr.NotFound(what)
+	}
+	return postgres.InterpretError(err)
+}
+
+// escapeLike makes s match literally inside a LIKE pattern.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
