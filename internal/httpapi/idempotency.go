@@ -1,0 +1,229 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/idempotency"
+)
+
+const (
+	headerIdempotencyKey     = "Idempotency-Key"
+	headerIdempotentReplayed = "Idempotent-Replayed"
+	// maxStoredResponse caps the body kept for a replay. Write responses are small envelopes;
+	// a larger one is not stored (and the key released) rather than held in memory twice.
+	maxStoredResponse = 8 << 20
+	// finishTimeout bounds storing or releasing the outcome after the response was sent.
+	finishTimeout = 10 * time.Second
+)
+
+// idempotencyMiddleware makes Public API POST and PATCH requests that carry an Idempotency-Key
+// safe to retry (issue 9). It runs after auth and request validation, so only valid requests
+// of an authenticated firm are stored or replayed:
+//
+//   - first request with a key: a pending claim is written, the handler runs, and its
+//     response is stored (2xx and 4xx except 409 and 429) or the claim released (anything
+//     else, so that a retry runs anew);
+//   - same key, same request: the stored status, Content-Type, Location and body are sent
+//     again with Idempotent-Replayed: true (X-Request-Id and the rate-limit headers are those
+//     of the new request; meta inside the body is the original's);
+//   - same key, another request: 422 idempotency_key_reused;
+//   - same key while the first still runs: 409 conflict.
+//
+// The request is identified by method, path with query, and body bytes. Multipart bodies are
+// streamed to their handler and not read here: method, path and Content-Length stand in.
+func (s *Server) idempotencyMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		if s.Idempotency == nil || (req.Method != http.MethodPost && req.Method != http.MethodPatch) {
+			return next(c)
+		}
+		values, present := req.Header[headerIdempotencyKey]
+		if !present {
+			return next(c)
+		}
+		acc, ok := s.access[req.Method+" "+c.Path()]
+		p := PrincipalFrom(req.Context())
+		if !ok || !acc.public || acc.anonymous || p == nil {
+			return next(c)
+		}
+		if len(values) != 1 {
+			return apperr.Field("header."+headerIdempotencyKey, "send one Idempotency-Key header")
+		}
+		key := values[0]
+		if err := checkIdempotencyKey(key); err != nil {
+			return err
+		}
+		hash, err := requestHash(req)
+		if err != nil {
+			return err
+		}
+		claim, stored, err := s.Idempotency.Begin(req.Context(), idempotency.Request{FirmID: p.FirmID, Key: key, Hash: hash})
+		switch {
+		case errors.Is(err, idempotency.ErrKeyReused):
+			s.writeEnvelope(c, http.StatusUnprocessableEntity, errorBody{Code: "idempotency_key_reused",
+				Message: "This Idempotency-Key was already used for a different request; use a new key for a new request"})
+			return nil
+		case err != nil:
+			return err
+		case stored != nil:
+			return replay(c, stored)
+		}
+		return s.runClaimed(c, next, claim)
+	}
+}
+
+// checkIdempotencyKey accepts 1 to 255 printable ASCII characters (the validator checks the
+// same for operations that declare the header; this covers the rest).
+func checkIdempotencyKey(key string) error {
+	if key == "" || len(key) > 255 {
+		return apperr.Field("header."+headerIdempotencyKey, "must be 1 to 255 characters long")
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < 0x20 || key[i] > 0x7e {
+			return apperr.Field("header."+headerIdempotencyKey, "must contain printable ASCII characters only")
+		}
+	}
+	return nil
+}
+
+// requestHash reads (and puts back) a non-multipart body and hashes the request.
+func requestHash(req *http.Request) ([]byte, error) {
+	target := req.URL.EscapedPath()
+	if req.URL.RawQuery != "" {
+		target += "?" + req.URL.RawQuery
+	}
+	if strings.HasPrefix(strings.ToLower(req.Header.Get(echo.HeaderContentType)), "multipart/") {
+		return idempotency.StreamedRequestHash(req.Method, target, req.ContentLength), nil
+	}
+	var body []byte
+	if req.Body != nil {
+		b, err := io.ReadAll(req.Body)
+		if err != nil {
+			return nil, err // the body limit's 413, or a broken connection
+		}
+		req.Body.Close()
+		req.Body = io.NopCloser(bytes.NewReader(b))
+		body = b
+	}
+	return idempotency.RequestHash(req.Method, target, body), nil
+}
+
+// replay sends a stored outcome again.
+func replay(c echo.Context, r *idempotency.Response) error {
+	h := c.Response().Header()
+	if r.ContentType != "" {
+		h.Set(echo.HeaderContentType, r.ContentType)
+	}
+	if r.Location != "" {
+		h.Set(echo.HeaderLocation, r.Location)
+	}
+	h.Set(headerIdempotentReplayed, "true")
+	c.Response().WriteHeader(r.Status)
+	_, err := c.Response().Write(r.Body)
+	return err
+}
+
+// runClaimed runs the handler under a claim, capturing its response to store it.
+func (s *Server) runClaimed(c echo.Context, next echo.HandlerFunc, claim *idempotency.Claim) error {
+	res := c.Response()
+	rec := &captureWriter{ResponseWriter: res.Writer}
+	res.Writer = rec
+	finished := false
+	defer func() {
+		res.Writer = rec.ResponseWriter
+		if !finished { // the handler panicked: let a retry run again
+			s.finishClaim(c, claim, nil)
+		}
+	}()
+	if err := next(c); err != nil {
+		// Render the error here, through the recorder, so that a 4xx envelope is stored too.
+		c.Error(err)
+	}
+	finished = true
+	status := res.Status
+	if !res.Committed || !storable(status) || rec.overflow {
+		s.finishClaim(c, claim, nil)
+		return nil
+	}
+	s.finishClaim(c, claim, &idempotency.Response{
+		Status:      status,
+		ContentType: res.Header().Get(echo.HeaderContentType),
+		Location:    res.Header().Get(echo.HeaderLocation),
+		Body:        rec.body.Bytes(),
+	})
+	return nil
+}
+
+// storable reports whether an outcome is final: retrying a 5xx, 409 or 429 may succeed.
+func storable(status int) bool {
+	switch {
+	case status >= 200 && status < 300:
+		return true
+	case status >= 400 && status < 500:
+		return status != http.StatusConflict && status != http.StatusTooManyRequests
+	}
+	return false
+}
+
+// finishClaim stores resp, or releases the claim when resp is nil. The response was already
+// sent, so failures are only logged; a failed release blocks the key until AbandonAfter.
+func (s *Server) finishClaim(c echo.Context, claim *idempotency.Claim, resp *idempotency.Response) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), finishTimeout)
+	defer cancel()
+	var err error
+	if resp != nil {
+		err = claim.Complete(ctx, *resp)
+	} else {
+		err = claim.Release(ctx)
+	}
+	if err != nil {
+		s.log.Error("idempotency: finishing a claim failed", slog.String("request_id", requestID(c)),
+			slog.Bool("store", resp != nil), slog.String("error", err.Error()))
+	}
+}
+
+// writeEnvelope writes an error envelope with a status the kind table does not produce.
+func (s *Server) writeEnvelope(c echo.Context, status int, body errorBody) {
+	c.Set(ctxErrorCode, body.Code)
+	buf, _ := json.Marshal(errorEnvelope{Error: body, Meta: newMeta(c)})
+	_ = c.Blob(status, echo.MIMEApplicationJSON, buf)
+}
+
+// captureWriter passes the response through and keeps a copy of the body (up to
+// maxStoredResponse).
+type captureWriter struct {
+	http.ResponseWriter
+	body     bytes.Buffer
+	overflow bool
+}
+
+func (w *captureWriter) Write(b []byte) (int, error) {
+	if !w.overflow {
+		if w.body.Len()+len(b) > maxStoredResponse {
+			w.overflow = true
+			w.body = bytes.Buffer{}
+		} else {
+			w.body.Write(b)
+		}
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *captureWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *captureWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
