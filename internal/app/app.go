@@ -13,15 +13,26 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/casexchange/server/internal/analytics"
 	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/config"
+	"github.com/casexchange/server/internal/documents"
 	"github.com/casexchange/server/internal/firms"
 	"github.com/casexchange/server/internal/httpapi"
+	"github.com/casexchange/server/internal/idempotency"
+	"github.com/casexchange/server/internal/importer"
+	"github.com/casexchange/server/internal/jobs"
+	"github.com/casexchange/server/internal/medical"
 	"github.com/casexchange/server/internal/network"
+	"github.com/casexchange/server/internal/notify"
 	"github.com/casexchange/server/internal/postgres"
 	"github.com/casexchange/server/internal/ratelimit"
 	"github.com/casexchange/server/internal/refdata"
+	"github.com/casexchange/server/internal/referrals"
 	"github.com/casexchange/server/internal/routing"
+	"github.com/casexchange/server/internal/storage"
+	"github.com/casexchange/server/internal/users"
+	"github.com/casexchange/server/internal/webhooks"
 )
 
 // App is a fully wired server over one database pool.
@@ -34,6 +45,7 @@ type App struct {
 	Auth    *auth.Service
 	Firms   *firms.Service
 	RefData *refdata.Service
+	Jobs    *jobs.Client // jobs (issue 5): the background job queue (e-mail delivery)
 
 	limiter ratelimit.Limiter
 }
@@ -76,13 +88,63 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 		reg.MustRegister(newPoolCollector(pool))
 	}
 
+	// jobs (issue 5): River's schema (idempotent), the job client with the e-mail worker, and
+	// the notification service that enqueues e-mail.
+	if err := jobs.Migrate(ctx, pool); err != nil {
+		return nil, err
+	}
+	mailCfg, err := notify.ConfigFromEnv(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	mailer, err := notify.NewMailer(mailCfg)
+	if err != nil {
+		return nil, err
+	}
+	// webhooks (issue 9): the delivery workers run on the same job queue.
+	hookCfg, err := webhooks.ConfigFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	if hookCfg.AllowPrivate {
+		log.Warn("UNSAFE: " + webhooks.EnvAllowPrivate + " is on: webhooks may reach private addresses and plain http")
+	}
+	hookCfg.BaseURL = func() string { return a.Config.PublicBaseURL }
+	hooks := webhooks.New(pool, hookCfg)
+	if a.Jobs, err = jobs.New(pool, log, jobs.Config{}, notify.Workers(mailer), hooks.Workers()); err != nil {
+		return nil, err
+	}
+	hooks.UseQueue(a.Jobs) // webhooks (issue 9)
+	notifier := notify.New(pool, a.Jobs, mailer)
+
+	// storage and documents (issue 5)
+	store, err := storage.FromEnv(cfg.DataDir, func() string { return a.Config.PublicBaseURL })
+	if err != nil {
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	// The importer writes cases through a referrals service of its own (same rules; ideally
+	// the one in Services.Referrals once that is hoisted into a variable).
+	importCases := referrals.New(pool, referrals.WithNotifier(notifier))
+
 	services := httpapi.Services{
 		// domain services
-		Auth:    a.Auth,
-		Firms:   a.Firms,
-		RefData: a.RefData,
-		Network: network.New(pool, a.RefData),
-		Routing: routing.New(pool, a.RefData),
+		Auth:      a.Auth,
+		Firms:     a.Firms,
+		RefData:   a.RefData,
+		Network:   network.New(pool, a.RefData),
+		Routing:   routing.New(pool, a.RefData),
+		Referrals: referrals.New(pool, referrals.WithNotifier(notifier)),
+		Users:     users.New(pool, notifier, a.Auth.Hasher(), users.Config{BaseURL: cfg.PublicBaseURL}),
+		Notify:    notifier,
+		// issue 5: documents, medical referrals, import
+		Documents: documents.New(pool, store, log, notifier),
+		Medical:   medical.New(pool),
+		Importer:  importer.New(pool, a.RefData, importCases, log),
+
+		Idempotency: idempotency.New(pool), // issue 9: idempotent writes
+		Webhooks:    hooks,                 // issue 9: firm webhooks
+
+		Analytics: analytics.New(pool, a.RefData), // issue 6: analytics and exports
 	}
 	a.limiter = limiter
 	e, srv, err := httpapi.New(httpapi.Deps{
@@ -124,9 +186,16 @@ func (a *App) authenticators() httpapi.Authenticators {
 }
 
 // Close releases background resources (not the pool, which the caller owns).
-func (a *App) Close() {}
-
-
+func (a *App) Close() {
+	// jobs (issue 5): let running jobs finish (bounded) before the caller closes the pool.
+	if a.Jobs != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := a.Jobs.Stop(ctx); err != nil {
+			a.Log.Warn("job queue did not stop cleanly", "error", err.Error())
+		}
+	}
+}
 
 // poolCollector exposes pgxpool statistics as Prometheus gauges.
 type poolCollector struct {
@@ -169,7 +238,33 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 // Start runs the background work of this process until ctx ends: flushing API key usage
 // counters and pruning expired sessions and login attempts.
 func (a *App) Start(ctx context.Context) {
+	// jobs (issue 5): work queued jobs (e-mail) until ctx ends.
+	if err := a.Jobs.Start(ctx); err != nil {
+		a.Log.Error("job queue did not start", "error", err.Error())
+	}
 	go a.Auth.RunUsageFlusher(ctx, 0)
+	// Referrals left unacknowledged past their deadline are withdrawn by the system. Every
+	// process may run this: each withdrawal is a compare-and-set, so none happens twice.
+	go func() {
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				for {
+					n, err := a.Server.Referrals.ExpireOverdue(ctx, 100)
+					if err != nil {
+						a.Log.Warn("expiring overdue referrals failed", "error", err.Error())
+					}
+					if err != nil || n < 100 {
+						break
+					}
+				}
+			}
+		}
+	}()
 	go func() {
 		t := time.NewTicker(time.Hour)
 		defer t.Stop()

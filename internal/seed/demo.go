@@ -9,8 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/casexchange/server/internal/apperr"
 	"github.com/casexchange/server/internal/app"
+	"github.com/casexchange/server/internal/apperr"
 	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/firms"
 )
@@ -67,14 +67,19 @@ func Demo(ctx context.Context, a *app.App, log *slog.Logger) (Result, error) {
 		}
 		res.Users[df.AdminEmail] = u
 	}
-	for _, step := range demoSteps {
-		if err := step(ctx, a, res); err != nil {
-			return res, err
+	for _, name := range demoStepOrder {
+		if step, ok := demoSteps[name]; ok {
+			if err := step(ctx, a, res); err != nil {
+				return res, err
+			}
 		}
 	}
 	log.Info("demo data ready", "firms", len(res.Firms))
 	return res, nil
 }
 
-// demoSteps are later seeding steps (network, cases) registered by the files that own them.
-var demoSteps []func(ctx context.Context, a *app.App, res Result) error
+// demoSteps are the seeding steps after firms and admins, registered by the files that own
+// them and run in demoStepOrder (each depends on the ones before it).
+var demoSteps = map[string]func(ctx context.Context, a *app.App, res Result) error{}
+
+var demoStepOrder = []string{"network", "routing", "cases"}

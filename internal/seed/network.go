@@ -8,7 +8,7 @@ import (
 	"github.com/casexchange/server/internal/network"
 )
 
-func init() { demoSteps = append(demoSteps, demoNetwork) }
+func init() { demoSteps["network"] = demoNetwork }
 
 // demoNetwork makes every demo firm an active partner of every other, in both directions.
 func demoNetwork(ctx context.Context, a *app.App, res Result) error {

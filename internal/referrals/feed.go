@@ -1,0 +1,319 @@
+package referrals
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/casexchange/server/gen/db"
+	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/notify"
+	"github.com/casexchange/server/internal/postgres"
+)
+
+// Cursor is a position in the feed: just after the entry created at At with id ID.
+type Cursor struct {
+	At time.Time
+	ID uuid.UUID
+}
+
+// cursorPrefix versions the opaque encoding.
+const cursorPrefix = "v1."
+
+// maxUUID sorts after every id: a cursor at (t, maxUUID) is after every entry created at t.
+var maxUUID = uuid.UUID{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+
+// Encode returns the opaque form of c.
+func (c Cursor) Encode() string {
+	raw := strconv.FormatInt(c.At.UnixMicro(), 10) + "." + c.ID.String()
+	return cursorPrefix + base64.RawURLEncoding.EncodeToString([]byte(raw))
+}
+
+// DecodeCursor reads an opaque cursor. A malformed one is an apperr.ErrValidation error naming
+// query.cursor.
+func DecodeCursor(s string) (Cursor, error) {
+	bad := apperr.Field("query.cursor", "is not a cursor returned by this API")
+	rest, ok := strings.CutPrefix(s, cursorPrefix)
+	if !ok {
+		return Cursor{}, bad
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(rest)
+	if err != nil {
+		return Cursor{}, bad
+	}
+	micros, id, ok := strings.Cut(string(raw), ".")
+	if !ok {
+		return Cursor{}, bad
+	}
+	n, err := strconv.ParseInt(micros, 10, 64)
+	if err != nil {
+		return Cursor{}, bad
+	}
+	u, err := uuid.Parse(id)
+	if err != nil {
+		return Cursor{}, bad
+	}
+	return Cursor{At: time.UnixMicro(n).UTC(), ID: u}, nil
+}
+
+// FeedQuery filters the status-update feed. With Since or Cursor set the feed is in polling
+// order (oldest first, Page must be 1); otherwise newest first, for browsing.
+type FeedQuery struct {
+	Status   *Status
+	Source   *string
+	DateFrom *time.Time // inclusive
+	DateTo   *time.Time // inclusive
+	Since    *time.Time // exclusive
+	Before   *time.Time // exclusive
+	Cursor   string
+	Page     Page
+}
+
+// FeedPage is one page of the feed and the position to poll from next.
+type FeedPage struct {
+	Items      []StatusUpdate
+	Total      int
+	NextCursor string
+}
+
+// Feed lists the status-update entries of every referral the caller's firm is party to. Errors:
+// apperr.ErrValidation for an undecodable cursor, or a page other than 1 while polling.
+func (s *Service) Feed(ctx context.Context, a Actor, fq FeedQuery) (FeedPage, error) {
+	polling := fq.Since != nil || fq.Cursor != ""
+	var after *Cursor
+	if fq.Cursor != "" {
+		c, err := DecodeCursor(fq.Cursor)
+		if err != nil {
+			return FeedPage{}, err
+		}
+		after = &c
+	}
+	if polling && fq.Page.Page > 1 {
+		return FeedPage{}, apperr.Field("query.page", "must be 1 with cursor or updatedSince: move forward with the cursor")
+	}
+	limit, offset := fq.Page.norm()
+	p := db.StatusUpdateFeedParams{
+		FirmID: a.FirmID, Status: statusPtrString(fq.Status), Source: fq.Source,
+		DateFrom: fq.DateFrom, DateTo: fq.DateTo, Since: fq.Since, Before: fq.Before,
+		Ascending: polling, RowLimit: limit, RowOffset: offset,
+	}
+	if after != nil {
+		p.AfterAt, p.AfterID = &after.At, after.ID
+	}
+	rows, err := db.New(s.pool).StatusUpdateFeed(ctx, p)
+	if err != nil {
+		return FeedPage{}, fmt.Errorf("list status updates: %w", postgres.InterpretError(err))
+	}
+	out := FeedPage{Items: make([]StatusUpdate, 0, len(rows))}
+	for _, r := range rows {
+		out.Items = append(out.Items, statusUpdateFromRow(r.StatusUpdate, r.ReferralReferenceNumber))
+	}
+	if len(rows) > 0 {
+		out.Total = int(rows[0].Total)
+	}
+	switch {
+	case polling && len(out.Items) > 0:
+		last := out.Items[len(out.Items)-1]
+		out.NextCursor = Cursor{At: last.CreatedAt, ID: last.ID}.Encode()
+	case polling:
+		// Nothing new: stay where the request started.
+		start := Cursor{At: *firstTime(fq.Since), ID: maxUUID}
+		if after != nil && (fq.Since == nil || !after.At.Before(*fq.Since)) {
+			start = *after
+		}
+		out.NextCursor = start.Encode()
+	default:
+		// Browsing: the newest matching entry, where a poller should start.
+		newest, total, err := s.newestEntry(ctx, p, out)
+		if err != nil {
+			return FeedPage{}, err
+		}
+		out.NextCursor, out.Total = newest.Encode(), total
+	}
+	return out, nil
+}
+
+func firstTime(ts ...*time.Time) *time.Time {
+	for _, t := range ts {
+		if t != nil {
+			return t
+		}
+	}
+	zero := time.Unix(0, 0).UTC()
+	return &zero
+}
+
+// newestEntry finds the newest entry a browsing request matches (the cursor to start polling
+// from) and the total, re-reading page one when the request's page does not start with it.
+func (s *Service) newestEntry(ctx context.Context, p db.StatusUpdateFeedParams, page FeedPage) (Cursor, int, error) {
+	if p.RowOffset == 0 && len(page.Items) > 0 {
+		return Cursor{At: page.Items[0].CreatedAt, ID: page.Items[0].ID}, page.Total, nil
+	}
+	p.RowOffset, p.RowLimit = 0, 1
+	rows, err := db.New(s.pool).StatusUpdateFeed(ctx, p)
+	if err != nil {
+		return Cursor{}, 0, fmt.Errorf("find newest status update: %w", postgres.InterpretError(err))
+	}
+	if len(rows) == 0 {
+		return Cursor{At: time.Unix(0, 0).UTC()}, 0, nil
+	}
+	return Cursor{At: rows[0].StatusUpdate.CreatedAt, ID: rows[0].StatusUpdate.ID}, int(rows[0].Total), nil
+}
+
+// Lookup returns every entry, oldest first, of the referral or case key names: a referral UUID
+// or reference number gives that referral's entries, a case UUID, reference number or external
+// id those of all the case's referrals the caller may see. Errors: apperr.ErrNotFound.
+func (s *Service) Lookup(ctx context.Context, a Actor, key string) ([]StatusUpdate, error) {
+	var out []StatusUpdate
+	err := s.readTx(ctx, func(q *db.Queries) error {
+		k := parseKey(key)
+		if k.ext == "" {
+			return apperr.NotFound("case or referral")
+		}
+		id, err := q.ReferralResolve(ctx, db.ReferralResolveParams{ID: k.id, Ref: k.ref, Ext: k.ext, FirmID: a.FirmID})
+		switch {
+		case err == nil:
+			out, err = entriesTx(ctx, q, []uuid.UUID{id})
+			return err
+		case !errors.Is(err, pgx.ErrNoRows):
+			return fmt.Errorf("resolve referral: %w", err)
+		}
+		out, err = s.caseEntriesTx(ctx, q, a, key)
+		if errors.Is(err, apperr.ErrNotFound) {
+			return apperr.NotFound("case or referral")
+		}
+		return err
+	})
+	return out, err
+}
+
+// CaseHistory returns every entry, oldest first, of the referrals of the case named by key that
+// the caller may see. Errors: apperr.ErrNotFound.
+func (s *Service) CaseHistory(ctx context.Context, a Actor, key string) ([]StatusUpdate, error) {
+	var out []StatusUpdate
+	err := s.readTx(ctx, func(q *db.Queries) (err error) {
+		out, err = s.caseEntriesTx(ctx, q, a, key)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) caseEntriesTx(ctx context.Context, q *db.Queries, a Actor, key string) ([]StatusUpdate, error) {
+	caseID, err := resolveCaseTx(ctx, q, a.FirmID, key)
+	if err != nil {
+		return nil, err
+	}
+	l, err := s.loadCaseTx(ctx, q, caseID)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.caseView(a.FirmID, l)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]uuid.UUID, 0, len(v.Referrals))
+	for _, r := range v.Referrals {
+		ids = append(ids, r.ID)
+	}
+	return entriesTx(ctx, q, ids)
+}
+
+// ReferralHistory returns every entry of the referral sel names, oldest first. Errors:
+// apperr.ErrNotFound.
+func (s *Service) ReferralHistory(ctx context.Context, a Actor, sel Selector) ([]StatusUpdate, error) {
+	var out []StatusUpdate
+	err := s.readTx(ctx, func(q *db.Queries) error {
+		id, err := resolveReferralTx(ctx, q, a.FirmID, sel)
+		if err != nil {
+			return err
+		}
+		out, err = entriesTx(ctx, q, []uuid.UUID{id})
+		return err
+	})
+	return out, err
+}
+
+func entriesTx(ctx context.Context, q *db.Queries, referralIDs []uuid.UUID) ([]StatusUpdate, error) {
+	out := []StatusUpdate{}
+	if len(referralIDs) == 0 {
+		return out, nil
+	}
+	rows, err := q.StatusUpdateListByReferrals(ctx, referralIDs)
+	if err != nil {
+		return nil, fmt.Errorf("list status updates: %w", err)
+	}
+	for _, r := range rows {
+		out = append(out, statusUpdateFromRow(r.StatusUpdate, r.ReferralReferenceNumber))
+	}
+	return out, nil
+}
+
+// MessageInput is a message to the partner firm of a referral.
+type MessageInput struct {
+	// Key names the referral, or a case (then its newest referral visible to the caller).
+	Key             string
+	Message         string
+	RequestedStatus *Status
+}
+
+// SendMessage writes a message entry on a referral; it never changes the referral's status.
+// Errors: apperr.ErrValidation, apperr.ErrNotFound (nothing visible matches Key),
+// apperr.ErrConflict (the case has no sent referral, so no partner firm).
+func (s *Service) SendMessage(ctx context.Context, a Actor, in MessageInput) (StatusUpdate, error) {
+	var f fieldChecker
+	f.required("body.message", in.Message, maxMessage)
+	if in.RequestedStatus != nil && !in.RequestedStatus.Valid() {
+		f.add("body.requestedStatus", "is not a status")
+	}
+	if err := f.err(); err != nil {
+		return StatusUpdate{}, err
+	}
+	if utf8.RuneCountInString(strings.TrimSpace(in.Key)) == 0 {
+		return StatusUpdate{}, apperr.NotFound("case or referral")
+	}
+	return writeTx(ctx, s, func(q *db.Queries, o *outbox) (StatusUpdate, error) {
+		actor, err := s.actorTx(ctx, q, a)
+		if err != nil {
+			return StatusUpdate{}, err
+		}
+		id, err := resolveReferralTx(ctx, q, a.FirmID, Selector{Key: in.Key})
+		if errors.Is(err, apperr.ErrNotFound) {
+			if _, cerr := resolveCaseTx(ctx, q, a.FirmID, in.Key); cerr == nil {
+				return StatusUpdate{}, errNoPartner
+			}
+			return StatusUpdate{}, apperr.NotFound("case or referral")
+		}
+		if err != nil {
+			return StatusUpdate{}, err
+		}
+		// The row lock waits for a concurrent transition, so the status recorded is current.
+		row, err := q.ReferralTouchActivity(ctx, id)
+		if err != nil {
+			return StatusUpdate{}, fmt.Errorf("touch referral: %w", err)
+		}
+		if row.Status == string(StatusDraft) || row.ReferentFirmID == nil {
+			return StatusUpdate{}, errNoPartner
+		}
+		_, r, err := s.loadReferralTx(ctx, q, id)
+		if err != nil {
+			return StatusUpdate{}, err
+		}
+		if err := o.partnerEventTx(ctx, notify.MessageReceived, a.FirmID, r, nil); err != nil {
+			return StatusUpdate{}, err
+		}
+		msg := strings.TrimSpace(in.Message)
+		return writeStatusUpdateTx(ctx, q, actor, statusUpdate{
+			referral: r, to: r.Status, isMessage: true, message: &msg, requestedStatus: in.RequestedStatus,
+		})
+	})
+}
+
+var errNoPartner = apperr.Conflict("the case has not been referred yet, so there is no partner firm to write to")
