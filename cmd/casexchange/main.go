@@ -5,6 +5,8 @@
 //	casexchange seed                       load the demo data
 //	casexchange keys create --firm F --tier T [--name N]
 //	                                       create a Public API key and print it once
+//	casexchange import cases FILE --firm F [--update]
+//	                                       import cases from CSV with a progress bar
 //
 // Configuration comes only from environment variables (see the README). Without DATABASE_URL a
 // private PostgreSQL cluster is started under CX_DATA_DIR and stopped on exit.
@@ -32,9 +34,11 @@ import (
 	"github.com/casexchange/server/internal/app"
 	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/config"
+	"github.com/casexchange/server/internal/importer"
 	"github.com/casexchange/server/internal/jobs"
 	"github.com/casexchange/server/internal/pgcluster"
 	"github.com/casexchange/server/internal/postgres"
+	"github.com/casexchange/server/internal/referrals"
 	"github.com/casexchange/server/internal/seed"
 )
 
@@ -46,6 +50,9 @@ commands:
   seed                                   load the demo data (idempotent)
   keys create --firm ID|SLUG --tier read_only|standard|full [--name NAME]
                                          create a Public API key and print it once
+  import cases FILE --firm ID|SLUG [--update] [--workers N]
+                                         import cases from a CSV file (the columns of
+                                         POST /api/public/v1/import/cases), with a progress bar
 `
 
 func main() {
@@ -75,6 +82,8 @@ func main() {
 		})
 	case "keys":
 		err = keys(ctx, cfg, log, os.Args[2:])
+	case "import":
+		err = importCmd(ctx, cfg, log, os.Args[2:])
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return
@@ -228,6 +237,47 @@ func keys(ctx context.Context, cfg config.Config, log *slog.Logger, args []strin
 		}
 		fmt.Fprintf(os.Stderr, "Created %s key %q for %s (id %s). It is shown once; store it now:\n", strings.ToLower(string(t)), *name, f.Name, k.ID)
 		fmt.Println(k.Key)
+		return nil
+	})
+}
+
+func importCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []string) error {
+	if len(args) < 2 || args[0] != "cases" {
+		return errors.New("usage: casexchange import cases FILE --firm ID|SLUG [--update] [--workers N]")
+	}
+	file, fs := args[1], flag.NewFlagSet("import cases", flag.ContinueOnError)
+	firm := fs.String("firm", "", "firm id or slug")
+	update := fs.Bool("update", false, "only update existing cases (like POST /import/cases/update)")
+	workers := fs.Int("workers", 0, "rows written at once (0: automatic)")
+	if err := fs.Parse(args[2:]); err != nil {
+		return err
+	}
+	if *firm == "" {
+		return errors.New("--firm is required")
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	mode := importer.Upsert
+	if *update {
+		mode = importer.UpdateOnly
+	}
+	return withApp(ctx, cfg, log, func(a *app.App) error {
+		fm, err := a.Firms.Lookup(ctx, *firm)
+		if err != nil {
+			return fmt.Errorf("firm %q: %w", *firm, err)
+		}
+		res, err := a.Server.Importer.Run(ctx, referrals.Actor{FirmID: fm.ID, Source: referrals.SourceSystem},
+			mode, f, importer.Options{Workers: *workers}, importer.ProgressBar(os.Stderr, 40))
+		if err != nil {
+			return err
+		}
+		importer.WriteReport(os.Stdout, res)
+		if res.Failed > 0 {
+			return fmt.Errorf("%d rows failed", res.Failed)
+		}
 		return nil
 	})
 }

@@ -124,7 +124,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 	}
 	// The importer writes cases through a referrals service of its own (same rules; ideally
 	// the one in Services.Referrals once that is hoisted into a variable).
-	importCases := referrals.New(pool, referrals.WithNotifier(notifier))
+	referralSvc := referrals.New(pool, referrals.WithNotifier(notifier), referrals.WithWebhooks(hooks))
 
 	services := httpapi.Services{
 		// domain services
@@ -133,13 +133,13 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 		RefData:   a.RefData,
 		Network:   network.New(pool, a.RefData),
 		Routing:   routing.New(pool, a.RefData),
-		Referrals: referrals.New(pool, referrals.WithNotifier(notifier)),
+		Referrals: referralSvc,
 		Users:     users.New(pool, notifier, a.Auth.Hasher(), users.Config{BaseURL: cfg.PublicBaseURL}),
 		Notify:    notifier,
 		// issue 5: documents, medical referrals, import
 		Documents: documents.New(pool, store, log, notifier),
 		Medical:   medical.New(pool),
-		Importer:  importer.New(pool, a.RefData, importCases, log),
+		Importer:  importer.New(pool, a.RefData, referralSvc, log),
 
 		Idempotency: idempotency.New(pool), // issue 9: idempotent writes
 		Webhooks:    hooks,                 // issue 9: firm webhooks

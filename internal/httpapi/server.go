@@ -104,7 +104,7 @@ func New(d Deps) (*echo.Echo, *Server, error) {
 	// The validator needs servers stripped (it would check the Host) and auth left to us.
 	vspec := *spec
 	vspec.Servers = nil
-	e.Use(echomw.OapiRequestValidatorWithOptions(&vspec, &echomw.Options{
+	vopts := echomw.Options{
 		SilenceServersWarning: true,
 		Skipper: func(c echo.Context) bool {
 			_, known := s.access[c.Request().Method+" "+c.Path()]
@@ -118,7 +118,23 @@ func New(d Deps) (*echo.Echo, *Server, error) {
 			MultiError:         true,
 			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
 		},
-	}))
+	}
+	// Uploads and imports are multipart bodies of up to 50 MB: the validator would read them
+	// into memory, so it checks only their parameters, and the handlers validate each part
+	// while streaming it.
+	streamOpts := vopts
+	streamOpts.Options.ExcludeRequestBody = true
+	withBody := echomw.OapiRequestValidatorWithOptions(&vspec, &vopts)
+	withoutBody := echomw.OapiRequestValidatorWithOptions(&vspec, &streamOpts)
+	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+		full, light := withBody(next), withoutBody(next)
+		return func(c echo.Context) error {
+			if strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), "multipart/") {
+				return light(c)
+			}
+			return full(c)
+		}
+	})
 	// Idempotent writes and conditional requests (issue 9) come after validation, so that only
 	// valid, authenticated requests are stored, replayed or answered 304.
 	e.Use(s.idempotencyMiddleware, s.etagMiddleware)

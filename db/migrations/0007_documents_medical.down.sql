@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS medical_referrals;
+DROP TABLE IF EXISTS documents;

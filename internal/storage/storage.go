@@ -1,0 +1,142 @@
+// Package storage keeps the bytes of uploaded documents in an object store. Two backends exist:
+// a directory on local disk (the default, served through this server's signed download links)
+// and any S3-compatible service (served through pre-signed object-store URLs). The database
+// keeps the metadata; a Store only knows keys and bytes.
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Errors returned by stores. Match them with errors.Is.
+var (
+	// ErrNotExist reports a key with no object behind it.
+	ErrNotExist = errors.New("storage: object does not exist")
+	// ErrInvalidKey reports a key outside the accepted shape (see ValidKey).
+	ErrInvalidKey = errors.New("storage: invalid object key")
+	// ErrBadLink reports a download token that is malformed, altered, signed with another
+	// secret or past its expiry.
+	ErrBadLink = errors.New("storage: invalid or expired download link")
+)
+
+// Info describes a stored object.
+type Info struct {
+	Size        int64
+	ContentType string
+}
+
+// Store is an object store.
+type Store interface {
+	// Put writes the object at key from r, replacing any object there. size is the exact
+	// length when known, or -1 to stream until EOF. On error (including an error from r) no
+	// object is left at key.
+	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error
+	// Get opens the object at key; ErrNotExist when there is none. The caller closes the reader.
+	Get(ctx context.Context, key string) (io.ReadCloser, Info, error)
+	// Delete removes the object at key; a missing object is not an error.
+	Delete(ctx context.Context, key string) error
+	// PresignGet returns an absolute URL from which the object can be fetched without other
+	// credentials until the returned expiry, served with contentType and as an attachment
+	// named fileName.
+	PresignGet(ctx context.Context, key, fileName, contentType string, ttl time.Duration) (url string, expires time.Time, err error)
+}
+
+// LinkVerifier is implemented by stores whose pre-signed links point at this server (the local
+// backend): the download route hands it the token from the URL.
+type LinkVerifier interface {
+	// VerifyLink returns the key a token was issued for, or ErrBadLink.
+	VerifyLink(token string) (key string, err error)
+}
+
+// DownloadPath is the route of this server that serves the local backend's links; the token
+// follows it.
+const DownloadPath = "/api/public/v1/documents/download/"
+
+// ValidKey reports whether key is usable by every backend: 1-512 bytes of slash-separated
+// segments made of ASCII letters, digits, '.', '_' and '-', no segment empty or starting with
+// a dot (which keeps "..", hidden files and the local backend's own bookkeeping out of reach).
+func ValidKey(key string) bool {
+	if key == "" || len(key) > 512 {
+		return false
+	}
+	for _, seg := range strings.Split(key, "/") {
+		if seg == "" || seg[0] == '.' {
+			return false
+		}
+		for i := 0; i < len(seg); i++ {
+			c := seg[i]
+			ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
+			if !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Environment variables read by FromEnv.
+const (
+	EnvBackend   = "CX_STORAGE"           // local (default) or s3; s3 is implied by CX_S3_BUCKET
+	EnvEndpoint  = "CX_S3_ENDPOINT"       // host[:port] or URL; default s3.amazonaws.com
+	EnvBucket    = "CX_S3_BUCKET"         // required for s3
+	EnvAccessKey = "CX_S3_ACCESS_KEY"     // required for s3
+	EnvSecretKey = "CX_S3_SECRET_KEY"     // required for s3
+	EnvRegion    = "CX_S3_REGION"         // default us-east-1
+	EnvPathStyle = "CX_S3_USE_PATH_STYLE" // true: bucket in the path (MinIO, most self-hosted stores)
+	EnvInsecure  = "CX_S3_INSECURE"       // true: plain HTTP instead of HTTPS
+)
+
+// FromEnv builds the store the environment asks for. The local backend keeps objects under
+// dataDir/objects and signs its links with the secret in dataDir/download-secret (created on
+// first use); publicBaseURL is asked for the server's absolute URL each time a link is made.
+func FromEnv(dataDir string, publicBaseURL func() string) (Store, error) {
+	backend := strings.ToLower(strings.TrimSpace(os.Getenv(EnvBackend)))
+	if backend == "" {
+		backend = "local"
+		if os.Getenv(EnvBucket) != "" {
+			backend = "s3"
+		}
+	}
+	switch backend {
+	case "local":
+		secret, err := PersistentSecret(filepath.Join(dataDir, "download-secret"))
+		if err != nil {
+			return nil, err
+		}
+		return NewLocal(filepath.Join(dataDir, "objects"), secret, publicBaseURL)
+	case "s3":
+		cfg := S3Config{
+			Endpoint:  os.Getenv(EnvEndpoint),
+			Bucket:    os.Getenv(EnvBucket),
+			AccessKey: os.Getenv(EnvAccessKey),
+			SecretKey: os.Getenv(EnvSecretKey),
+			Region:    os.Getenv(EnvRegion),
+		}
+		var err error
+		if cfg.PathStyle, err = envBool(EnvPathStyle); err != nil {
+			return nil, err
+		}
+		if cfg.Insecure, err = envBool(EnvInsecure); err != nil {
+			return nil, err
+		}
+		return NewS3(cfg)
+	}
+	return nil, fmt.Errorf("%s: want local or s3, got %q", EnvBackend, backend)
+}
+
+func envBool(k string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(os.Getenv(k))) {
+	case "", "0", "false", "no":
+		return false, nil
+	case "1", "true", "yes":
+		return true, nil
+	}
+	return false, fmt.Errorf("%s: want true or false, got %q", k, os.Getenv(k))
+}
