@@ -82,4 +82,4 @@ func Demo(ctx context.Context, a *app.App, log *slog.Logger) (Result, error) {
 // them and run in demoStepOrder (each depends on the ones before it).
 var demoSteps = map[string]func(ctx context.Context, a *app.App, res Result) error{}
 
-var demoStepOrder = []string{"network", "routing", "cases"}
+var demoStepOrder = []string{"network", "routing", "cases", "documents", "medical"}

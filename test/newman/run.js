@@ -98,10 +98,30 @@ async function prepare() {
   console.log('prepared: ' + Object.keys(found).join(', '));
 }
 
+// The collection leaves the file of its upload and import requests for the user to pick; the
+// runner supplies committed sample files (test/newman/files).
+const FILES = {
+  'Upload Document': 'referral-summary.pdf',
+  'Import Cases (CSV)': 'cases-import.csv',
+  'Bulk Update Cases (CSV)': 'cases-update.csv',
+};
+function withFiles(collection) {
+  const visit = items => items.forEach(it => {
+    if (it.item) return visit(it.item);
+    const f = FILES[it.name];
+    if (!f || !it.request.body || it.request.body.mode !== 'formdata') return;
+    for (const part of it.request.body.formdata) {
+      if (part.type === 'file') part.src = path.join(here, 'files', f);
+    }
+  });
+  visit(collection.item);
+  return collection;
+}
+
 function runPass(folders) {
   if (folders.length && folders[0] !== AUTH) folders = [AUTH, ...folders];
   return new Promise((resolve, reject) => newman.run({
-    collection: JSON.parse(fs.readFileSync(collectionFile, 'utf8')),
+    collection: withFiles(JSON.parse(fs.readFileSync(collectionFile, 'utf8'))),
     environment: { values: Object.entries(envVars).map(([key, value]) => ({ key, value, enabled: true })) },
     folder: folders.length ? folders : undefined,
     reporters: ['cli'],
