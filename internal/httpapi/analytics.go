@@ -1,0 +1,699 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	openapi_types "github.com/oapi-codegen/runtime/types"
+
+	"github.com/casexchange/server/gen/api"
+	"github.com/casexchange/server/internal/analytics"
+	"github.com/casexchange/server/internal/apperr"
+)
+
+// ---- JSON endpoints -------------------------------------------------------------------------
+
+// analyticsParams are the filter parameters every analytics operation shares; the generated
+// parameter structs of those operations convert to it.
+type analyticsParams struct {
+	ReferralStartDate      *openapi_types.Date
+	ReferralEndDate        *openapi_types.Date
+	FirstReferralStartDate *openapi_types.Date
+	FirstReferralEndDate   *openapi_types.Date
+	SignedStartDate        *openapi_types.Date
+	SignedEndDate          *openapi_types.Date
+	CaseType               *string
+	Jurisdiction           *string
+	Tz                     *string
+}
+
+func (p analyticsParams) filters() analytics.Filters {
+	return analytics.Filters{
+		ReferralStart: anDay(p.ReferralStartDate), ReferralEnd: anDay(p.ReferralEndDate),
+		FirstReferralStart: anDay(p.FirstReferralStartDate), FirstReferralEnd: anDay(p.FirstReferralEndDate),
+		SignedStart: anDay(p.SignedStartDate), SignedEnd: anDay(p.SignedEndDate),
+		CaseType: anString(p.CaseType), Jurisdiction: anString(p.Jurisdiction), TimeZone: anString(p.Tz),
+	}
+}
+
+// GetDashboard returns the headline figures.
+func (s *Server) GetDashboard(ctx context.Context, req api.GetDashboardRequestObject) (api.GetDashboardResponseObject, error) {
+	d, err := s.Analytics.Dashboard(ctx, PrincipalFrom(ctx).FirmID, analyticsParams{req.Params.ReferralStartDate, req.Params.ReferralEndDate, req.Params.FirstReferralStartDate,
+		req.Params.FirstReferralEndDate, req.Params.SignedStartDate, req.Params.SignedEndDate, req.Params.CaseType,
+		req.Params.Jurisdiction, req.Params.Tz}.filters())
+	if err != nil {
+		return nil, err
+	}
+	return api.GetDashboard200JSONResponse{Body: api.DashboardAnalyticsResponse{Data: anDashboard(d), Meta: meta(ctx)}}, nil
+}
+
+// GetCaseAnalytics returns referral volumes; dateFrom / dateTo are the older names of the
+// referral date filters and yield to them.
+func (s *Server) GetCaseAnalytics(ctx context.Context, req api.GetCaseAnalyticsRequestObject) (api.GetCaseAnalyticsResponseObject, error) {
+	p := req.Params
+	f := analyticsParams{p.ReferralStartDate, p.ReferralEndDate, p.FirstReferralStartDate, p.FirstReferralEndDate,
+		p.SignedStartDate, p.SignedEndDate, p.CaseType, p.Jurisdiction, p.Tz}.filters()
+	if f.ReferralStart == nil && p.DateFrom != nil {
+		f.ReferralStart, f.ReferralStartParam = anDay(p.DateFrom), "dateFrom"
+	}
+	if f.ReferralEnd == nil && p.DateTo != nil {
+		f.ReferralEnd, f.ReferralEndParam = anDay(p.DateTo), "dateTo"
+	}
+	c, err := s.Analytics.Cases(ctx, PrincipalFrom(ctx).FirmID, f)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetCaseAnalytics200JSONResponse{Body: api.CaseAnalyticsResponse{Data: anCases(c), Meta: meta(ctx)}}, nil
+}
+
+// GetHomepageAnalytics returns today, this week and this month with their comparisons.
+func (s *Server) GetHomepageAnalytics(ctx context.Context, req api.GetHomepageAnalyticsRequestObject) (api.GetHomepageAnalyticsResponseObject, error) {
+	h, err := s.Analytics.Homepage(ctx, PrincipalFrom(ctx).FirmID, anString(req.Params.Tz))
+	if err != nil {
+		return nil, err
+	}
+	return api.GetHomepageAnalytics200JSONResponse{Body: api.HomepageAnalyticsResponse{Data: anHomepage(h), Meta: meta(ctx)}}, nil
+}
+
+// GetCasesByStatus lists the referrals behind one status count.
+func (s *Server) GetCasesByStatus(ctx context.Context, req api.GetCasesByStatusRequestObject) (api.GetCasesByStatusResponseObject, error) {
+	dir := analytics.Sent
+	if req.Params.Context == api.GetCasesByStatusParamsContextReceived {
+		dir = analytics.Received
+	}
+	items, err := s.Analytics.CasesByStatus(ctx, PrincipalFrom(ctx).FirmID, req.Params.Status, dir, req.Params.Limit)
+	if err != nil {
+		return nil, err
+	}
+	data := make([]api.CasesByStatusItem, 0, len(items))
+	for _, it := range items {
+		data = append(data, api.CasesByStatusItem{
+			Id: it.ID, CaseId: it.CaseID, ReferralId: it.ReferralID,
+			ReferenceNumber: anOptString(it.ReferenceNumber),
+			Title:           it.Title,
+			FirmId:          it.FirmID,
+			FirmName:        it.FirmName,
+			ReferredOn:      it.ReferredOn,
+			Status:          it.Status,
+			CaseType:        anOptString(it.CaseType),
+			Jurisdiction:    anOptString(it.Jurisdiction),
+		})
+	}
+	return api.GetCasesByStatus200JSONResponse{Body: api.CasesByStatusResponse{Data: data, Meta: meta(ctx)}}, nil
+}
+
+// GetReceivedAnalytics returns the figures of the referrals sent to the caller's firm.
+func (s *Server) GetReceivedAnalytics(ctx context.Context, req api.GetReceivedAnalyticsRequestObject) (api.GetReceivedAnalyticsResponseObject, error) {
+	f, err := s.Analytics.Flow(ctx, PrincipalFrom(ctx).FirmID, analytics.Received, analyticsParams{req.Params.ReferralStartDate, req.Params.ReferralEndDate, req.Params.FirstReferralStartDate,
+		req.Params.FirstReferralEndDate, req.Params.SignedStartDate, req.Params.SignedEndDate, req.Params.CaseType,
+		req.Params.Jurisdiction, req.Params.Tz}.filters())
+	if err != nil {
+		return nil, err
+	}
+	return api.GetReceivedAnalytics200JSONResponse{Body: api.ReferralFlowAnalyticsResponse{Data: anFlow(f), Meta: meta(ctx)}}, nil
+}
+
+// GetSentAnalytics returns the figures of the referrals the caller's firm sent.
+func (s *Server) GetSentAnalytics(ctx context.Context, req api.GetSentAnalyticsRequestObject) (api.GetSentAnalyticsResponseObject, error) {
+	f, err := s.Analytics.Flow(ctx, PrincipalFrom(ctx).FirmID, analytics.Sent, analyticsParams{req.Params.ReferralStartDate, req.Params.ReferralEndDate, req.Params.FirstReferralStartDate,
+		req.Params.FirstReferralEndDate, req.Params.SignedStartDate, req.Params.SignedEndDate, req.Params.CaseType,
+		req.Params.Jurisdiction, req.Params.Tz}.filters())
+	if err != nil {
+		return nil, err
+	}
+	return api.GetSentAnalytics200JSONResponse{Body: api.ReferralFlowAnalyticsResponse{Data: anFlow(f), Meta: meta(ctx)}}, nil
+}
+
+// GetRevenueReceivedAnalytics returns the money on referrals the caller's firm received and won.
+func (s *Server) GetRevenueReceivedAnalytics(ctx context.Context, req api.GetRevenueReceivedAnalyticsRequestObject) (api.GetRevenueReceivedAnalyticsResponseObject, error) {
+	r, err := s.Analytics.Revenue(ctx, PrincipalFrom(ctx).FirmID, analytics.Received, analyticsParams{req.Params.ReferralStartDate, req.Params.ReferralEndDate, req.Params.FirstReferralStartDate,
+		req.Params.FirstReferralEndDate, req.Params.SignedStartDate, req.Params.SignedEndDate, req.Params.CaseType,
+		req.Params.Jurisdiction, req.Params.Tz}.filters())
+	if err != nil {
+		return nil, err
+	}
+	return api.GetRevenueReceivedAnalytics200JSONResponse{Body: api.RevenueAnalyticsResponse{Data: anRevenue(r), Meta: meta(ctx)}}, nil
+}
+
+// GetRevenueSentAnalytics returns the money on referrals the caller's firm sent that were won.
+func (s *Server) GetRevenueSentAnalytics(ctx context.Context, req api.GetRevenueSentAnalyticsRequestObject) (api.GetRevenueSentAnalyticsResponseObject, error) {
+	r, err := s.Analytics.Revenue(ctx, PrincipalFrom(ctx).FirmID, analytics.Sent, analyticsParams{req.Params.ReferralStartDate, req.Params.ReferralEndDate, req.Params.FirstReferralStartDate,
+		req.Params.FirstReferralEndDate, req.Params.SignedStartDate, req.Params.SignedEndDate, req.Params.CaseType,
+		req.Params.Jurisdiction, req.Params.Tz}.filters())
+	if err != nil {
+		return nil, err
+	}
+	return api.GetRevenueSentAnalytics200JSONResponse{Body: api.RevenueAnalyticsResponse{Data: anRevenue(r), Meta: meta(ctx)}}, nil
+}
+
+// GetReferralsAnalytics returns referral volume in both directions.
+func (s *Server) GetReferralsAnalytics(ctx context.Context, req api.GetReferralsAnalyticsRequestObject) (api.GetReferralsAnalyticsResponseObject, error) {
+	r, err := s.Analytics.Referrals(ctx, PrincipalFrom(ctx).FirmID, analyticsParams{req.Params.ReferralStartDate, req.Params.ReferralEndDate, req.Params.FirstReferralStartDate,
+		req.Params.FirstReferralEndDate, req.Params.SignedStartDate, req.Params.SignedEndDate, req.Params.CaseType,
+		req.Params.Jurisdiction, req.Params.Tz}.filters())
+	if err != nil {
+		return nil, err
+	}
+	return api.GetReferralsAnalytics200JSONResponse{Body: api.ReferralsAnalyticsResponse{Data: anReferrals(r), Meta: meta(ctx)}}, nil
+}
+
+// ---- exports --------------------------------------------------------------------------------
+
+// Export budget per API key, on top of the general rate limit.
+const (
+	analyticsExportLimit  = 10
+	analyticsExportWindow = time.Minute
+)
+
+// analyticsCategories are the export categories in workbook order.
+var analyticsCategories = []string{"dashboard", "cases", "homepage", "received", "sent", "revenue-received", "revenue-sent", "referrals"}
+
+// ExportAllAnalytics streams a workbook with one sheet per category.
+func (s *Server) ExportAllAnalytics(ctx context.Context, req api.ExportAllAnalyticsRequestObject) (api.ExportAllAnalyticsResponseObject, error) {
+	if limited := s.takeAnalyticsExport(ctx); limited != nil {
+		return api.ExportAllAnalytics429JSONResponse{AnalyticsExportRateLimitedJSONResponse: *limited}, nil
+	}
+	rep, err := s.Analytics.Report(ctx, PrincipalFrom(ctx).FirmID, analyticsParams{req.Params.ReferralStartDate, req.Params.ReferralEndDate, req.Params.FirstReferralStartDate,
+		req.Params.FirstReferralEndDate, req.Params.SignedStartDate, req.Params.SignedEndDate, req.Params.CaseType,
+		req.Params.Jurisdiction, req.Params.Tz}.filters())
+	if err != nil {
+		return nil, err
+	}
+	data := map[string]any{
+		"dashboard": anDashboard(rep.Dashboard), "cases": anCases(rep.Cases), "homepage": anHomepage(rep.Homepage),
+		"received": anFlow(rep.Received), "sent": anFlow(rep.Sent),
+		"revenue-received": anRevenue(rep.RevenueReceived), "revenue-sent": anRevenue(rep.RevenueSent),
+		"referrals": anReferrals(rep.Referrals),
+	}
+	sheets := make([]analytics.ExportSheet, 0, len(analyticsCategories))
+	for _, c := range analyticsCategories {
+		rows, err := anExportRows(data[c])
+		if err != nil {
+			return nil, err
+		}
+		sheets = append(sheets, analytics.ExportSheet{Name: c, Rows: rows})
+	}
+	cd := `attachment; filename="analytics-export.xlsx"`
+	return api.ExportAllAnalytics200ApplicationvndOpenxmlformatsOfficedocumentSpreadsheetmlSheetResponse{
+		Body:    anStreamed(func(w io.Writer) error { return analytics.WriteWorkbook(w, sheets) }),
+		Headers: api.ExportAllAnalytics200ResponseHeaders{ContentDisposition: &cd},
+	}, nil
+}
+
+// ExportAnalyticsCategory streams one category as a single-sheet workbook or as CSV.
+func (s *Server) ExportAnalyticsCategory(ctx context.Context, req api.ExportAnalyticsCategoryRequestObject) (api.ExportAnalyticsCategoryResponseObject, error) {
+	if limited := s.takeAnalyticsExport(ctx); limited != nil {
+		return api.ExportAnalyticsCategory429JSONResponse{AnalyticsExportRateLimitedJSONResponse: *limited}, nil
+	}
+	p := req.Params
+	ap := analyticsParams{p.ReferralStartDate, p.ReferralEndDate, p.FirstReferralStartDate, p.FirstReferralEndDate,
+		p.SignedStartDate, p.SignedEndDate, p.CaseType, p.Jurisdiction, p.Tz}
+	category := string(req.Category)
+	data, err := s.analyticsCategory(ctx, category, ap)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := anExportRows(data)
+	if err != nil {
+		return nil, err
+	}
+	if p.Format != nil && *p.Format == api.ExportAnalyticsCategoryParamsFormatCsv {
+		cd := fmt.Sprintf(`attachment; filename="%s-export.csv"`, category)
+		return api.ExportAnalyticsCategory200TextcsvResponse{
+			Body:    anStreamed(func(w io.Writer) error { return analytics.WriteCSV(w, rows) }),
+			Headers: api.ExportAnalyticsCategory200ResponseHeaders{ContentDisposition: &cd},
+		}, nil
+	}
+	cd := fmt.Sprintf(`attachment; filename="%s-export.xlsx"`, category)
+	sheets := []analytics.ExportSheet{{Name: category, Rows: rows}}
+	return api.ExportAnalyticsCategory200ApplicationvndOpenxmlformatsOfficedocumentSpreadsheetmlSheetResponse{
+		Body:    anStreamed(func(w io.Writer) error { return analytics.WriteWorkbook(w, sheets) }),
+		Headers: api.ExportAnalyticsCategory200ResponseHeaders{ContentDisposition: &cd},
+	}, nil
+}
+
+// analyticsCategory computes one category's response data, as its JSON endpoint does.
+func (s *Server) analyticsCategory(ctx context.Context, category string, p analyticsParams) (any, error) {
+	firm, f := PrincipalFrom(ctx).FirmID, p.filters()
+	switch category {
+	case "dashboard":
+		d, err := s.Analytics.Dashboard(ctx, firm, f)
+		return anDashboard(d), err
+	case "cases":
+		c, err := s.Analytics.Cases(ctx, firm, f)
+		return anCases(c), err
+	case "homepage":
+		h, err := s.Analytics.Homepage(ctx, firm, f.TimeZone)
+		return anHomepage(h), err
+	case "received", "sent":
+		fl, err := s.Analytics.Flow(ctx, firm, analytics.Direction(category), f)
+		return anFlow(fl), err
+	case "revenue-received", "revenue-sent":
+		r, err := s.Analytics.Revenue(ctx, firm, analytics.Direction(strings.TrimPrefix(category, "revenue-")), f)
+		return anRevenue(r), err
+	case "referrals":
+		r, err := s.Analytics.Referrals(ctx, firm, f)
+		return anReferrals(r), err
+	}
+	return nil, apperr.NotFound("analytics category")
+}
+
+// takeAnalyticsExport counts one export against the caller's export budget and returns the 429 to send
+// when it is spent. A failing limiter store lets the export through.
+func (s *Server) takeAnalyticsExport(ctx context.Context) *api.AnalyticsExportRateLimitedJSONResponse {
+	if s.limiter == nil {
+		return nil
+	}
+	p := PrincipalFrom(ctx)
+	key := "analytics-export:" + p.KeyID.String()
+	if p.KeyID == uuid.Nil {
+		key = "analytics-export:user:" + p.UserID.String()
+	}
+	res, err := s.limiter.Take(ctx, key, analyticsExportLimit, analyticsExportWindow)
+	if err != nil {
+		s.log.Warn("export limiter unavailable", "error", err.Error(), "request_id", RequestIDFrom(ctx))
+		return nil
+	}
+	if res.Allowed {
+		return nil
+	}
+	retry := int((res.RetryAfter(time.Now()) + time.Second - 1) / time.Second)
+	return &api.AnalyticsExportRateLimitedJSONResponse{
+		Body: api.Error{
+			Error: api.ErrorBody{Code: "rate_limited", Message: fmt.Sprintf(
+				"Export limit reached: %d exports per minute per API key; retry after the window resets", analyticsExportLimit)},
+			Meta: meta(ctx),
+		},
+		Headers: api.AnalyticsExportRateLimitedResponseHeaders{RetryAfter: &retry},
+	}
+}
+
+// anStreamed runs write in the background and returns what it writes as a stream. Closing the
+// stream (the client went away) stops the writer.
+func anStreamed(write func(io.Writer) error) io.ReadCloser {
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(write(pw)) }()
+	return pr
+}
+
+// anExportRows flattens a category's response data into the long table of the exports: one row
+// per number, named by where it sits in the JSON (see exportAllAnalytics in the contract).
+func anExportRows(data any) ([]analytics.ExportRow, error) {
+	b, err := json.Marshal(data)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	root, err := anReadJSON(dec)
+	if err != nil {
+		return nil, err
+	}
+	obj, ok := root.(anJSONObject)
+	if !ok {
+		return nil, fmt.Errorf("export: data is not an object")
+	}
+	var rows []analytics.ExportRow
+	anFlatten(obj, nil, nil, &rows)
+	return rows, nil
+}
+
+// anLabel names a list entry in the item column.
+type anLabel struct {
+	text  string
+	month *time.Time
+}
+
+func anFlatten(obj anJSONObject, path []string, entry *anLabel, rows *[]analytics.ExportRow) {
+	for _, f := range obj {
+		switch v := f.value.(type) {
+		case anJSONObject:
+			anFlatten(v, append(path[:len(path):len(path)], f.key), nil, rows)
+		case []any:
+			for _, e := range v {
+				if eo, ok := e.(anJSONObject); ok {
+					anFlatten(eo, append(path[:len(path):len(path)], f.key), anEntryLabel(eo), rows)
+				}
+			}
+		case json.Number, nil:
+			num, isNum := v.(json.Number)
+			integer := isNum && !strings.ContainsAny(num.String(), ".eE")
+			unit := anExportUnit(f.key, integer)
+			if unit == "" {
+				continue // not a figure (a null date or text)
+			}
+			row := analytics.ExportRow{Metric: f.key, Unit: unit, Integer: integer}
+			if isNum {
+				x, err := num.Float64()
+				if err != nil {
+					continue
+				}
+				row.Value = &x
+			}
+			switch {
+			case entry != nil:
+				row.Section, row.Item, row.ItemMonth = strings.Join(path, "."), entry.text, entry.month
+			case len(path) == 0:
+				row.Section = "summary"
+			case len(path) == 1:
+				row.Section = path[0]
+			default:
+				row.Section, row.Item = strings.Join(path[:len(path)-1], "."), path[len(path)-1]
+			}
+			*rows = append(*rows, row)
+		}
+	}
+}
+
+// anEntryLabel picks the text that names a list entry; monthly entries are named by their month.
+func anEntryLabel(o anJSONObject) *anLabel {
+	get := func(k string) (string, bool) {
+		for _, f := range o {
+			if f.key == k {
+				s, ok := f.value.(string)
+				return s, ok
+			}
+		}
+		return "", false
+	}
+	if s, ok := get("periodStart"); ok {
+		if t, err := time.Parse(time.DateOnly, s); err == nil {
+			return &anLabel{text: s, month: &t}
+		}
+	}
+	if s, ok := get("month"); ok {
+		if t, err := time.Parse("2006-01", s); err == nil {
+			return &anLabel{text: s, month: &t}
+		}
+	}
+	for _, k := range []string{"label", "caseType", "jurisdictionName", "jurisdiction", "firmName", "status", "key"} {
+		if s, ok := get(k); ok {
+			return &anLabel{text: s}
+		}
+	}
+	return &anLabel{}
+}
+
+// anExportUnit is the unit of a figure, read from its field name; "" for fields that are not
+// figures.
+func anExportUnit(metric string, integer bool) string {
+	lower := strings.ToLower(metric)
+	switch {
+	case strings.HasSuffix(metric, "Rate") || strings.HasSuffix(metric, "Ratio"):
+		return analytics.UnitRatio
+	case strings.Contains(metric, "Days"):
+		return analytics.UnitDays
+	case strings.Contains(metric, "Hours"):
+		return analytics.UnitHours
+	case metric == "averageReferralsPerCase":
+		return analytics.UnitCount
+	case strings.Contains(lower, "settlement") || strings.Contains(lower, "fees") || strings.HasSuffix(lower, "share"):
+		return analytics.UnitUSD
+	case integer:
+		return analytics.UnitCount
+	}
+	return ""
+}
+
+// anJSONObject is a JSON object with its keys in document order.
+type anJSONObject []anJSONField
+
+type anJSONField struct {
+	key   string
+	value any
+}
+
+// anReadJSON reads one value keeping object key order: objects become anJSONObject, arrays []any,
+// numbers json.Number.
+func anReadJSON(dec *json.Decoder) (any, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		switch t {
+		case '{':
+			obj := anJSONObject{}
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return nil, err
+				}
+				v, err := anReadJSON(dec)
+				if err != nil {
+					return nil, err
+				}
+				obj = append(obj, anJSONField{key: kt.(string), value: v})
+			}
+			_, err := dec.Token()
+			return obj, err
+		case '[':
+			arr := []any{}
+			for dec.More() {
+				v, err := anReadJSON(dec)
+				if err != nil {
+					return nil, err
+				}
+				arr = append(arr, v)
+			}
+			_, err := dec.Token()
+			return arr, err
+		}
+	}
+	return tok, nil
+}
+
+// ---- mapping --------------------------------------------------------------------------------
+
+func anDay(d *openapi_types.Date) *time.Time {
+	if d == nil {
+		return nil
+	}
+	t := d.Time
+	return &t
+}
+
+func anAPIDate(t *time.Time) *openapi_types.Date {
+	if t == nil {
+		return nil
+	}
+	return &openapi_types.Date{Time: *t}
+}
+
+func anString(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func anOptString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func anMonth(t time.Time) openapi_types.Date { return openapi_types.Date{Time: t} }
+
+func anFilters(a analytics.Applied) api.AnalyticsAppliedFilters {
+	return api.AnalyticsAppliedFilters{
+		ReferralStartDate: anAPIDate(a.ReferralStart), ReferralEndDate: anAPIDate(a.ReferralEnd),
+		FirstReferralStartDate: anAPIDate(a.FirstReferralStart), FirstReferralEndDate: anAPIDate(a.FirstReferralEnd),
+		SignedStartDate: anAPIDate(a.SignedStart), SignedEndDate: anAPIDate(a.SignedEnd),
+		CaseType: a.CaseType, Jurisdiction: a.Jurisdiction, TimeZone: a.TimeZone,
+	}
+}
+
+func anStatusCounts(c analytics.StatusCounts) api.AnalyticsStatusCounts {
+	return api.AnalyticsStatusCounts{
+		Draft: c["draft"], Sent: c["sent"], Received: c["received"], UnderEvaluation: c["under_evaluation"],
+		Investigating: c["investigating"], Signed: c["signed"], InLitigation: c["in_litigation"], Closing: c["closing"],
+		Won: c["won"], Lost: c["lost"], Rejected: c["rejected"], Withdrawn: c["withdrawn"], Closed: c["closed"],
+	}
+}
+
+func anBuckets(b analytics.Buckets) api.AnalyticsStatusBuckets {
+	return api.AnalyticsStatusBuckets{Pending: b.Pending, InProgress: b.InProgress, Accepted: b.Accepted, Rejected: b.Rejected, Closed: b.Closed}
+}
+
+func anConversion(c analytics.Conversion) api.AnalyticsConversion {
+	rejected := c.Rejected
+	return api.AnalyticsConversion{
+		ReferredCount: c.Referred, SignedCount: c.Signed, WonCount: c.Won, ResolvedAfterSigningCount: c.ResolvedAfterSigning,
+		RejectedCount: &rejected, SentToSignedRate: c.SentToSignedRate, SignedToWonRate: c.SignedToWonRate,
+	}
+}
+
+func anDashboard(d analytics.Dashboard) api.DashboardAnalytics {
+	byStatus, filters := anStatusCounts(d.ByStatus), anFilters(d.Filters)
+	sent, recv := anConversion(d.SentConversion), anConversion(d.ReceivedConversion)
+	settlement, fees := d.TotalSettlement, d.TotalFees
+	out := api.DashboardAnalytics{
+		TotalCases: d.Sent + d.Received, SentCount: d.Sent, ReceivedCount: d.Received,
+		StatusBreakdown: anBuckets(d.Buckets), ByStatus: &byStatus,
+		AverageResponseTimeHours: d.AverageResponseHours,
+		AverageDaysToAcknowledge: d.AverageDaysToAcknowledge, AverageDaysToSign: d.AverageDaysToSign,
+		SentConversion: &sent, ReceivedConversion: &recv,
+		TotalSettlementAmount: &settlement, TotalAttorneyFees: &fees,
+		TopCaseTypes:    make([]api.DashboardCaseTypeCount, 0, len(d.TopCaseTypes)),
+		TopPartnerFirms: make([]api.DashboardPartnerFirm, 0, len(d.TopPartnerFirms)),
+		PeriodStart:     d.PeriodStart, PeriodEnd: d.PeriodEnd, Filters: &filters,
+	}
+	for _, c := range d.TopCaseTypes {
+		out.TopCaseTypes = append(out.TopCaseTypes, api.DashboardCaseTypeCount{CaseType: c.Label, CaseTypeName: anOptString(c.Name), Count: c.Count})
+	}
+	for _, p := range d.TopPartnerFirms {
+		sent, recv := p.Sent, p.Received
+		out.TopPartnerFirms = append(out.TopPartnerFirms, api.DashboardPartnerFirm{
+			FirmId: p.FirmID, FirmName: p.Name, ReferralCount: p.Sent + p.Received, SentCount: &sent, ReceivedCount: &recv,
+		})
+	}
+	return out
+}
+
+func anCases(c analytics.Cases) api.CaseAnalytics {
+	byStatus, filters := anStatusCounts(c.ByStatus), anFilters(c.Filters)
+	out := api.CaseAnalytics{
+		DateFrom: anAPIDate(c.Filters.ReferralStart), DateTo: anAPIDate(c.Filters.ReferralEnd),
+		TotalCases: c.Sent + c.Received, SentCount: c.Sent, ReceivedCount: c.Received,
+		StatusBreakdown: anBuckets(c.Buckets), ByStatus: &byStatus,
+		MonthlySummary:           make([]api.CaseAnalyticsMonth, 0, len(c.Monthly)),
+		CaseTypeBreakdown:        make([]api.CaseAnalyticsCaseType, 0, len(c.ByCaseType)),
+		AverageResponseTimeHours: c.AverageResponseHours,
+		Filters:                  &filters,
+	}
+	for _, m := range c.Monthly {
+		out.MonthlySummary = append(out.MonthlySummary, api.CaseAnalyticsMonth{Month: m.Month.Format("2006-01"), Sent: m.Sent, Received: m.Received, Total: m.Sent + m.Received})
+	}
+	for _, v := range c.ByCaseType {
+		out.CaseTypeBreakdown = append(out.CaseTypeBreakdown, api.CaseAnalyticsCaseType{
+			CaseType: v.Label, CaseTypeName: anOptString(v.Key), Sent: v.Sent, Received: v.Received, Total: v.Sent + v.Received,
+		})
+	}
+	juris := make([]api.CaseAnalyticsJurisdiction, 0, len(c.ByJurisdiction))
+	for _, v := range c.ByJurisdiction {
+		juris = append(juris, api.CaseAnalyticsJurisdiction{
+			Jurisdiction: v.Key, JurisdictionName: anOptString(v.Label), Sent: v.Sent, Received: v.Received, Total: v.Sent + v.Received,
+		})
+	}
+	out.JurisdictionBreakdown = &juris
+	return out
+}
+
+func anHomepage(h analytics.Homepage) api.HomepageAnalytics {
+	metric := func(m analytics.Metric) api.AnalyticsPeriodMetric {
+		return api.AnalyticsPeriodMetric{Current: m.Current, Previous: m.Previous, Change: m.Change(), ChangeRatio: m.ChangeRatio()}
+	}
+	period := func(p analytics.Period) api.HomepagePeriod {
+		return api.HomepagePeriod{
+			PeriodStart: p.Start, PeriodEnd: p.End, PreviousPeriodStart: p.PreviousStart, PreviousPeriodEnd: p.PreviousEnd,
+			Sent: metric(p.Sent), Received: metric(p.Received), Signed: metric(p.Signed), Won: metric(p.Won),
+		}
+	}
+	return api.HomepageAnalytics{TimeZone: h.TimeZone, Today: period(h.Today), ThisWeek: period(h.Week), ThisMonth: period(h.Month)}
+}
+
+func anFlow(f analytics.Flow) api.ReferralFlowAnalytics {
+	breakdowns := func(in []analytics.Breakdown) []api.AnalyticsBreakdownItem {
+		out := make([]api.AnalyticsBreakdownItem, 0, len(in))
+		for _, b := range in {
+			out = append(out, api.AnalyticsBreakdownItem{Key: b.Key, Label: b.Label, Referrals: b.Referrals, Signed: b.Signed, Won: b.Won, SentToSignedRate: b.SentToSignedRate})
+		}
+		return out
+	}
+	out := api.ReferralFlowAnalytics{
+		Direction:      api.ReferralFlowAnalyticsDirection(f.Direction),
+		Filters:        anFilters(f.Filters),
+		TotalReferrals: f.Total, ActiveReferrals: f.Active,
+		ByStatus: anStatusCounts(f.ByStatus),
+		ByClosingStatus: api.AnalyticsClosingStatusCounts{
+			WonSettled: f.ByClosingStatus.WonSettled, Lost: f.ByClosingStatus.Lost,
+			NoLongerPursuing: f.ByClosingStatus.NoLongerPursuing, Unspecified: f.ByClosingStatus.Unspecified,
+		},
+		Conversion: anConversion(f.Conversion),
+		Timing: api.AnalyticsTiming{
+			AverageDaysToAcknowledge: f.Timing.AverageDaysToAcknowledge, AverageDaysToSign: f.Timing.AverageDaysToSign,
+			TimeInStatus: make([]api.AnalyticsStatusDuration, 0, len(f.Timing.TimeInStatus)),
+		},
+		ByPartnerFirm: breakdowns(f.ByPartnerFirm), ByCaseType: breakdowns(f.ByCaseType), ByJurisdiction: breakdowns(f.ByJurisdiction),
+		Trend: make([]api.AnalyticsTrendPoint, 0, len(f.Trend)),
+	}
+	for _, d := range f.Timing.TimeInStatus {
+		median := d.MedianDays
+		out.Timing.TimeInStatus = append(out.Timing.TimeInStatus, api.AnalyticsStatusDuration{
+			Status: d.Status, AverageDays: d.AverageDays, MedianDays: &median, ReferralCount: d.Stays,
+		})
+	}
+	for _, p := range f.Trend {
+		out.Trend = append(out.Trend, api.AnalyticsTrendPoint{
+			Period: p.Month.Format("2006-01"), PeriodStart: anMonth(p.Month), Referrals: p.Referrals, Signed: p.Signed, Won: p.Won,
+		})
+	}
+	return out
+}
+
+func anRevenue(r analytics.Revenue) api.RevenueAnalytics {
+	items := func(in []analytics.RevenueItem) []api.RevenueBreakdownItem {
+		out := make([]api.RevenueBreakdownItem, 0, len(in))
+		for _, it := range in {
+			out = append(out, api.RevenueBreakdownItem{
+				Key: it.Key, Label: it.Label, WonCount: it.Won, SettlementAmount: it.Settlement, AttorneyFees: it.AttorneyFees,
+				SendingFirmShare: it.SendingFirmShare, ReceivingFirmShare: it.ReceivingFirmShare,
+			})
+		}
+		return out
+	}
+	open := r.OpenWithProjection
+	out := api.RevenueAnalytics{
+		Direction: api.RevenueAnalyticsDirection(r.Direction), Filters: anFilters(r.Filters),
+		Currency: api.RevenueAnalyticsCurrencyUSD, WonCount: r.Won,
+		TotalSettlementAmount: r.TotalSettlement, TotalAttorneyFees: r.TotalFees,
+		AverageSettlementAmount: r.AverageSettlement, AverageAttorneyFees: r.AverageFees,
+		FeeSplit: api.RevenueFeeSplit{
+			SendingFirmShare: r.Split.SendingFirmShare, ReceivingFirmShare: r.Split.ReceivingFirmShare,
+			AverageSendingFirmShareRatio: r.Split.AverageSendingFirmShareRatio, ReferralsWithoutSplit: r.Split.ReferralsWithoutSplit,
+		},
+		ProjectedSettlementAmount: r.Projected, OpenReferralsWithProjection: &open,
+		ByPartnerFirm: items(r.ByPartnerFirm), ByCaseType: items(r.ByCaseType), ByJurisdiction: items(r.ByJurisdiction),
+		Trend: make([]api.RevenueTrendPoint, 0, len(r.Trend)),
+	}
+	for _, p := range r.Trend {
+		out.Trend = append(out.Trend, api.RevenueTrendPoint{
+			Period: p.Month.Format("2006-01"), PeriodStart: anMonth(p.Month), WonCount: p.Won,
+			SettlementAmount: p.Settlement, AttorneyFees: p.AttorneyFees,
+		})
+	}
+	return out
+}
+
+func anReferrals(r analytics.Referrals) api.ReferralsAnalytics {
+	volumes := func(in []analytics.VolumeItem) []api.AnalyticsVolumeItem {
+		out := make([]api.AnalyticsVolumeItem, 0, len(in))
+		for _, v := range in {
+			out = append(out, api.AnalyticsVolumeItem{Key: v.Key, Label: v.Label, Sent: v.Sent, Received: v.Received, Total: v.Sent + v.Received})
+		}
+		return out
+	}
+	out := api.ReferralsAnalytics{
+		Filters:        anFilters(r.Filters),
+		TotalReferrals: r.Sent + r.Received, SentCount: r.Sent, ReceivedCount: r.Received,
+		CasesReferred: r.CasesReferred, ReReferredCases: r.ReReferred, AverageReferralsPerCase: r.AverageReferralsPerCase,
+		SentByStatus: anStatusCounts(r.SentByStatus), ReceivedByStatus: anStatusCounts(r.ReceivedByStatus),
+		ByPartnerFirm: volumes(r.ByPartnerFirm), ByCaseType: volumes(r.ByCaseType), ByJurisdiction: volumes(r.ByJurisdiction),
+		Trend: make([]api.ReferralsTrendPoint, 0, len(r.Trend)),
+	}
+	for _, p := range r.Trend {
+		out.Trend = append(out.Trend, api.ReferralsTrendPoint{
+			Period: p.Month.Format("2006-01"), PeriodStart: anMonth(p.Month), Sent: p.Sent, Received: p.Received, Total: p.Sent + p.Received,
+		})
+	}
+	return out
+}
