@@ -98,13 +98,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "casexchange_http_requests_total",
-			Help: "HTTP requests by route, method and status.",
-		}, []string{"route", "method", "status"}),
+			Help: "HTTP requests by operation (the contract's operationId), method and status.",
+		}, []string{"operation", "method", "status"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "casexchange_http_request_duration_seconds",
-			Help:    "HTTP request latency by route and method.",
+			Help:    "HTTP request latency by operation and method.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
-		}, []string{"route", "method"}),
+		}, []string{"operation", "method"}),
 	}
 	reg.MustRegister(m.requests, m.duration)
 	return m
@@ -126,8 +126,14 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		dur := time.Since(start)
 		if s.metrics != nil {
-			s.metrics.requests.WithLabelValues(route, c.Request().Method, strconv.Itoa(status)).Inc()
-			s.metrics.duration.WithLabelValues(route, c.Request().Method).Observe(dur.Seconds())
+			op := "unmatched"
+			if acc, ok := s.access[c.Request().Method+" "+c.Path()]; ok {
+				op = acc.operationID
+			} else if c.Path() == "/metrics" {
+				op = "metrics"
+			}
+			s.metrics.requests.WithLabelValues(op, c.Request().Method, strconv.Itoa(status)).Inc()
+			s.metrics.duration.WithLabelValues(op, c.Request().Method).Observe(dur.Seconds())
 		}
 		attrs := []slog.Attr{
 			slog.String("request_id", requestID(c)),
