@@ -341,6 +341,7 @@ type User struct {
 
 type WebhookDelivery struct {
 	ID             uuid.UUID
+	Seq            *int64
 	SubscriptionID uuid.UUID
 	FirmID         uuid.UUID
 	EventID        uuid.UUID
@@ -360,6 +361,7 @@ type WebhookDelivery struct {
 
 type WebhookEchoCapture struct {
 	ID             uuid.UUID
+	Seq            *int64
 	SubscriptionID uuid.UUID
 	EventType      *string
 	EventID        *string

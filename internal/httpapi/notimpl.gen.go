@@ -84,6 +84,10 @@ func (notImplemented) CreateSentCase(context.Context, api.CreateSentCaseRequestO
 	return nil, apperr.NotImplemented("createSentCase")
 }
 
+func (notImplemented) CreateWebhook(context.Context, api.CreateWebhookRequestObject) (api.CreateWebhookResponseObject, error) {
+	return nil, apperr.NotImplemented("createWebhook")
+}
+
 func (notImplemented) DeactivateUser(context.Context, api.DeactivateUserRequestObject) (api.DeactivateUserResponseObject, error) {
 	return nil, apperr.NotImplemented("deactivateUser")
 }
@@ -104,8 +108,20 @@ func (notImplemented) DeleteTopLevelReferral(context.Context, api.DeleteTopLevel
 	return nil, apperr.NotImplemented("deleteTopLevelReferral")
 }
 
+func (notImplemented) DeleteWebhook(context.Context, api.DeleteWebhookRequestObject) (api.DeleteWebhookResponseObject, error) {
+	return nil, apperr.NotImplemented("deleteWebhook")
+}
+
+func (notImplemented) DisableWebhookEcho(context.Context, api.DisableWebhookEchoRequestObject) (api.DisableWebhookEchoResponseObject, error) {
+	return nil, apperr.NotImplemented("disableWebhookEcho")
+}
+
 func (notImplemented) DownloadDocumentContent(context.Context, api.DownloadDocumentContentRequestObject) (api.DownloadDocumentContentResponseObject, error) {
 	return nil, apperr.NotImplemented("downloadDocumentContent")
+}
+
+func (notImplemented) EnableWebhookEcho(context.Context, api.EnableWebhookEchoRequestObject) (api.EnableWebhookEchoResponseObject, error) {
+	return nil, apperr.NotImplemented("enableWebhookEcho")
 }
 
 func (notImplemented) EvaluateReReferralRouting(context.Context, api.EvaluateReReferralRoutingRequestObject) (api.EvaluateReReferralRoutingResponseObject, error) {
@@ -256,6 +272,10 @@ func (notImplemented) GetTopLevelReferralStatusHistory(context.Context, api.GetT
 	return nil, apperr.NotImplemented("getTopLevelReferralStatusHistory")
 }
 
+func (notImplemented) GetWebhook(context.Context, api.GetWebhookRequestObject) (api.GetWebhookResponseObject, error) {
+	return nil, apperr.NotImplemented("getWebhook")
+}
+
 func (notImplemented) ImportCases(context.Context, api.ImportCasesRequestObject) (api.ImportCasesResponseObject, error) {
 	return nil, apperr.NotImplemented("importCases")
 }
@@ -348,6 +368,18 @@ func (notImplemented) ListUsers(context.Context, api.ListUsersRequestObject) (ap
 	return nil, apperr.NotImplemented("listUsers")
 }
 
+func (notImplemented) ListWebhookDeliveries(context.Context, api.ListWebhookDeliveriesRequestObject) (api.ListWebhookDeliveriesResponseObject, error) {
+	return nil, apperr.NotImplemented("listWebhookDeliveries")
+}
+
+func (notImplemented) ListWebhookEchoCaptures(context.Context, api.ListWebhookEchoCapturesRequestObject) (api.ListWebhookEchoCapturesResponseObject, error) {
+	return nil, apperr.NotImplemented("listWebhookEchoCaptures")
+}
+
+func (notImplemented) ListWebhooks(context.Context, api.ListWebhooksRequestObject) (api.ListWebhooksResponseObject, error) {
+	return nil, apperr.NotImplemented("listWebhooks")
+}
+
 func (notImplemented) LoginUser(context.Context, api.LoginUserRequestObject) (api.LoginUserResponseObject, error) {
 	return nil, apperr.NotImplemented("loginUser")
 }
@@ -366,6 +398,14 @@ func (notImplemented) PatchReceivedReferral(context.Context, api.PatchReceivedRe
 
 func (notImplemented) PatchSentCase(context.Context, api.PatchSentCaseRequestObject) (api.PatchSentCaseResponseObject, error) {
 	return nil, apperr.NotImplemented("patchSentCase")
+}
+
+func (notImplemented) ReceiveWebhookEcho(context.Context, api.ReceiveWebhookEchoRequestObject) (api.ReceiveWebhookEchoResponseObject, error) {
+	return nil, apperr.NotImplemented("receiveWebhookEcho")
+}
+
+func (notImplemented) RedeliverWebhookDelivery(context.Context, api.RedeliverWebhookDeliveryRequestObject) (api.RedeliverWebhookDeliveryResponseObject, error) {
+	return nil, apperr.NotImplemented("redeliverWebhookDelivery")
 }
 
 func (notImplemented) ReferSentCase(context.Context, api.ReferSentCaseRequestObject) (api.ReferSentCaseResponseObject, error) {
@@ -394,6 +434,10 @@ func (notImplemented) RevokeAuthSession(context.Context, api.RevokeAuthSessionRe
 
 func (notImplemented) RevokePublicApiKey(context.Context, api.RevokePublicApiKeyRequestObject) (api.RevokePublicApiKeyResponseObject, error) {
 	return nil, apperr.NotImplemented("revokePublicApiKey")
+}
+
+func (notImplemented) RotateWebhookSecret(context.Context, api.RotateWebhookSecretRequestObject) (api.RotateWebhookSecretResponseObject, error) {
+	return nil, apperr.NotImplemented("rotateWebhookSecret")
 }
 
 func (notImplemented) SendMessage(context.Context, api.SendMessageRequestObject) (api.SendMessageResponseObject, error) {
@@ -430,6 +474,10 @@ func (notImplemented) StartLitigationReferral(context.Context, api.StartLitigati
 
 func (notImplemented) StartLitigationTopLevelReferral(context.Context, api.StartLitigationTopLevelReferralRequestObject) (api.StartLitigationTopLevelReferralResponseObject, error) {
 	return nil, apperr.NotImplemented("startLitigationTopLevelReferral")
+}
+
+func (notImplemented) TestWebhook(context.Context, api.TestWebhookRequestObject) (api.TestWebhookResponseObject, error) {
+	return nil, apperr.NotImplemented("testWebhook")
 }
 
 func (notImplemented) UpdateCase(context.Context, api.UpdateCaseRequestObject) (api.UpdateCaseResponseObject, error) {
@@ -474,6 +522,10 @@ func (notImplemented) UpdateTopLevelReferral(context.Context, api.UpdateTopLevel
 
 func (notImplemented) UpdateUser(context.Context, api.UpdateUserRequestObject) (api.UpdateUserResponseObject, error) {
 	return nil, apperr.NotImplemented("updateUser")
+}
+
+func (notImplemented) UpdateWebhook(context.Context, api.UpdateWebhookRequestObject) (api.UpdateWebhookResponseObject, error) {
+	return nil, apperr.NotImplemented("updateWebhook")
 }
 
 func (notImplemented) UploadDocument(context.Context, api.UploadDocumentRequestObject) (api.UploadDocumentResponseObject, error) {

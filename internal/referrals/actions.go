@@ -299,7 +299,11 @@ func (s *Service) actTx(ctx context.Context, q *db.Queries, o *outbox, a Actor, 
 	if err := o.partnerEventTx(ctx, kind, a.FirmID, r, &from); err != nil {
 		return loaded{}, Referral{}, err
 	}
-	if _, err := writeStatusUpdateTx(ctx, q, actor, statusUpdate{referral: r, from: &from, to: r.Status, message: blankToNil(message)}); err != nil {
+	su, err := writeStatusUpdateTx(ctx, q, actor, statusUpdate{referral: r, from: &from, to: r.Status, message: blankToNil(message)})
+	if err != nil {
+		return loaded{}, Referral{}, err
+	}
+	if err := o.statusChangedTx(ctx, actor, action, l, r, from, su); err != nil {
 		return loaded{}, Referral{}, err
 	}
 	return l, r, nil
@@ -407,7 +411,11 @@ func (s *Service) Refer(ctx context.Context, a Actor, key string, in ReferInput)
 		if err := o.partnerEventTx(ctx, notify.ReferralReceived, a.FirmID, r, &from); err != nil {
 			return CaseView{}, err
 		}
-		if _, err := writeStatusUpdateTx(ctx, q, actor, statusUpdate{referral: r, from: &from, to: StatusSent}); err != nil {
+		su, err := writeStatusUpdateTx(ctx, q, actor, statusUpdate{referral: r, from: &from, to: StatusSent})
+		if err != nil {
+			return CaseView{}, err
+		}
+		if err := o.statusChangedTx(ctx, actor, ActionRefer, l, r, from, su); err != nil {
 			return CaseView{}, err
 		}
 		return s.caseView(a.FirmID, l)
@@ -584,7 +592,14 @@ func (s *Service) expireTx(ctx context.Context, q *db.Queries, o *outbox, id uui
 		return false, err
 	}
 	system := actorInfo{Actor: Actor{Source: SourceSystem}, kind: ActorSystem}
-	if _, err := writeStatusUpdateTx(ctx, q, system, statusUpdate{referral: r, from: &from, to: StatusWithdrawn, message: &reason}); err != nil {
+	su, err := writeStatusUpdateTx(ctx, q, system, statusUpdate{referral: r, from: &from, to: StatusWithdrawn, message: &reason})
+	if err != nil {
+		return false, err
+	}
+	if l, r, err = s.loadReferralTx(ctx, q, id); err != nil {
+		return false, err
+	}
+	if err := o.statusChangedTx(ctx, system, ActionWithdraw, l, r, from, su); err != nil {
 		return false, err
 	}
 	return true, nil

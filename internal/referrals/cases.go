@@ -211,13 +211,20 @@ func (s *Service) CreateCase(ctx context.Context, a Actor, in CreateCaseInput) (
 		if err != nil {
 			return CaseView{}, err
 		}
+		if err := o.caseCreatedTx(ctx, actor, l); err != nil {
+			return CaseView{}, err
+		}
 		if in.ReferentFirmID != nil {
 			r, _ := l.referral(refID)
 			from := StatusDraft
 			if err := o.partnerEventTx(ctx, notify.ReferralReceived, a.FirmID, r, &from); err != nil {
 				return CaseView{}, err
 			}
-			if _, err := writeStatusUpdateTx(ctx, q, actor, statusUpdate{referral: r, from: &from, to: StatusSent}); err != nil {
+			su, err := writeStatusUpdateTx(ctx, q, actor, statusUpdate{referral: r, from: &from, to: StatusSent})
+			if err != nil {
+				return CaseView{}, err
+			}
+			if err := o.statusChangedTx(ctx, actor, ActionSend, l, r, from, su); err != nil {
 				return CaseView{}, err
 			}
 		}

@@ -302,7 +302,7 @@ func (s *Service) SendMessage(ctx context.Context, a Actor, in MessageInput) (St
 		if row.Status == string(StatusDraft) || row.ReferentFirmID == nil {
 			return StatusUpdate{}, errNoPartner
 		}
-		_, r, err := s.loadReferralTx(ctx, q, id)
+		l, r, err := s.loadReferralTx(ctx, q, id)
 		if err != nil {
 			return StatusUpdate{}, err
 		}
@@ -310,9 +310,13 @@ func (s *Service) SendMessage(ctx context.Context, a Actor, in MessageInput) (St
 			return StatusUpdate{}, err
 		}
 		msg := strings.TrimSpace(in.Message)
-		return writeStatusUpdateTx(ctx, q, actor, statusUpdate{
+		su, err := writeStatusUpdateTx(ctx, q, actor, statusUpdate{
 			referral: r, to: r.Status, isMessage: true, message: &msg, requestedStatus: in.RequestedStatus,
 		})
+		if err != nil {
+			return StatusUpdate{}, err
+		}
+		return su, o.noteCreatedTx(ctx, actor, l, r, su)
 	})
 }
 

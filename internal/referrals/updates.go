@@ -7,11 +7,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
-	"github.com/casexchange/server/internal/postgres"
 )
 
 // Opt is one field of a partial update: Set false keeps the stored value; Set true writes Value,
@@ -173,7 +173,7 @@ func (s *Service) UpdateCase(ctx context.Context, a Actor, key string, p CasePat
 }
 
 func (s *Service) updateCase(ctx context.Context, a Actor, key string, p CasePatch, senderRoute bool) (CaseView, error) {
-	return postgres.WithTxV(ctx, s.pool, func(q *db.Queries) (CaseView, error) {
+	return writeTx(ctx, s, func(q *db.Queries, o *outbox) (CaseView, error) {
 		actor, err := s.actorTx(ctx, q, a)
 		if err != nil {
 			return CaseView{}, err
@@ -222,8 +222,16 @@ func (s *Service) updateCase(ctx context.Context, a Actor, key string, p CasePat
 		if err := q.BaseCaseTouch(ctx, caseID); err != nil {
 			return CaseView{}, fmt.Errorf("touch case: %w", err)
 		}
+		var current *uuid.UUID
+		var previousTier *int
+		if v.Current != nil {
+			current, previousTier = &v.Current.ID, v.Current.RatedTier
+		}
 		l, err = s.loadCaseTx(ctx, q, caseID)
 		if err != nil {
+			return CaseView{}, err
+		}
+		if err := o.caseUpdatedTx(ctx, actor, l, referralAfter(l, current), p.setFields(), previousTier); err != nil {
 			return CaseView{}, err
 		}
 		return s.caseView(a.FirmID, l)
@@ -412,7 +420,7 @@ func (s *Service) UpdateReferral(ctx context.Context, a Actor, sel Selector, p R
 }
 
 func (s *Service) updateReferral(ctx context.Context, a Actor, sel Selector, p ReferralPatch) (ReferralView, error) {
-	return postgres.WithTxV(ctx, s.pool, func(q *db.Queries) (ReferralView, error) {
+	return writeTx(ctx, s, func(q *db.Queries, o *outbox) (ReferralView, error) {
 		actor, err := s.actorTx(ctx, q, a)
 		if err != nil {
 			return ReferralView{}, err
@@ -460,8 +468,12 @@ func (s *Service) updateReferral(ctx context.Context, a Actor, sel Selector, p R
 		if err := q.BaseCaseTouch(ctx, l.c.ID); err != nil {
 			return ReferralView{}, fmt.Errorf("touch case: %w", err)
 		}
+		previousTier := r.RatedTier
 		l, r, err = s.loadReferralTx(ctx, q, r.ID)
 		if err != nil {
+			return ReferralView{}, err
+		}
+		if err := o.caseUpdatedTx(ctx, actor, l, &r, p.setFields(), previousTier); err != nil {
 			return ReferralView{}, err
 		}
 		return referralView(a.FirmID, l, r)
