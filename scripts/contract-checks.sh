@@ -33,6 +33,13 @@ else
   echo "oasdiff: skipped: ../shared/reference is absent (it holds the reference release to compare with)"
 fi
 
+# A TypeScript SDK generated from the contract must type-check a small client flow.
+if "$npx"/openapi-typescript "$spec" -o test/sdk-ts/schema.d.ts > /tmp/cx-sdk.log 2>&1 && "$npx"/tsc -p test/sdk-ts >> /tmp/cx-sdk.log 2>&1; then
+  echo "sdk-ts: generated TypeScript client type-checks the smoke flow"
+else
+  cat /tmp/cx-sdk.log; echo "sdk-ts: errors found"; fail=1
+fi
+
 if make -s verify > /tmp/cx-verify.log 2>&1; then
   echo "generate: tree clean"
 else
