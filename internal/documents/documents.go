@@ -90,15 +90,21 @@ type Service struct {
 	store  storage.Store
 	log    *slog.Logger
 	notify Notifier
+	// webhooks (may be nil) records document.uploaded and document.deleted (WithWebhooks).
+	webhooks Webhooks
 }
 
 // New returns a Service keeping files in store. notifier (may be nil) hears about public
 // uploads, so the partner firm gets its document_uploaded e-mail.
-func New(pool *pgxpool.Pool, store storage.Store, log *slog.Logger, notifier Notifier) *Service {
+func New(pool *pgxpool.Pool, store storage.Store, log *slog.Logger, notifier Notifier, opts ...Option) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{pool: pool, store: store, log: log, notify: notifier}
+	s := &Service{pool: pool, store: store, log: log, notify: notifier}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Store returns the object store (tests and tools).
@@ -189,7 +195,8 @@ func (s *Service) DownloadLink(ctx context.Context, actor Actor, caseID, docID u
 // before the row is committed, so a link issued earlier stops working; if the store fails the
 // row stays (apperr.ErrUnavailable).
 func (s *Service) Delete(ctx context.Context, actor Actor, caseID, docID uuid.UUID) error {
-	return postgres.WithTx(ctx, s.pool, func(q *db.Queries) error {
+	return postgres.RunTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		q := db.New(tx)
 		d, _, err := s.get(ctx, q, actor, caseID, docID)
 		if err != nil {
 			return err
@@ -203,6 +210,10 @@ func (s *Service) Delete(ctx context.Context, actor Actor, caseID, docID uuid.UU
 				return apperr.NotFound("document")
 			}
 			return postgres.InterpretError(err)
+		}
+		// The event is recorded before the file goes, so a failure here leaves both in place.
+		if err := s.deletedTx(ctx, tx, actor, d, time.Now().UTC()); err != nil {
+			return err
 		}
 		if err := s.store.Delete(ctx, key); err != nil {
 			return apperr.Unavailable("The document store is unavailable; retry later", err)
@@ -347,6 +358,9 @@ func (s *Service) Upload(ctx context.Context, actor Actor, caseID uuid.UUID, for
 			return postgres.InterpretError(err)
 		}
 		doc = fromRow(row.Document, row.UploadedByFirmName)
+		if err := s.uploadedTx(ctx, tx, actor, doc); err != nil {
+			return err
+		}
 		if isPublic {
 			return s.noticeTx(ctx, tx, q, actor.FirmID, caseID, acc)
 		}
