@@ -137,7 +137,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 		Users:     users.New(pool, notifier, a.Auth.Hasher(), users.Config{BaseURL: cfg.PublicBaseURL}),
 		Notify:    notifier,
 		// issue 5: documents, medical referrals, import
-		Documents: documents.New(pool, store, log, notifier),
+		Documents: documents.New(pool, store, log, notifier, documents.WithWebhooks(hooks)),
 		Medical:   medical.New(pool),
 		Importer:  importer.New(pool, a.RefData, referralSvc, log),
 
