@@ -187,9 +187,41 @@ func (s *Server) finishClaim(c echo.Context, claim *idempotency.Claim, resp *ide
 	} else {
 		err = claim.Release(ctx)
 	}
-	if err != nil {
-		s.log.Error("idempotency: finishing a claim failed", slog.String("request_id", requestID(c)),
-			slog.Bool("store", resp != nil), slog.String("error", err.Error()))
+	if err == nil {
+		return
+	}
+	s.log.Error("idempotency: finishing a claim failed", slog.String("request_id", requestID(c)),
+		slog.Bool("store", resp != nil), slog.String("error", err.Error()))
+	if errors.Is(err, apperr.ErrUnavailable) {
+		// The database went away between the work and its bookkeeping. Keep trying in the
+		// background, or a client retrying with the same key would be told "still in progress"
+		// until the claim is abandoned.
+		go s.retryFinish(requestID(c), claim, resp)
+	}
+}
+
+// retryFinish finishes a claim once the database answers again, backing off up to a minute
+// and giving up after about ten minutes (the claim is then abandoned and may be taken over).
+func (s *Server) retryFinish(reqID string, claim *idempotency.Claim, resp *idempotency.Response) {
+	wait := 250 * time.Millisecond
+	deadline := time.Now().Add(10 * time.Minute)
+	for time.Now().Before(deadline) {
+		time.Sleep(wait)
+		ctx, cancel := context.WithTimeout(context.Background(), finishTimeout)
+		var err error
+		if resp != nil {
+			err = claim.Complete(ctx, *resp)
+		} else {
+			err = claim.Release(ctx)
+		}
+		cancel()
+		if err == nil {
+			s.log.Info("idempotency: claim finished after the database returned", slog.String("request_id", reqID))
+			return
+		}
+		if wait < time.Minute {
+			wait *= 2
+		}
 	}
 }
 
