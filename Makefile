@@ -54,3 +54,13 @@ tools: node_modules
 
 clean:
 	rm -rf bin
+
+## bench: seed BENCH_SCALE firms (~1000 referrals each) in a private cluster, then load our server
+## and the baseline; writes bench/results/{results.md,throughput.svg,plans.md}. Not part of test.
+BENCH_SCALE ?= 10
+BENCH_DURATION ?= 3s
+BENCH_CONCURRENCY ?= 1,16,64
+bench: build
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/bench-baseline ./bench/baseline
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/bench-load ./bench/load
+	$(GO) run ./cmd/devdb -ephemeral -- bin/bench-load -scale $(BENCH_SCALE) -duration $(BENCH_DURATION) -concurrency $(BENCH_CONCURRENCY)

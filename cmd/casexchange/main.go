@@ -47,7 +47,8 @@ const usage = `usage: casexchange <command> [flags]
 commands:
   serve                                  migrate, seed demo data unless CX_SEED=false, serve HTTP
   migrate [up | down N]                  apply pending migrations, or roll back N
-  seed                                   load the demo data (idempotent)
+  seed [--scale N [--seed S]]            load the demo data (idempotent), or N synthetic firms
+                                         (~1000 referrals each, deterministic per seed)
   keys create --firm ID|SLUG --tier read_only|standard|full [--name NAME]
                                          create a Public API key and print it once
   import cases FILE --firm ID|SLUG [--update] [--workers N]
@@ -76,10 +77,7 @@ func main() {
 	case "migrate":
 		err = migrate(ctx, cfg, log, os.Args[2:])
 	case "seed":
-		err = withApp(ctx, cfg, log, func(a *app.App) error {
-			_, err := seed.Demo(ctx, a, log)
-			return err
-		})
+		err = seedCmd(ctx, cfg, log, os.Args[2:])
 	case "keys":
 		err = keys(ctx, cfg, log, os.Args[2:])
 	case "import":
@@ -278,6 +276,30 @@ func importCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []
 		if res.Failed > 0 {
 			return fmt.Errorf("%d rows failed", res.Failed)
 		}
+		return nil
+	})
+}
+
+// seedCmd loads the demo data or, with --scale N, N synthetic firms with about 1000 referrals each.
+func seedCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	scale := fs.Int("scale", 0, "load N synthetic firms (~1000 referrals each) instead of the demo data")
+	seedValue := fs.Int64("seed", 1, "random seed of --scale: the same seed gives the same rows")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	return withApp(ctx, cfg, log, func(a *app.App) error {
+		if *scale == 0 {
+			_, err := seed.Demo(ctx, a, log)
+			return err
+		}
+		start := time.Now()
+		err := seed.Scale(ctx, a, a.Pool, *scale, *seedValue, importer.ProgressBar(os.Stderr, 40))
+		fmt.Fprintln(os.Stderr)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "seeded %d firms in %s\n", *scale, time.Since(start).Round(time.Millisecond))
 		return nil
 	})
 }
