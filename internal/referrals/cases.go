@@ -3,6 +3,7 @@ package referrals
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/mail"
 	"strings"
 	"time"
@@ -332,7 +333,13 @@ func (p Page) norm() (limit, offset int32) {
 	if pg < 1 {
 		pg = 1
 	}
-	return int32(l), int32((pg - 1) * l)
+	// A page far past the end is just empty: the offset saturates instead of overflowing
+	// int32 (which made it negative, and PostgreSQL refused the query).
+	offset = math.MaxInt32
+	if pg-1 < math.MaxInt32/l {
+		offset = int32((pg - 1) * l)
+	}
+	return int32(l), offset
 }
 
 // Views of the case list.
