@@ -12,11 +12,15 @@ func meta(ctx context.Context) api.ResponseMeta {
 	return api.ResponseMeta{RequestId: RequestIDFrom(ctx), Timestamp: time.Now().UTC()}
 }
 
+// maxPage caps page numbers: with at most 100 items a page, a page past it is empty for any
+// list this server holds, and the offset it implies still fits the database's int4 arithmetic.
+const maxPage = 1_000_000
+
 // pageParams applies the contract's defaults (page 1, limit 20).
 func pageParams(page, limit *int) (int, int) {
 	p, l := 1, 20
 	if page != nil && *page > 0 {
-		p = *page
+		p = min(*page, maxPage)
 	}
 	if limit != nil && *limit > 0 {
 		l = *limit

@@ -68,6 +68,10 @@ func classify(err error) (int, errorBody) {
 	if errors.As(err, &he) {
 		return classifyHTTPError(he)
 	}
+	if errors.Is(err, http.ErrNotMultipart) || errors.Is(err, http.ErrMissingBoundary) {
+		return http.StatusBadRequest, errorBody{Code: "validation_error", Message: "Request validation failed",
+			Details: []errorDetail{{Field: "header.Content-Type", Message: "must be multipart/form-data with a boundary"}}}
+	}
 	ae, isApp := apperr.As(err)
 	for _, k := range kindStatus {
 		if !errors.Is(err, k.kind) {
