@@ -19,8 +19,11 @@ run: build
 ## test: Go tests against a private PostgreSQL (or DATABASE_URL), then the contract gates.
 test: test-go contract newman
 
+## test-go: every Go package; the verification parts' one-line summaries are printed at the end.
 test-go:
-	$(GO) run ./cmd/devdb -ephemeral -- $(GO) test -count=1 -timeout 20m ./...
+	@rm -f .test-summary
+	@status=0; CX_TEST_SUMMARY=$(CURDIR)/.test-summary $(GO) run ./cmd/devdb -ephemeral -- $(GO) test -count=1 -timeout 20m ./... || status=$$?; \
+	  if [ -f .test-summary ]; then echo "--- summaries"; sort .test-summary; fi; exit $$status
 
 ## newman: the published Postman collection against a fresh server with demo data.
 newman: node_modules build
@@ -64,3 +67,6 @@ bench: build
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/bench-baseline ./bench/baseline
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/bench-load ./bench/load
 	$(GO) run ./cmd/devdb -ephemeral -- bin/bench-load -scale $(BENCH_SCALE) -duration $(BENCH_DURATION) -concurrency $(BENCH_CONCURRENCY)
+
+# Further targets (one file per part) live in mk/.
+include $(wildcard mk/*.mk)

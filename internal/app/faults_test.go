@@ -33,6 +33,7 @@ import (
 	"github.com/casexchange/server/internal/pgcluster"
 	"github.com/casexchange/server/internal/postgres"
 	"github.com/casexchange/server/internal/postgres/pgtest"
+	"github.com/casexchange/server/internal/testsummary"
 )
 
 // ---- helpers shared by the tests of this package ---------------------------------------------
@@ -400,7 +401,7 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 	require.Len(t, after, len(writes)-len(stuck))
 
-	fmt.Printf("faults: %d writes (%d acknowledged, %d answered 503, %d sent during the outage), 0 lost, 0 half-applied, %d committed-but-503, slowest %s; recovered %s after restart; idempotent retries %v (%d stuck 409)\n",
+	testsummary.Printf("faults: %d writes (%d acknowledged, %d answered 503, %d sent during the outage), 0 lost, 0 half-applied, %d committed-but-503, slowest %s; recovered %s after restart; idempotent retries %v (%d stuck 409)\n",
 		len(writes), acked, failed, during, committedButFailed, slowest.Round(time.Millisecond), recovered.Round(time.Millisecond), retryStatus, len(stuck))
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/postgres"
 	"github.com/casexchange/server/internal/postgres/pgtest"
+	"github.com/casexchange/server/internal/testsummary"
 )
 
 // TestTwoProcesses runs two Apps (two pools, two HTTP servers, both with background work
@@ -43,7 +44,7 @@ func TestTwoProcesses(t *testing.T) {
 		if t.Failed() {
 			return
 		}
-		fmt.Printf("multiprocess: 2 servers on 1 database: %s; %s; %s\n", summary["session"], summary["rate"], summary["jobs"])
+		testsummary.Printf("multiprocess: 2 servers on 1 database: %s; %s; %s\n", summary["session"], summary["rate"], summary["jobs"])
 	})
 
 	type testBundle struct {

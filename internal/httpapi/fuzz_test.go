@@ -34,6 +34,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/casexchange/server/internal/httpapi/apitest"
+	"github.com/casexchange/server/internal/testsummary"
 )
 
 // fzReq is one generated request.
@@ -746,7 +747,7 @@ func TestFuzz(t *testing.T) {
 		line += fmt.Sprintf("; known bugs (fzKnown): %d answers tolerated, %d requests skipped", nTolerated, nSkipped)
 	}
 	t.Log(line)
-	fmt.Println(line)
+	testsummary.Printf("%s", line)
 }
 
 // FuzzRequest sends one request built from fuzzed parts (operation, path id, raw query, body,

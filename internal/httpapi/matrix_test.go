@@ -29,6 +29,7 @@ import (
 	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/httpapi/apitest"
 	"github.com/casexchange/server/internal/refdata"
+	"github.com/casexchange/server/internal/testsummary"
 )
 
 // mxOp is one operation of the spec.
@@ -692,7 +693,7 @@ func TestMatrix(t *testing.T) {
 	t.Run("summary", func(t *testing.T) {
 		line := fmt.Sprintf("matrix: %d operations x %d cases (%d checks), %d leaks", len(ops), len(tl.cases), tl.checks, len(tl.leaks))
 		t.Log(line)
-		fmt.Println(line)
+		testsummary.Printf("%s", line)
 		require.Empty(t, tl.leaks)
 	})
 }
