@@ -111,7 +111,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 	}
 	hookCfg.BaseURL = func() string { return a.Config.PublicBaseURL }
 	hooks := webhooks.New(pool, hookCfg)
-	if a.Jobs, err = jobs.New(pool, log, jobs.Config{}, notify.Workers(mailer), hooks.Workers()); err != nil {
+	if a.Jobs, err = jobs.New(pool, log, jobs.Config{RetryDelay: cfg.JobRetryDelay, PollInterval: cfg.JobPollInterval}, notify.Workers(mailer), hooks.Workers()); err != nil {
 		return nil, err
 	}
 	hooks.UseQueue(a.Jobs) // webhooks (issue 9)

@@ -501,7 +501,7 @@ func TestGracefulShutdown(t *testing.T) {
 	require.Eventually(t, func() bool { return riverGoroutines() == 0 }, 5*time.Second, 20*time.Millisecond,
 		"River goroutines left after Close:\n%s", riverStacks())
 
-	fmt.Printf("shutdown: in-flight request finished with 200 after %s, new connections refused %s after Shutdown began, job queue stopped in %s, 0 River goroutines left\n",
+	testsummary.Printf("shutdown: in-flight request finished with 200 after %s, new connections refused %s after Shutdown began, job queue stopped in %s, 0 River goroutines left\n",
 		shutdownTook.Round(time.Millisecond), refusedAfter.Round(time.Millisecond), closeTook.Round(time.Millisecond))
 }
 

@@ -33,6 +33,13 @@ type Config struct {
 	LogLevel        slog.Level    // CX_LOG_LEVEL
 	Seed            bool          // CX_SEED
 	ShutdownTimeout time.Duration // CX_SHUTDOWN_TIMEOUT
+
+	// JobRetryDelay, when positive, retries failed background jobs after this fixed delay
+	// instead of River's exponential backoff. Tests set it (with JobPollInterval) so that
+	// a retry happens within the test; no environment variable sets it.
+	JobRetryDelay time.Duration
+	// JobPollInterval, when positive, replaces the job queue's 1 s poll for due jobs.
+	JobPollInterval time.Duration
 }
 
 // Load reads the environment. It creates DataDir and, when no JWT secret is given, a persistent

@@ -185,7 +185,7 @@ func (s *Service) DownloadLink(ctx context.Context, actor Actor, caseID, docID u
 	}
 	url, exp, err := s.store.PresignGet(ctx, d.StorageKey, d.FileName, d.MimeType, LinkTTL)
 	if err != nil {
-		return Link{}, apperr.Unavailable("The document store is unavailable; retry later", err)
+		return Link{}, storeFailed(err)
 	}
 	return Link{URL: url, FileName: d.FileName, MimeType: d.MimeType, SizeBytes: d.SizeBytes, ExpiresAt: exp}, nil
 }
@@ -216,7 +216,7 @@ func (s *Service) Delete(ctx context.Context, actor Actor, caseID, docID uuid.UU
 			return err
 		}
 		if err := s.store.Delete(ctx, key); err != nil {
-			return apperr.Unavailable("The document store is unavailable; retry later", err)
+			return storeFailed(err)
 		}
 		return nil
 	})
@@ -246,7 +246,7 @@ func (s *Service) OpenLink(ctx context.Context, token string) (Content, error) {
 		return Content{}, apperr.NotFound("document")
 	}
 	if err != nil {
-		return Content{}, apperr.Unavailable("The document store is unavailable; retry later", err)
+		return Content{}, storeFailed(err)
 	}
 	return Content{Body: rc, Size: info.Size, MimeType: d.MimeType, FileName: d.FileName}, nil
 }
@@ -399,8 +399,9 @@ func (s *Service) storeFile(ctx context.Context, key, fileName string, part io.R
 		text = &utf8Checker{r: counter}
 		body = text
 	}
+	// A failed Put leaves no object (the Store contract), so there is nothing to delete here;
+	// deleting anyway would make the answer wait on a store that is down.
 	if err := s.store.Put(ctx, key, body, -1, mimeType); err != nil {
-		_ = s.store.Delete(context.WithoutCancel(ctx), key)
 		switch {
 		case lim.over:
 			return "", 0, tooLarge()
@@ -412,7 +413,7 @@ func (s *Service) storeFile(ctx context.Context, key, fileName string, part io.R
 		case ctx.Err() != nil:
 			return "", 0, ctx.Err()
 		}
-		return "", 0, apperr.Unavailable("The document store is unavailable; retry later", err)
+		return "", 0, storeFailed(err)
 	}
 	return mimeType, counter.n, nil
 }
@@ -448,6 +449,15 @@ func (s *Service) noticeTx(ctx context.Context, tx pgx.Tx, q *db.Queries, upload
 		}
 	}
 	return nil
+}
+
+// storeFailed is the error of a failed store operation: the store's own apperr.ErrUnavailable
+// when it says so, else one made here (any other failure of the store is ours to retry too).
+func storeFailed(err error) error {
+	if errors.Is(err, apperr.ErrUnavailable) {
+		return err
+	}
+	return apperr.Unavailable("The document store is unavailable; retry later", err)
 }
 
 func tooLarge() error {

@@ -37,6 +37,9 @@ type Config struct {
 	// RetryPolicy decides when a failed job runs again; nil means River's default
 	// exponential backoff.
 	RetryPolicy river.ClientRetryPolicy
+	// RetryDelay, when positive and RetryPolicy is nil, runs every retry this long after the
+	// failure (tests; see FixedRetry).
+	RetryDelay time.Duration
 	// TestOnly makes starting and stopping fast (no jittered start of maintenance services).
 	TestOnly bool
 }
@@ -51,7 +54,17 @@ func (c *Config) setDefaults() {
 	if c.PollInterval <= 0 {
 		c.PollInterval = time.Second
 	}
+	if c.RetryPolicy == nil && c.RetryDelay > 0 {
+		c.RetryPolicy = FixedRetry(c.RetryDelay)
+	}
 }
+
+// FixedRetry is a retry policy that runs a failed job again d after its failure, whatever the
+// attempt. Meant for tests, where River's backoff (16 s before the third attempt) is too slow.
+type FixedRetry time.Duration
+
+// NextRetry implements river.ClientRetryPolicy.
+func (d FixedRetry) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(time.Duration(d)) }
 
 // Register adds workers to the bundle a Client works. Domains provide one, e.g.
 // notify.Workers(mailer).

@@ -62,11 +62,39 @@ func NewLocal(dir string, secret []byte, baseURL func() string) (*Local, error) 
 	return &Local{root: root, secret: secret, baseURL: baseURL, Now: time.Now}, nil
 }
 
-// Put writes the object through a temporary file renamed into place.
-func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) (err error) {
+// Put writes the object through a temporary file renamed into place. A failure of the
+// directory (unwritable, full, gone) matches apperr.ErrUnavailable; an error of r or a body
+// shorter than size is returned as it is.
+func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error {
 	if !ValidKey(key) {
 		return ErrInvalidKey
 	}
+	src := &sourceReader{r: ctxReader{ctx: ctx, r: r}}
+	err := l.put(key, src, size, contentType)
+	if err == nil || src.err != nil || errors.Is(err, errShortBody) {
+		return err
+	}
+	return unavailable(err)
+}
+
+// errShortBody reports a reader that ended before the announced size.
+var errShortBody = errors.New("storage: body shorter than its size")
+
+// sourceReader remembers the error of the reader it wraps, to tell it from the store's own.
+type sourceReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		s.err = err
+	}
+	return n, err
+}
+
+func (l *Local) put(key string, r io.Reader, size int64, contentType string) (err error) {
 	tmpName := path.Join(tmpDir, randomName())
 	f, err := l.root.OpenFile(tmpName, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
 	if err != nil {
@@ -78,12 +106,12 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64, co
 			_ = l.root.Remove(tmpName)
 		}
 	}()
-	n, err := io.Copy(f, ctxReader{ctx: ctx, r: r})
+	n, err := io.Copy(f, r)
 	if err != nil {
 		return fmt.Errorf("storage: write %s: %w", key, err)
 	}
 	if size >= 0 && n != size {
-		return fmt.Errorf("storage: write %s: got %d bytes, want %d", key, n, size)
+		return fmt.Errorf("storage: write %s: got %d bytes, want %d: %w", key, n, size, errShortBody)
 	}
 	if err = f.Sync(); err != nil {
 		return fmt.Errorf("storage: sync %s: %w", key, err)
@@ -119,7 +147,7 @@ func (l *Local) Get(_ context.Context, key string) (io.ReadCloser, Info, error) 
 		return nil, Info{}, ErrNotExist
 	}
 	if err != nil {
-		return nil, Info{}, fmt.Errorf("storage: open %s: %w", key, err)
+		return nil, Info{}, unavailable(fmt.Errorf("storage: open %s: %w", key, err))
 	}
 	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() {
@@ -127,7 +155,7 @@ func (l *Local) Get(_ context.Context, key string) (io.ReadCloser, Info, error) 
 		if err == nil {
 			return nil, Info{}, ErrNotExist
 		}
-		return nil, Info{}, fmt.Errorf("storage: stat %s: %w", key, err)
+		return nil, Info{}, unavailable(fmt.Errorf("storage: stat %s: %w", key, err))
 	}
 	info := Info{Size: st.Size(), ContentType: "application/octet-stream"}
 	if ct, err := l.root.ReadFile(path.Join(metaDir, key)); err == nil && len(ct) > 0 {
@@ -142,10 +170,10 @@ func (l *Local) Delete(_ context.Context, key string) error {
 		return ErrInvalidKey
 	}
 	if err := l.root.Remove(key); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("storage: delete %s: %w", key, err)
+		return unavailable(fmt.Errorf("storage: delete %s: %w", key, err))
 	}
 	if err := l.root.Remove(path.Join(metaDir, key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("storage: delete metadata of %s: %w", key, err)
+		return unavailable(fmt.Errorf("storage: delete metadata of %s: %w", key, err))
 	}
 	return nil
 }

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/casexchange/server/internal/apperr"
 )
 
 // Errors returned by stores. Match them with errors.Is.
@@ -26,13 +28,21 @@ var (
 	ErrBadLink = errors.New("storage: invalid or expired download link")
 )
 
+// unavailable marks a failure of the store itself (as opposed to a missing object, a bad key or
+// an error of the caller's reader): it matches apperr.ErrUnavailable, which the API answers
+// with 503, and keeps err in its chain.
+func unavailable(err error) error {
+	return apperr.Unavailable("The document store is unavailable; retry later", err)
+}
+
 // Info describes a stored object.
 type Info struct {
 	Size        int64
 	ContentType string
 }
 
-// Store is an object store.
+// Store is an object store. Failures of the store itself (down, unreachable, unwritable)
+// match apperr.ErrUnavailable.
 type Store interface {
 	// Put writes the object at key from r, replacing any object there. size is the exact
 	// length when known, or -1 to stream until EOF. On error (including an error from r) no

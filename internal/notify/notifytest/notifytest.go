@@ -43,6 +43,7 @@ type Server struct {
 	user     string
 	pass     string
 	changed  chan struct{}
+	srv      *smtp.Server // nil while stopped
 }
 
 // Options configure a Server.
@@ -63,15 +64,50 @@ func Start(t testing.TB, opts ...Options) *Server {
 		t.Fatalf("notifytest: listen: %v", err)
 	}
 	s := &Server{Addr: ln.Addr().String(), user: o.Username, pass: o.Password, changed: make(chan struct{})}
+	s.serve(ln)
+	t.Cleanup(s.Stop)
+	return s
+}
+
+func (s *Server) serve(ln net.Listener) {
 	srv := smtp.NewServer(s)
 	srv.Domain = "mail.test"
 	srv.AllowInsecureAuth = true
 	srv.ReadTimeout = 10 * time.Second
 	srv.WriteTimeout = 10 * time.Second
 	srv.MaxMessageBytes = 1 << 20
+	s.mu.Lock()
+	s.srv = srv
+	s.mu.Unlock()
 	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return s
+}
+
+// Stop closes the listener and every open connection, as a mail server going down would:
+// senders get "connection refused" until Restart. Messages received so far are kept.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	srv := s.srv
+	s.srv = nil
+	s.mu.Unlock()
+	if srv != nil {
+		_ = srv.Close()
+	}
+}
+
+// Restart serves again on the same address after Stop (a no-op while running).
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.mu.Lock()
+	running := s.srv != nil
+	s.mu.Unlock()
+	if running {
+		return
+	}
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		t.Fatalf("notifytest: listen again on %s: %v", s.Addr, err)
+	}
+	s.serve(ln)
 }
 
 // Sender returns an SMTP sender that submits to this server.
