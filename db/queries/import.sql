@@ -114,3 +114,87 @@ UPDATE base_cases SET
     salesforce_object_type = COALESCE(sqlc.narg(salesforce_object_type)::text, salesforce_object_type),
     updated_at = now()
 WHERE id = @id AND owner_firm_id = @firm_id;
+
+-- ---- Import jobs (files imported in the background) ----------------------------------------
+
+-- name: ImportJobInsert :one
+INSERT INTO import_jobs (id, firm_id, mode, actor_user_id, actor_key_id, file_key, total_rows)
+VALUES (@id, @firm_id, @mode, sqlc.narg(actor_user_id), sqlc.narg(actor_key_id), @file_key, @total_rows)
+RETURNING *;
+
+-- ImportJobGet reads a job of a firm (another firm's job is no row). Jobs finished more than
+-- 30 days ago (importer.JobRetention) are gone for the API, even before ImportJobsPrune runs.
+-- name: ImportJobGet :one
+SELECT * FROM import_jobs WHERE id = @id AND firm_id = @firm_id
+  AND (finished_at IS NULL OR finished_at >= now() - interval '30 days');
+
+-- ImportJobGetByID reads a job for its worker.
+-- name: ImportJobGetByID :one
+SELECT * FROM import_jobs WHERE id = @id;
+
+-- name: ImportJobList :many
+SELECT * FROM import_jobs WHERE firm_id = @firm_id
+  AND (finished_at IS NULL OR finished_at >= now() - interval '30 days')
+ORDER BY created_at DESC, id DESC
+LIMIT @lim OFFSET @off;
+
+-- name: ImportJobCount :one
+SELECT count(*) FROM import_jobs WHERE firm_id = @firm_id
+  AND (finished_at IS NULL OR finished_at >= now() - interval '30 days');
+
+-- ImportJobStart marks a job running (again, after a crash); no row when it already finished.
+-- name: ImportJobStart :one
+UPDATE import_jobs SET status = 'running', started_at = COALESCE(started_at, now())
+WHERE id = @id AND status IN ('queued', 'running')
+RETURNING *;
+
+-- ImportJobProgress records how far a running job got.
+-- name: ImportJobProgress :exec
+UPDATE import_jobs SET processed_rows = @processed_rows, created_count = @created_count,
+    updated_count = @updated_count, skipped_count = @skipped_count, failed_count = @failed_count,
+    errors = @errors, error_count = @error_count
+WHERE id = @id AND status = 'running';
+
+-- ImportJobFinish records the outcome of a job and forgets its file.
+-- name: ImportJobFinish :exec
+UPDATE import_jobs SET status = @status, processed_rows = @processed_rows, created_count = @created_count,
+    updated_count = @updated_count, skipped_count = @skipped_count, failed_count = @failed_count,
+    errors = @errors, error_count = @error_count, failure = sqlc.narg(failure),
+    finished_at = now(), file_key = NULL
+WHERE id = @id AND status IN ('queued', 'running');
+
+-- ImportJobRowsDone lists the rows of a job that already wrote their case.
+-- name: ImportJobRowsDone :many
+SELECT row_num, outcome FROM import_job_rows WHERE job_id = @job_id;
+
+-- ImportJobRowsMark records rows of a job that wrote their case, in the transaction of the write.
+-- name: ImportJobRowsMark :exec
+INSERT INTO import_job_rows (job_id, row_num, outcome)
+SELECT @job_id::uuid, unnest(@row_nums::int[]), unnest(@outcomes::text[]);
+
+-- name: ImportJobRowsDelete :exec
+DELETE FROM import_job_rows WHERE job_id = @job_id;
+
+-- ImportJobsPrune deletes a firm's jobs that finished before the cutoff.
+-- name: ImportJobsPrune :exec
+DELETE FROM import_jobs WHERE firm_id = @firm_id AND finished_at < @before;
+
+-- ---- Batched creation (internal/importer/batch.go) -----------------------------------------
+
+-- ImportLockExternalIDs takes ImportLockExternalID's lock for each key, in the order given
+-- (callers sort the keys, so two batches never wait on each other in a cycle).
+-- name: ImportLockExternalIDs :exec
+SELECT pg_advisory_xact_lock(hashtextextended(k, 7301)) FROM unnest(@lock_keys::text[]) AS k;
+
+-- ImportExternalIDsInUse returns which of the ids an active case of the firm already carries.
+-- name: ImportExternalIDsInUse :many
+SELECT DISTINCT c.salesforce_id::text AS ext
+FROM base_cases c
+WHERE c.owner_firm_id = @firm_id AND c.salesforce_id = ANY(@exts::text[])
+  AND COALESCE((SELECT r.status FROM referrals r WHERE r.base_case_id = c.id
+                ORDER BY r.sequence_number DESC LIMIT 1), 'draft')
+      NOT IN ('rejected', 'withdrawn', 'closed');
+
+-- ImportKeyCreator is the user who created an API key (cases created through the key name them).
+-- name: ImportKeyCreator :one
+SELECT k.created_by FROM api_keys k WHERE k.id = @id;

@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -343,6 +344,418 @@ func (q *Queries) ImportExternalIDInUse(ctx context.Context, arg ImportExternalI
 	return in_use, err
 }
 
+const importExternalIDsInUse = `-- name: ImportExternalIDsInUse :many
+SELECT DISTINCT c.salesforce_id::text AS ext
+FROM base_cases c
+WHERE c.owner_firm_id = $1 AND c.salesforce_id = ANY($2::text[])
+  AND COALESCE((SELECT r.status FROM referrals r WHERE r.base_case_id = c.id
+                ORDER BY r.sequence_number DESC LIMIT 1), 'draft')
+      NOT IN ('rejected', 'withdrawn', 'closed')
+`
+
+type ImportExternalIDsInUseParams struct {
+	FirmID uuid.UUID
+	Exts   []string
+}
+
+// ImportExternalIDsInUse returns which of the ids an active case of the firm already carries.
+func (q *Queries) ImportExternalIDsInUse(ctx context.Context, arg ImportExternalIDsInUseParams) ([]string, error) {
+	rows, err := q.db.Query(ctx, importExternalIDsInUse, arg.FirmID, arg.Exts)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []string
+	for rows.Next() {
+		var ext string
+		if err := rows.Scan(&ext); err != nil {
+			return nil, err
+		}
+		items = append(items, ext)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const importJobCount = `-- name: ImportJobCount :one
+SELECT count(*) FROM import_jobs WHERE firm_id = $1
+  AND (finished_at IS NULL OR finished_at >= now() - interval '30 days')
+`
+
+func (q *Queries) ImportJobCount(ctx context.Context, firmID uuid.UUID) (int64, error) {
+	row := q.db.QueryRow(ctx, importJobCount, firmID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const importJobFinish = `-- name: ImportJobFinish :exec
+UPDATE import_jobs SET status = $1, processed_rows = $2, created_count = $3,
+    updated_count = $4, skipped_count = $5, failed_count = $6,
+    errors = $7, error_count = $8, failure = $9,
+    finished_at = now(), file_key = NULL
+WHERE id = $10 AND status IN ('queued', 'running')
+`
+
+type ImportJobFinishParams struct {
+	Status        string
+	ProcessedRows int32
+	CreatedCount  int32
+	UpdatedCount  int32
+	SkippedCount  int32
+	FailedCount   int32
+	Errors        []byte
+	ErrorCount    int32
+	Failure       *string
+	ID            uuid.UUID
+}
+
+// ImportJobFinish records the outcome of a job and forgets its file.
+func (q *Queries) ImportJobFinish(ctx context.Context, arg ImportJobFinishParams) error {
+	_, err := q.db.Exec(ctx, importJobFinish,
+		arg.Status,
+		arg.ProcessedRows,
+		arg.CreatedCount,
+		arg.UpdatedCount,
+		arg.SkippedCount,
+		arg.FailedCount,
+		arg.Errors,
+		arg.ErrorCount,
+		arg.Failure,
+		arg.ID,
+	)
+	return err
+}
+
+const importJobGet = `-- name: ImportJobGet :one
+SELECT id, firm_id, mode, status, actor_user_id, actor_key_id, file_key, total_rows, processed_rows, created_count, updated_count, skipped_count, failed_count, errors, error_count, failure, created_at, started_at, finished_at FROM import_jobs WHERE id = $1 AND firm_id = $2
+  AND (finished_at IS NULL OR finished_at >= now() - interval '30 days')
+`
+
+type ImportJobGetParams struct {
+	ID     uuid.UUID
+	FirmID uuid.UUID
+}
+
+// ImportJobGet reads a job of a firm (another firm's job is no row). Jobs finished more than
+// 30 days ago (importer.JobRetention) are gone for the API, even before ImportJobsPrune runs.
+func (q *Queries) ImportJobGet(ctx context.Context, arg ImportJobGetParams) (ImportJob, error) {
+	row := q.db.QueryRow(ctx, importJobGet, arg.ID, arg.FirmID)
+	var i ImportJob
+	err := row.Scan(
+		&i.ID,
+		&i.FirmID,
+		&i.Mode,
+		&i.Status,
+		&i.ActorUserID,
+		&i.ActorKeyID,
+		&i.FileKey,
+		&i.TotalRows,
+		&i.ProcessedRows,
+		&i.CreatedCount,
+		&i.UpdatedCount,
+		&i.SkippedCount,
+		&i.FailedCount,
+		&i.Errors,
+		&i.ErrorCount,
+		&i.Failure,
+		&i.CreatedAt,
+		&i.StartedAt,
+		&i.FinishedAt,
+	)
+	return i, err
+}
+
+const importJobGetByID = `-- name: ImportJobGetByID :one
+SELECT id, firm_id, mode, status, actor_user_id, actor_key_id, file_key, total_rows, processed_rows, created_count, updated_count, skipped_count, failed_count, errors, error_count, failure, created_at, started_at, finished_at FROM import_jobs WHERE id = $1
+`
+
+// ImportJobGetByID reads a job for its worker.
+func (q *Queries) ImportJobGetByID(ctx context.Context, id uuid.UUID) (ImportJob, error) {
+	row := q.db.QueryRow(ctx, importJobGetByID, id)
+	var i ImportJob
+	err := row.Scan(
+		&i.ID,
+		&i.FirmID,
+		&i.Mode,
+		&i.Status,
+		&i.ActorUserID,
+		&i.ActorKeyID,
+		&i.FileKey,
+		&i.TotalRows,
+		&i.ProcessedRows,
+		&i.CreatedCount,
+		&i.UpdatedCount,
+		&i.SkippedCount,
+		&i.FailedCount,
+		&i.Errors,
+		&i.ErrorCount,
+		&i.Failure,
+		&i.CreatedAt,
+		&i.StartedAt,
+		&i.FinishedAt,
+	)
+	return i, err
+}
+
+const importJobInsert = `-- name: ImportJobInsert :one
+
+INSERT INTO import_jobs (id, firm_id, mode, actor_user_id, actor_key_id, file_key, total_rows)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+RETURNING id, firm_id, mode, status, actor_user_id, actor_key_id, file_key, total_rows, processed_rows, created_count, updated_count, skipped_count, failed_count, errors, error_count, failure, created_at, started_at, finished_at
+`
+
+type ImportJobInsertParams struct {
+	ID          uuid.UUID
+	FirmID      uuid.UUID
+	Mode        string
+	ActorUserID *uuid.UUID
+	ActorKeyID  *uuid.UUID
+	FileKey     *string
+	TotalRows   int32
+}
+
+// ---- Import jobs (files imported in the background) ----------------------------------------
+func (q *Queries) ImportJobInsert(ctx context.Context, arg ImportJobInsertParams) (ImportJob, error) {
+	row := q.db.QueryRow(ctx, importJobInsert,
+		arg.ID,
+		arg.FirmID,
+		arg.Mode,
+		arg.ActorUserID,
+		arg.ActorKeyID,
+		arg.FileKey,
+		arg.TotalRows,
+	)
+	var i ImportJob
+	err := row.Scan(
+		&i.ID,
+		&i.FirmID,
+		&i.Mode,
+		&i.Status,
+		&i.ActorUserID,
+		&i.ActorKeyID,
+		&i.FileKey,
+		&i.TotalRows,
+		&i.ProcessedRows,
+		&i.CreatedCount,
+		&i.UpdatedCount,
+		&i.SkippedCount,
+		&i.FailedCount,
+		&i.Errors,
+		&i.ErrorCount,
+		&i.Failure,
+		&i.CreatedAt,
+		&i.StartedAt,
+		&i.FinishedAt,
+	)
+	return i, err
+}
+
+const importJobList = `-- name: ImportJobList :many
+SELECT id, firm_id, mode, status, actor_user_id, actor_key_id, file_key, total_rows, processed_rows, created_count, updated_count, skipped_count, failed_count, errors, error_count, failure, created_at, started_at, finished_at FROM import_jobs WHERE firm_id = $1
+  AND (finished_at IS NULL OR finished_at >= now() - interval '30 days')
+ORDER BY created_at DESC, id DESC
+LIMIT $3 OFFSET $2
+`
+
+type ImportJobListParams struct {
+	FirmID uuid.UUID
+	Off    int32
+	Lim    int32
+}
+
+func (q *Queries) ImportJobList(ctx context.Context, arg ImportJobListParams) ([]ImportJob, error) {
+	rows, err := q.db.Query(ctx, importJobList, arg.FirmID, arg.Off, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ImportJob
+	for rows.Next() {
+		var i ImportJob
+		if err := rows.Scan(
+			&i.ID,
+			&i.FirmID,
+			&i.Mode,
+			&i.Status,
+			&i.ActorUserID,
+			&i.ActorKeyID,
+			&i.FileKey,
+			&i.TotalRows,
+			&i.ProcessedRows,
+			&i.CreatedCount,
+			&i.UpdatedCount,
+			&i.SkippedCount,
+			&i.FailedCount,
+			&i.Errors,
+			&i.ErrorCount,
+			&i.Failure,
+			&i.CreatedAt,
+			&i.StartedAt,
+			&i.FinishedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const importJobProgress = `-- name: ImportJobProgress :exec
+UPDATE import_jobs SET processed_rows = $1, created_count = $2,
+    updated_count = $3, skipped_count = $4, failed_count = $5,
+    errors = $6, error_count = $7
+WHERE id = $8 AND status = 'running'
+`
+
+type ImportJobProgressParams struct {
+	ProcessedRows int32
+	CreatedCount  int32
+	UpdatedCount  int32
+	SkippedCount  int32
+	FailedCount   int32
+	Errors        []byte
+	ErrorCount    int32
+	ID            uuid.UUID
+}
+
+// ImportJobProgress records how far a running job got.
+func (q *Queries) ImportJobProgress(ctx context.Context, arg ImportJobProgressParams) error {
+	_, err := q.db.Exec(ctx, importJobProgress,
+		arg.ProcessedRows,
+		arg.CreatedCount,
+		arg.UpdatedCount,
+		arg.SkippedCount,
+		arg.FailedCount,
+		arg.Errors,
+		arg.ErrorCount,
+		arg.ID,
+	)
+	return err
+}
+
+const importJobRowsDelete = `-- name: ImportJobRowsDelete :exec
+DELETE FROM import_job_rows WHERE job_id = $1
+`
+
+func (q *Queries) ImportJobRowsDelete(ctx context.Context, jobID uuid.UUID) error {
+	_, err := q.db.Exec(ctx, importJobRowsDelete, jobID)
+	return err
+}
+
+const importJobRowsDone = `-- name: ImportJobRowsDone :many
+SELECT row_num, outcome FROM import_job_rows WHERE job_id = $1
+`
+
+type ImportJobRowsDoneRow struct {
+	RowNum  int32
+	Outcome string
+}
+
+// ImportJobRowsDone lists the rows of a job that already wrote their case.
+func (q *Queries) ImportJobRowsDone(ctx context.Context, jobID uuid.UUID) ([]ImportJobRowsDoneRow, error) {
+	rows, err := q.db.Query(ctx, importJobRowsDone, jobID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ImportJobRowsDoneRow
+	for rows.Next() {
+		var i ImportJobRowsDoneRow
+		if err := rows.Scan(&i.RowNum, &i.Outcome); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const importJobRowsMark = `-- name: ImportJobRowsMark :exec
+INSERT INTO import_job_rows (job_id, row_num, outcome)
+SELECT $1::uuid, unnest($2::int[]), unnest($3::text[])
+`
+
+type ImportJobRowsMarkParams struct {
+	JobID    uuid.UUID
+	RowNums  []int32
+	Outcomes []string
+}
+
+// ImportJobRowsMark records rows of a job that wrote their case, in the transaction of the write.
+func (q *Queries) ImportJobRowsMark(ctx context.Context, arg ImportJobRowsMarkParams) error {
+	_, err := q.db.Exec(ctx, importJobRowsMark, arg.JobID, arg.RowNums, arg.Outcomes)
+	return err
+}
+
+const importJobStart = `-- name: ImportJobStart :one
+UPDATE import_jobs SET status = 'running', started_at = COALESCE(started_at, now())
+WHERE id = $1 AND status IN ('queued', 'running')
+RETURNING id, firm_id, mode, status, actor_user_id, actor_key_id, file_key, total_rows, processed_rows, created_count, updated_count, skipped_count, failed_count, errors, error_count, failure, created_at, started_at, finished_at
+`
+
+// ImportJobStart marks a job running (again, after a crash); no row when it already finished.
+func (q *Queries) ImportJobStart(ctx context.Context, id uuid.UUID) (ImportJob, error) {
+	row := q.db.QueryRow(ctx, importJobStart, id)
+	var i ImportJob
+	err := row.Scan(
+		&i.ID,
+		&i.FirmID,
+		&i.Mode,
+		&i.Status,
+		&i.ActorUserID,
+		&i.ActorKeyID,
+		&i.FileKey,
+		&i.TotalRows,
+		&i.ProcessedRows,
+		&i.CreatedCount,
+		&i.UpdatedCount,
+		&i.SkippedCount,
+		&i.FailedCount,
+		&i.Errors,
+		&i.ErrorCount,
+		&i.Failure,
+		&i.CreatedAt,
+		&i.StartedAt,
+		&i.FinishedAt,
+	)
+	return i, err
+}
+
+const importJobsPrune = `-- name: ImportJobsPrune :exec
+DELETE FROM import_jobs WHERE firm_id = $1 AND finished_at < $2
+`
+
+type ImportJobsPruneParams struct {
+	FirmID uuid.UUID
+	Before *time.Time
+}
+
+// ImportJobsPrune deletes a firm's jobs that finished before the cutoff.
+func (q *Queries) ImportJobsPrune(ctx context.Context, arg ImportJobsPruneParams) error {
+	_, err := q.db.Exec(ctx, importJobsPrune, arg.FirmID, arg.Before)
+	return err
+}
+
+const importKeyCreator = `-- name: ImportKeyCreator :one
+SELECT k.created_by FROM api_keys k WHERE k.id = $1
+`
+
+// ImportKeyCreator is the user who created an API key (cases created through the key name them).
+func (q *Queries) ImportKeyCreator(ctx context.Context, id uuid.UUID) (*uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, importKeyCreator, id)
+	var created_by *uuid.UUID
+	err := row.Scan(&created_by)
+	return created_by, err
+}
+
 const importLockExternalID = `-- name: ImportLockExternalID :exec
 
 SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7301))
@@ -358,5 +771,18 @@ SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7301))
 // namespace), so imports and the sent-case routes serialize on the same lock.
 func (q *Queries) ImportLockExternalID(ctx context.Context, lockKey string) error {
 	_, err := q.db.Exec(ctx, importLockExternalID, lockKey)
+	return err
+}
+
+const importLockExternalIDs = `-- name: ImportLockExternalIDs :exec
+
+SELECT pg_advisory_xact_lock(hashtextextended(k, 7301)) FROM unnest($1::text[]) AS k
+`
+
+// ---- Batched creation (internal/importer/batch.go) -----------------------------------------
+// ImportLockExternalIDs takes ImportLockExternalID's lock for each key, in the order given
+// (callers sort the keys, so two batches never wait on each other in a cycle).
+func (q *Queries) ImportLockExternalIDs(ctx context.Context, lockKeys []string) error {
+	_, err := q.db.Exec(ctx, importLockExternalIDs, lockKeys)
 	return err
 }

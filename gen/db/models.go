@@ -169,6 +169,34 @@ type IdempotencyKey struct {
 	CompletedAt *time.Time
 }
 
+type ImportJob struct {
+	ID            uuid.UUID
+	FirmID        uuid.UUID
+	Mode          string
+	Status        string
+	ActorUserID   *uuid.UUID
+	ActorKeyID    *uuid.UUID
+	FileKey       *string
+	TotalRows     int32
+	ProcessedRows int32
+	CreatedCount  int32
+	UpdatedCount  int32
+	SkippedCount  int32
+	FailedCount   int32
+	Errors        []byte
+	ErrorCount    int32
+	Failure       *string
+	CreatedAt     time.Time
+	StartedAt     *time.Time
+	FinishedAt    *time.Time
+}
+
+type ImportJobRow struct {
+	JobID   uuid.UUID
+	RowNum  int32
+	Outcome string
+}
+
 type Jurisdiction struct {
 	Code     string
 	Name     string

@@ -111,7 +111,8 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 	}
 	hookCfg.BaseURL = func() string { return a.Config.PublicBaseURL }
 	hooks := webhooks.New(pool, hookCfg)
-	if a.Jobs, err = jobs.New(pool, log, jobs.Config{RetryDelay: cfg.JobRetryDelay, PollInterval: cfg.JobPollInterval}, notify.Workers(mailer), hooks.Workers()); err != nil {
+	importJobs := &importer.Worker{} // import jobs (issue 5): bound to the importer below
+	if a.Jobs, err = jobs.New(pool, log, jobs.Config{RetryDelay: cfg.JobRetryDelay, PollInterval: cfg.JobPollInterval}, notify.Workers(mailer), hooks.Workers(), importJobs.Register); err != nil {
 		return nil, err
 	}
 	hooks.UseQueue(a.Jobs) // webhooks (issue 9)
@@ -126,6 +127,11 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 	// the one in Services.Referrals once that is hoisted into a variable).
 	referralSvc := referrals.New(pool, referrals.WithNotifier(notifier), referrals.WithWebhooks(hooks))
 
+	// Import jobs (issue 5): large uploads wait in the document store for a queue worker.
+	imp := importer.New(pool, a.RefData, referralSvc, log)
+	imp.UseJobs(a.Jobs, store)
+	importJobs.Use(imp)
+
 	services := httpapi.Services{
 		// domain services
 		Auth:      a.Auth,
@@ -139,7 +145,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 		// issue 5: documents, medical referrals, import
 		Documents: documents.New(pool, store, log, notifier, documents.WithWebhooks(hooks)),
 		Medical:   medical.New(pool),
-		Importer:  importer.New(pool, a.RefData, referralSvc, log),
+		Importer:  imp,
 
 		Idempotency: idempotency.New(pool), // issue 9: idempotent writes
 		Webhooks:    hooks,                 // issue 9: firm webhooks

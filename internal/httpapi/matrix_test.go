@@ -336,6 +336,8 @@ var mxFixtures = map[string]func(w *mxWorld) mxTarget{
 			allowing(http.StatusBadRequest, http.StatusNotFound)
 	},
 	"getMedicalReferralById": func(w *mxWorld) mxTarget { return mxScopedTo(mxParams{"id": w.medicalID}) },
+	"getImportJob":           func(w *mxWorld) mxTarget { return mxScopedTo(mxParams{"jobId": w.importJobID}) },
+	"listImportJobs":         func(w *mxWorld) mxTarget { return mxOwnScope() },
 	"updateMedicalReferral": func(w *mxWorld) mxTarget {
 		return mxScopedTo(mxParams{"id": w.medicalID}).withJSON(map[string]any{"notes": "hijacked"})
 	},

@@ -82,6 +82,7 @@ type mxWorld struct {
 	ruleID                  string // A's routing rule
 	userID                  string // a user A invited
 	medicalID               string // A's medical referral
+	importJobID             string // A's import job (an async import of one row)
 	keyID                   string // an API key A created through the Internal API
 	sessionID               string // the session of A's admin
 	hookID                  string // A's webhook subscription
@@ -220,6 +221,10 @@ func newMxWorld(t testing.TB) *mxWorld {
 	r = mxDo(t, h, http.StatusCreated, "POST", mxPub+"/medical-referrals", apitest.APIKey(aStd),
 		apitest.JSON(map[string]any{"caseId": w.caseID, "providerName": mxProvider, "injuryDescription": mxMedicalInjury}))
 	w.medicalID = mxGet(t, r.Body, "data.id")
+	job := mxFile(h, "file", "a.csv", "text/csv",
+		[]byte("title,caseType,jurisdiction,clientFirstName,clientLastName\nAlpha job,Personal Injury,WA,Al,Alpha\n"))
+	r = mxDo(t, h, http.StatusAccepted, "POST", mxPub+"/import/cases?async=true", apitest.APIKey(w.aKey[apitest.Full]), job.opt())
+	w.importJobID = mxGet(t, r.Body, "data.id")
 	r = h.Do("POST", mxPub+"/notifications/emails", apitest.APIKey(aFull), apitest.JSON(map[string]any{"email": mxNotifyEmail}))
 	require.Contains(t, []int{http.StatusOK, http.StatusCreated}, r.StatusCode, string(r.Body))
 
@@ -270,7 +275,7 @@ func newMxWorld(t testing.TB) *mxWorld {
 		mxProvider, mxNotifyEmail, mxKeyName, mxHookURL, mxHookDesc, mxRelDesc, mxRelNotes, mxMessage,
 		mxReferralNotes, mxMedicalInjury, mxSessionUA,
 		w.caseID, w.caseRef, w.referralID, w.referralRef, w.recvID, w.recvCaseID, w.docID, w.downloadToken,
-		w.ruleID, w.userID, w.medicalID, w.keyID, w.sessionID, w.hookID, w.deliveryID, w.echoToken,
+		w.ruleID, w.userID, w.medicalID, w.importJobID, w.keyID, w.sessionID, w.hookID, w.deliveryID, w.echoToken,
 		w.a.Admin.Email, w.b.Admin.Email,
 	}
 	return w

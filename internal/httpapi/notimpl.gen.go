@@ -188,6 +188,10 @@ func (notImplemented) GetHomepageAnalytics(context.Context, api.GetHomepageAnaly
 	return nil, apperr.NotImplemented("getHomepageAnalytics")
 }
 
+func (notImplemented) GetImportJob(context.Context, api.GetImportJobRequestObject) (api.GetImportJobResponseObject, error) {
+	return nil, apperr.NotImplemented("getImportJob")
+}
+
 func (notImplemented) GetInboundNetworkFirmDetail(context.Context, api.GetInboundNetworkFirmDetailRequestObject) (api.GetInboundNetworkFirmDetailResponseObject, error) {
 	return nil, apperr.NotImplemented("getInboundNetworkFirmDetail")
 }
@@ -322,6 +326,10 @@ func (notImplemented) ListDocuments(context.Context, api.ListDocumentsRequestObj
 
 func (notImplemented) ListFirmDirectory(context.Context, api.ListFirmDirectoryRequestObject) (api.ListFirmDirectoryResponseObject, error) {
 	return nil, apperr.NotImplemented("listFirmDirectory")
+}
+
+func (notImplemented) ListImportJobs(context.Context, api.ListImportJobsRequestObject) (api.ListImportJobsResponseObject, error) {
+	return nil, apperr.NotImplemented("listImportJobs")
 }
 
 func (notImplemented) ListJurisdictions(context.Context, api.ListJurisdictionsRequestObject) (api.ListJurisdictionsResponseObject, error) {

@@ -33,8 +33,23 @@ import (
 var errExternalIDInUse = apperr.New(apperr.ErrConflict, "duplicate_sf_referral",
 	"another active case of your firm already carries this external id")
 
+// markTx records, for an import job, that row num wrote its case (in the write's transaction).
+func (st *runState) markTx(ctx context.Context, q *db.Queries, num int, kind outcomeKind) error {
+	if st.job == nil {
+		return nil
+	}
+	o := "created"
+	if kind == outcomeUpdated {
+		o = "updated"
+	}
+	if err := q.ImportJobRowsMark(ctx, db.ImportJobRowsMarkParams{JobID: *st.job, RowNums: []int32{int32(num)}, Outcomes: []string{o}}); err != nil {
+		return fmt.Errorf("mark job row: %w", postgres.InterpretError(err))
+	}
+	return nil
+}
+
 // createCase writes a draft case for a validated row and returns its id.
-func (st *runState) createCase(ctx context.Context, p parsed) (uuid.UUID, error) {
+func (st *runState) createCase(ctx context.Context, num int, p parsed) (uuid.UUID, error) {
 	params := db.ImportCaseInsertParams{
 		OwnerFirmID: st.actor.FirmID, Title: *p.title, Description: p.description,
 		CaseTypeID: p.caseType.id, JurisdictionCode: p.jurisdiction.code, County: p.county,
@@ -50,20 +65,25 @@ func (st *runState) createCase(ctx context.Context, p parsed) (uuid.UUID, error)
 	if p.retainer != nil {
 		params.IsRetainerSigned = *p.retainer
 	}
-	if p.ext == nil {
+	if p.ext == nil && st.job == nil {
 		id, err := db.New(st.s.pool).ImportCaseInsert(ctx, params)
 		return id, postgres.InterpretError(err)
 	}
-	params.CheckExt = true
+	params.CheckExt = p.ext != nil
 	return postgres.WithTxV(ctx, st.s.pool, func(q *db.Queries) (uuid.UUID, error) {
-		if err := q.ImportLockExternalID(ctx, st.actor.FirmID.String()+"/"+*p.ext); err != nil {
-			return uuid.Nil, fmt.Errorf("lock external id: %w", err)
+		if p.ext != nil {
+			if err := q.ImportLockExternalID(ctx, st.actor.FirmID.String()+"/"+*p.ext); err != nil {
+				return uuid.Nil, fmt.Errorf("lock external id: %w", err)
+			}
 		}
 		id, err := q.ImportCaseInsert(ctx, params)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return uuid.Nil, errExternalIDInUse
 		}
-		return id, postgres.InterpretError(err)
+		if err != nil {
+			return uuid.Nil, postgres.InterpretError(err)
+		}
+		return id, st.markTx(ctx, q, num, outcomeCreated)
 	})
 }
 
@@ -78,7 +98,7 @@ func pgDate(t *time.Time) pgtype.Date {
 // to a case the firm owns, in one statement, or in a transaction with the external-id check
 // when the patch sets one. It stands in for referrals.Service.UpdateCase as createCase does for
 // CreateCase.
-func (st *runState) updateCase(ctx context.Context, caseID uuid.UUID, patch referrals.CasePatch) error {
+func (st *runState) updateCase(ctx context.Context, num int, caseID uuid.UUID, patch referrals.CasePatch) error {
 	params := db.ImportCaseUpdateParams{
 		ID: caseID, FirmID: st.actor.FirmID,
 		Title: patch.Title.Value, Description: patch.Description.Value, County: patch.County.Value,
@@ -100,12 +120,15 @@ func (st *runState) updateCase(ctx context.Context, caseID uuid.UUID, patch refe
 		if n == 0 {
 			return apperr.NotFound("case")
 		}
-		return nil
+		return st.markTx(ctx, q, num, outcomeUpdated)
 	}
-	if params.SalesforceID == nil {
+	if params.SalesforceID == nil && st.job == nil {
 		return write(db.New(st.s.pool))
 	}
 	return postgres.WithTx(ctx, st.s.pool, func(q *db.Queries) error {
+		if params.SalesforceID == nil {
+			return write(q)
+		}
 		if err := q.ImportLockExternalID(ctx, st.actor.FirmID.String()+"/"+*params.SalesforceID); err != nil {
 			return fmt.Errorf("lock external id: %w", err)
 		}

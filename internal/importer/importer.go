@@ -3,9 +3,11 @@
 //
 // A file is read twice. The first pass streams it to a temporary file while checking what
 // concerns the whole file: size, UTF-8, CSV syntax, the header and the row count; any problem
-// there rejects the file and nothing is written. The second pass handles the rows one by one:
-// each row is validated and written in its own transaction through the referrals service, so
-// a row is either fully written or not at all, and a bad row does not stop the others.
+// there rejects the file and nothing is written. The second pass handles the rows: each row
+// is validated on its own; rows that update a case are written one per transaction, rows that
+// create one are written in batches (batch.go) that fall back to one transaction per row when
+// a batch fails. Either way a row is fully written or not at all, and a bad row does not stop
+// the others. Files too large to wait for run as background jobs (jobs.go).
 package importer
 
 import (
@@ -17,6 +19,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -29,6 +32,7 @@ import (
 	"github.com/casexchange/server/internal/postgres"
 	"github.com/casexchange/server/internal/refdata"
 	"github.com/casexchange/server/internal/referrals"
+	"github.com/casexchange/server/internal/storage"
 )
 
 // Mode selects what rows may do.
@@ -50,7 +54,8 @@ type Options struct {
 	TempDir  string // for the spooled copy; "": os.TempDir()
 }
 
-// Limits of the HTTP operations.
+// Limits of the HTTP operations: files up to HTTPMaxBytes are accepted, and those of more
+// than HTTPMaxRows data rows are imported by a background job (see Submit).
 const (
 	HTTPMaxBytes = 20 << 20
 	HTTPMaxRows  = 10_000
@@ -60,7 +65,8 @@ const (
 // between 2 and 4 (more only adds lock contention on the firm's row).
 var DefaultWorkers = max(2, min(4, runtime.GOMAXPROCS(0)))
 
-// HTTPOptions are the limits of POST /import/cases and /import/cases/update.
+// HTTPOptions are the limits of a synchronous import over HTTP (Submit checks the size
+// itself and sends larger files to a job rather than refusing them).
 var HTTPOptions = Options{MaxBytes: HTTPMaxBytes, MaxRows: HTTPMaxRows}
 
 // RowError is one problem of one row. Column is nil when it concerns the whole row.
@@ -78,6 +84,9 @@ type Result struct {
 	Skipped   int
 	Failed    int
 	Errors    []RowError // ordered by row
+	// ErrorCount is the number of row errors found, more than len(Errors) when a job kept
+	// only the first ones.
+	ErrorCount int
 }
 
 // Cases is what the importer needs of the referrals service.
@@ -93,6 +102,9 @@ type Service struct {
 	ref   *refdata.Service
 	cases Cases
 	log   *slog.Logger
+
+	queue Queue         // import jobs (UseJobs); nil: synchronous imports only
+	store storage.Store // where job uploads wait for their worker
 }
 
 // New returns a Service writing cases through cases.
@@ -113,20 +125,45 @@ func (s *Service) Run(ctx context.Context, actor referrals.Actor, mode Mode, r i
 		return Result{}, err
 	}
 	defer sp.close()
-	res := Result{TotalRows: sp.total}
+	var report func(*Result, int)
 	if progress != nil {
-		progress(0, sp.total)
+		report = func(_ *Result, done int) { progress(done, sp.total) }
+	}
+	return s.runSpool(ctx, actor, mode, sp, runConfig{workers: opts.Workers, report: report})
+}
+
+// runConfig adjusts runSpool.
+type runConfig struct {
+	workers int
+	// report, if not nil, is called with the running totals before the first row and after
+	// each row (from one goroutine).
+	report func(res *Result, done int)
+	// maxErrors > 0 keeps only the errors of the lowest rows (Result.ErrorCount still counts
+	// them all).
+	maxErrors int
+	// job, when set, records each row that writes a case in the transaction of the write, and
+	// done lists the rows an earlier run of the job already wrote (they are not run again).
+	job  *uuid.UUID
+	done map[int]outcomeKind
+}
+
+// runSpool writes the rows of a prepared file.
+func (s *Service) runSpool(ctx context.Context, actor referrals.Actor, mode Mode, sp *spool, cfg runConfig) (Result, error) {
+	res := Result{TotalRows: sp.total}
+	if cfg.report != nil {
+		cfg.report(&res, 0)
 	}
 	if sp.total == 0 {
+		res.Errors = []RowError{}
 		return res, nil
 	}
 
-	workers := opts.Workers
+	workers := cfg.workers
 	if workers <= 0 {
 		workers = DefaultWorkers
 	}
 	st := &runState{
-		s: s, actor: actor, mode: mode,
+		s: s, actor: actor, mode: mode, job: cfg.job, done: cfg.done,
 		caseTypes: map[string]resolved{}, jurisdictions: map[string]resolved{}, counties: map[string]bool{},
 	}
 	if err := st.preload(ctx, sp); err != nil {
@@ -140,13 +177,23 @@ func (s *Service) Run(ctx context.Context, actor referrals.Actor, mode Mode, r i
 		wg.Add(1)
 		go func(q <-chan row) {
 			defer wg.Done()
+			b := newBatcher(st, func(o outcome) { outcomes <- o })
 			for rw := range q {
 				if ctx.Err() != nil {
 					outcomes <- outcome{row: rw.num, kind: outcomeFailed, errs: []RowError{{Row: rw.num, Message: "the import was canceled before this row"}}}
 					continue
 				}
-				outcomes <- st.process(ctx, rw)
+				if b.names(rw) {
+					b.flush(ctx)
+				}
+				o := st.process(ctx, rw)
+				if o.pending != nil {
+					b.add(ctx, *o.pending)
+					continue
+				}
+				outcomes <- o
 			}
+			b.flush(ctx)
 		}(queues[i])
 	}
 
@@ -157,7 +204,7 @@ func (s *Service) Run(ctx context.Context, actor referrals.Actor, mode Mode, r i
 				close(q)
 			}
 		}()
-		readErr <- dispatch(ctx, sp, queues)
+		readErr <- dispatch(ctx, sp, mode, queues)
 	}()
 	go func() {
 		wg.Wait()
@@ -177,9 +224,13 @@ func (s *Service) Run(ctx context.Context, actor referrals.Actor, mode Mode, r i
 		default:
 			res.Failed++
 		}
+		res.ErrorCount += len(o.errs)
 		res.Errors = append(res.Errors, o.errs...)
-		if progress != nil {
-			progress(done, sp.total)
+		if cfg.maxErrors > 0 && len(res.Errors) >= 2*cfg.maxErrors {
+			res.Errors = lowestRows(res.Errors, cfg.maxErrors)
+		}
+		if cfg.report != nil {
+			cfg.report(&res, done)
 		}
 	}
 	if err := <-readErr; err != nil {
@@ -189,16 +240,29 @@ func (s *Service) Run(ctx context.Context, actor referrals.Actor, mode Mode, r i
 		return Result{}, err
 	}
 	sort.SliceStable(res.Errors, func(i, j int) bool { return res.Errors[i].Row < res.Errors[j].Row })
+	if cfg.maxErrors > 0 && len(res.Errors) > cfg.maxErrors {
+		res.Errors = res.Errors[:cfg.maxErrors]
+	}
 	if res.Errors == nil {
 		res.Errors = []RowError{}
 	}
 	return res, nil
 }
 
+// lowestRows returns the first n errors by row.
+func lowestRows(errs []RowError, n int) []RowError {
+	out := slices.Clone(errs)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Row < out[j].Row })
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
 // dispatch reads the spooled file and hands each row to a worker. Rows naming the same case
 // (same external id or reference number) go to the same worker, so they are applied in file
 // order: the first creates, the next ones update.
-func dispatch(ctx context.Context, sp *spool, queues []chan row) error {
+func dispatch(ctx context.Context, sp *spool, mode Mode, queues []chan row) error {
 	cr := csv.NewReader(sp.f)
 	cr.FieldsPerRecord = -1
 	if _, err := cr.Read(); err != nil {
@@ -229,7 +293,7 @@ func dispatch(ctx context.Context, sp *spool, queues []chan row) error {
 		}
 		w := next % len(queues)
 		next++
-		if k := rw.identity(); k != "" {
+		if k := rw.identity(mode); k != "" {
 			h := fnv.New32a()
 			_, _ = h.Write([]byte(k))
 			w = int(h.Sum32() % uint32(len(queues)))
@@ -252,8 +316,9 @@ type row struct {
 func (r row) get(col string) string { return r.cells[col] }
 
 // identity is what names the row's case: its reference number or external id.
-func (r row) identity() string {
-	if v := r.get("referenceNumber"); v != "" {
+// An upsert ignores reference numbers, so there the external id alone names the case.
+func (r row) identity(mode Mode) string {
+	if v := r.get("referenceNumber"); v != "" && mode == UpdateOnly {
 		return "ref:" + v
 	}
 	if v := r.get("cmsId"); v != "" {
@@ -278,6 +343,9 @@ type outcome struct {
 	row  int
 	kind outcomeKind
 	errs []RowError
+	// pending is a validated new case not written yet: the worker adds it to its batch, whose
+	// write gives the row's real outcome.
+	pending *pendingCreate
 }
 
 // resolved caches a reference-data lookup of this run.
@@ -292,6 +360,12 @@ type runState struct {
 	s     *Service
 	actor referrals.Actor
 	mode  Mode
+	job   *uuid.UUID          // import job whose rows are recorded as they are written
+	done  map[int]outcomeKind // rows an earlier run of the job wrote
+
+	creatorOnce sync.Once
+	creatorID   *uuid.UUID
+	creatorErr  error
 
 	mu            sync.Mutex
 	caseTypes     map[string]resolved

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/casexchange/server/internal/apperr"
@@ -23,12 +24,13 @@ import (
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
 type testBundle struct {
+	pool  *pgxpool.Pool
 	svc   *importer.Service
 	cases *referrals.Service
 	actor referrals.Actor
 }
 
-func setup(t *testing.T) *testBundle {
+func setup(t testing.TB) *testBundle {
 	t.Helper()
 	pool, _ := pgtest.NewDB(t)
 	ref := refdata.NewService(pool)
@@ -38,6 +40,7 @@ func setup(t *testing.T) *testBundle {
 	})
 	require.NoError(t, err)
 	return &testBundle{
+		pool:  pool,
 		svc:   importer.New(pool, ref, cases, nil),
 		cases: cases,
 		actor: referrals.Actor{FirmID: f.ID, Source: referrals.SourceSystem},
@@ -53,7 +56,7 @@ func rows(n int) string {
 	return sb.String()
 }
 
-func TestRun(t *testing.T) {
+func TestImportRun(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 
@@ -131,7 +134,7 @@ func TestRun(t *testing.T) {
 	})
 }
 
-func TestWholeFileChecks(t *testing.T) {
+func TestImportWholeFileChecks(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	// No row reaches the database: a nil pool is never touched.

@@ -48,6 +48,9 @@ func (e *rowErrs) add(col, msg string) {
 }
 
 func (st *runState) process(ctx context.Context, rw row) outcome {
+	if k, ok := st.done[rw.num]; ok {
+		return outcome{row: rw.num, kind: k}
+	}
 	if rw.blank {
 		return outcome{row: rw.num, kind: outcomeSkipped}
 	}
@@ -192,14 +195,8 @@ func (st *runState) upsert(ctx context.Context, num int, p parsed) outcome {
 		slices.SortFunc(errs.list, func(a, b RowError) int { return columnOrder(*a.Column) - columnOrder(*b.Column) })
 		return st.failed(num, errs.list)
 	}
-	id, err := st.createCase(ctx, p)
-	if err != nil {
-		return st.failed(num, st.mapErr(num, err, p, ""))
-	}
-	if p.ext != nil {
-		st.rememberExt(*p.ext, id)
-	}
-	return outcome{row: num, kind: outcomeCreated}
+	// Written with the worker's next batch (see batch.go).
+	return outcome{row: num, pending: &pendingCreate{num: num, p: p}}
 }
 
 // updateOnly finds the row's case by reference number or external id and updates it.
@@ -387,7 +384,7 @@ func (st *runState) apply(ctx context.Context, num int, p parsed, caseID uuid.UU
 	}
 	switch {
 	case dirty:
-		if err := st.updateCase(ctx, caseID, patch); err != nil {
+		if err := st.updateCase(ctx, num, caseID, patch); err != nil {
 			return st.failed(num, st.mapErr(num, err, p, ""))
 		}
 		if p.ext != nil && patch.SalesforceID.Set {

@@ -71,7 +71,7 @@ func FuzzImportFile(f *testing.F) {
 		}
 
 		q := make(chan row, sp.total+1)
-		if err := dispatch(context.Background(), sp, []chan row{q}); err != nil {
+		if err := dispatch(context.Background(), sp, mode, []chan row{q}); err != nil {
 			t.Fatalf("dispatch of a prepared file: %v", err)
 		}
 		close(q)
