@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/config"
 	"github.com/casexchange/server/internal/httpapi/apitest"
+	"github.com/casexchange/server/internal/testsummary"
 )
 
 const (
@@ -538,4 +540,147 @@ func fdEncodeSegment(t *testing.T, v any) string {
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// TestInternalAuthChecks sends forged, expired and otherwise bad access tokens to every Internal
+// API operation that needs a session, and firm B's admin at firm A's keys and sessions. Each
+// must be refused and change nothing.
+func TestInternalAuthChecks(t *testing.T) {
+	t.Parallel()
+	h := apitest.New(t)
+	a, b := h.NewFirm(apitest.FirmOpts{}), h.NewFirm(apitest.FirmOpts{})
+	aAccess, _ := h.Login(a.Admin)
+	bAccess, _ := h.Login(b.Admin)
+	secret := h.App.Config.JWTSecret
+
+	r := h.Do("POST", fdKeysPath, apitest.Bearer(aAccess), apitest.JSON(map[string]string{"name": "A key", "tier": "FULL"}))
+	require.Equal(t, http.StatusCreated, r.StatusCode, string(r.Body))
+	aKeyID, aKey := mxGet(t, r.Body, "data.id"), mxGet(t, r.Body, "data.key")
+	parts := strings.Split(aAccess, ".")
+	require.Len(t, parts, 3)
+	claims := fdDecodeSegment(t, parts[1])
+	aSession := claims["sid"].(string)
+
+	// sign makes a token with the given header algorithm and claims, signed with secret by
+	// method (nil: no signature).
+	sign := func(alg string, c map[string]any, method jwt.SigningMethod, key []byte) string {
+		head := fdEncodeSegment(t, map[string]any{"alg": alg, "typ": "JWT"})
+		payload := fdEncodeSegment(t, c)
+		if method == nil {
+			return head + "." + payload + "."
+		}
+		sig, err := method.Sign(head+"."+payload, key)
+		require.NoError(t, err)
+		return head + "." + payload + "." + base64.RawURLEncoding.EncodeToString(sig)
+	}
+	with := func(k string, v any) map[string]any {
+		c := map[string]any{}
+		for x, y := range claims {
+			c[x] = y
+		}
+		if v == nil {
+			delete(c, k)
+		} else {
+			c[k] = v
+		}
+		return c
+	}
+	now := time.Now()
+	// A logged-out session's token is still correctly signed.
+	revoked, _ := h.Login(a.Admin)
+	require.Equal(t, http.StatusOK, h.Do("POST", fdLogoutPath, apitest.Bearer(revoked)).StatusCode)
+
+	forgeries := []struct {
+		name, token, code string
+	}{
+		{"alg none", sign("none", claims, nil, nil), "token_invalid"},
+		{"alg none keeping the signature", fdEncodeSegment(t, map[string]any{"alg": "none", "typ": "JWT"}) + "." + parts[1] + "." + parts[2], "token_invalid"},
+		{"tampered role", parts[0] + "." + fdEncodeSegment(t, with("role", "ADMIN")) + "." + parts[2], "token_invalid"},
+		{"tampered firm", parts[0] + "." + fdEncodeSegment(t, with("fid", b.ID.String())) + "." + parts[2], "token_invalid"},
+		{"tampered user", parts[0] + "." + fdEncodeSegment(t, with("sub", b.Admin.ID.String())) + "." + parts[2], "token_invalid"},
+		{"signature stripped", parts[0] + "." + parts[1] + ".", "token_invalid"},
+		{"wrong secret", sign("HS256", claims, jwt.SigningMethodHS256, []byte("another-secret-of-at-least-32-bytes!!")), "token_invalid"},
+		{"wrong alg HS384", sign("HS384", claims, jwt.SigningMethodHS384, secret), "token_invalid"},
+		{"wrong alg HS512", sign("HS512", claims, jwt.SigningMethodHS512, secret), "token_invalid"},
+		{"RS256 header over an HMAC signature", sign("RS256", claims, jwt.SigningMethodHS256, secret), "token_invalid"},
+		{"wrong issuer", sign("HS256", with("iss", "someone-else"), jwt.SigningMethodHS256, secret), "token_invalid"},
+		{"no expiry", sign("HS256", with("exp", nil), jwt.SigningMethodHS256, secret), "token_invalid"},
+		{"expired", sign("HS256", with("exp", now.Add(-time.Hour).Unix()), jwt.SigningMethodHS256, secret), "token_expired"},
+		{"expired and forged", sign("HS256", with("exp", now.Add(-time.Hour).Unix()), jwt.SigningMethodHS256, []byte("another-secret-of-at-least-32-bytes!!")), "token_invalid"},
+		{"session logged out", revoked, "token_invalid"},
+	}
+
+	type call struct {
+		method, path string
+		body         any
+	}
+	var calls []call
+	for _, op := range mxSpecOps(t) {
+		if !op.internal || op.anonymous {
+			continue
+		}
+		c := call{method: strings.ToUpper(op.method), path: op.path}
+		c.path = strings.ReplaceAll(c.path, "/public-api-keys/{id}", "/public-api-keys/"+aKeyID)
+		c.path = strings.ReplaceAll(c.path, "/sessions/{id}", "/sessions/"+aSession)
+		require.NotContains(t, c.path, "{", "no id for %s", op.id)
+		switch op.id {
+		case "changePassword":
+			c.body = map[string]string{"currentPassword": a.Admin.Password, "newPassword": "a-forged-new-passphrase"}
+		case "createPublicApiKey":
+			c.body = map[string]string{"name": "Forged", "tier": "FULL"}
+		}
+		calls = append(calls, c)
+	}
+	require.GreaterOrEqual(t, len(calls), 9)
+
+	refused := 0
+	for _, fg := range forgeries {
+		for _, c := range calls {
+			for _, cred := range []apitest.Opt{apitest.Bearer(fg.token), apitest.Cookie("auth_token", fg.token)} {
+				opts := []apitest.Opt{cred}
+				if c.body != nil {
+					opts = append(opts, apitest.JSON(c.body))
+				}
+				r := h.Do(c.method, c.path, opts...)
+				require.Equal(t, http.StatusUnauthorized, r.StatusCode, "%s: %s %s: %s", fg.name, c.method, c.path, r.Body)
+				require.Equal(t, fg.code, r.ErrorCode(), "%s: %s %s", fg.name, c.method, c.path)
+				refused++
+			}
+		}
+	}
+
+	// Firm B's admin, with a genuine session, at firm A's key and session.
+	crossFirm := 0
+	for _, c := range []call{
+		{"GET", apitest.Path(fdKeysPath, aKeyID, "usage"), nil},
+		{"DELETE", apitest.Path(fdKeysPath, aKeyID), nil},
+		{"DELETE", apitest.Path(fdSessionsPath, aSession), nil},
+	} {
+		for _, cred := range []apitest.Opt{apitest.Bearer(bAccess), apitest.Cookie("auth_token", bAccess)} {
+			r := h.Do(c.method, c.path, cred)
+			require.Equal(t, http.StatusNotFound, r.StatusCode, "%s %s: %s", c.method, c.path, r.Body)
+			require.Equal(t, "resource_not_found", r.ErrorCode())
+			crossFirm++
+		}
+	}
+	r = h.Do("GET", fdKeysPath, apitest.Bearer(bAccess))
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	require.NotContains(t, string(r.Body), aKeyID, "B lists A's key")
+	r = h.Do("GET", fdSessionsPath, apitest.Bearer(bAccess))
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	require.NotContains(t, string(r.Body), aSession, "B lists A's session")
+
+	// Nothing changed: A's session, key and password still work, and no key was added.
+	r = h.Do("GET", fdMePath, apitest.Bearer(aAccess))
+	require.Equal(t, http.StatusOK, r.StatusCode, string(r.Body))
+	r = h.Do("GET", "/api/public/v1/firms/me", apitest.APIKey(aKey))
+	require.Equal(t, http.StatusOK, r.StatusCode, string(r.Body))
+	r = h.Do("GET", fdKeysPath, apitest.Bearer(aAccess))
+	require.Equal(t, 1, strings.Count(string(r.Body), `"keyPrefix"`), string(r.Body))
+	h.Login(a.Admin)
+
+	if !t.Failed() {
+		testsummary.Printf("internal-auth: %d token forgeries refused (%d kinds: alg none, tampered, expired, wrong secret/alg/issuer, logged out; %d operations, bearer and cookie), %d cross-firm attempts refused",
+			refused, len(forgeries), len(calls), crossFirm)
+	}
 }

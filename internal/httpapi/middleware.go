@@ -155,3 +155,25 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		return nil
 	}
 }
+
+// jsonHasNUL reports whether a JSON text holds a NUL character, which PostgreSQL cannot store
+// in text: a raw zero byte, or the escape \u0000 in a string. A backslash that is itself
+// escaped starts no escape: "\\u0000" is a backslash followed by the five characters u0000,
+// which is ordinary text.
+func jsonHasNUL(raw []byte) bool {
+	for i := 0; i < len(raw); i++ {
+		switch raw[i] {
+		case 0:
+			return true
+		case '\\':
+			if i+1 >= len(raw) {
+				return false
+			}
+			if raw[i+1] == 'u' && i+5 < len(raw) && string(raw[i+2:i+6]) == "0000" {
+				return true
+			}
+			i++ // skip the escaped character (for \uXXXX the hex digits are not backslashes)
+		}
+	}
+	return false
+}

@@ -54,3 +54,44 @@ func TestPlatformConventions(t *testing.T) {
 		require.Equal(t, "no_token", r.ErrorCode())
 	})
 }
+
+// TestTextNUL checks the NUL rule of JSON bodies: only a real NUL character (a zero byte or the
+// escape \u0000) is refused; an escaped backslash followed by "u0000" is ordinary text.
+func TestTextNUL(t *testing.T) {
+	t.Parallel()
+	h := apitest.New(t)
+	key := h.Key(h.NewFirm(apitest.FirmOpts{}), apitest.Standard)
+	create := func(title string) *apitest.Response {
+		body := `{"title":"` + title + `","caseType":"Personal Injury","jurisdiction":"WA","clientFirstName":"Ada","clientLastName":"Byron"}`
+		return h.Do("POST", "/api/public/v1/sent-cases", apitest.APIKey(key), apitest.Body("application/json", []byte(body)))
+	}
+
+	for name, title := range map[string]string{
+		"escape":                         `a\u0000b`,
+		"escape after an escaped slash":  `a\\\u0000b`,
+		"raw zero byte":                  "a\x00b",
+		"escape at the end of the value": `ab\u0000`,
+	} {
+		r := create(title)
+		require.Equal(t, http.StatusBadRequest, r.StatusCode, name+": "+string(r.Body))
+		require.Equal(t, "validation_error", r.ErrorCode(), name)
+		require.Contains(t, string(r.Body), "NUL", name)
+	}
+
+	for name, tc := range map[string]struct{ json, stored string }{
+		"escaped backslash then u0000":       {`a\\u0000b`, `a\u0000b`},
+		"two escaped backslashes then u0000": {`a\\\\u0000b`, `a\\u0000b`},
+		"other escapes":                      {`tab\there \u0041\u00e9`, "tab\there Aé"},
+		"escaped quote before text u0000":    {`say \"u0000\"`, `say "u0000"`},
+	} {
+		r := create(tc.json)
+		require.Equal(t, http.StatusCreated, r.StatusCode, name+": "+string(r.Body))
+		var out struct {
+			Data struct {
+				Title string `json:"title"`
+			} `json:"data"`
+		}
+		r.Decode(&out)
+		require.Equal(t, tc.stored, out.Data.Title, name)
+	}
+}

@@ -41,7 +41,7 @@ func textMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 			if !utf8.Valid(raw) {
 				return apperr.Field("body", "is not valid UTF-8")
 			}
-			if bytes.IndexByte(raw, 0) >= 0 || bytes.Contains(bytes.ToLower(raw), []byte(`\u0000`)) {
+			if jsonHasNUL(raw) {
 				return apperr.Field("body", "contains a NUL character")
 			}
 			// The validator and the binder read the first JSON value only: refuse a body with

@@ -99,7 +99,7 @@ func New(d Deps) (*echo.Echo, *Server, error) {
 	e.HTTPErrorHandler = s.writeError
 	e.JSONSerializer = jsonSerializer{}
 	// Auth runs before the body limit so that even a 413 carries the rate-limit headers.
-	e.Use(s.recoverMiddleware, requestIDMiddleware, s.accessLog, s.authMiddleware, bodyLimit, textMiddleware, nullFieldsMiddleware)
+	e.Use(s.recoverMiddleware, requestIDMiddleware, s.accessLog, s.authMiddleware, bodyLimit, s.contentTypeMiddleware, textMiddleware, nullFieldsMiddleware)
 
 	// The validator needs servers stripped (it would check the Host) and auth left to us.
 	vspec := *spec
