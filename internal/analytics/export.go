@@ -1,10 +1,15 @@
 package analytics
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/csv"
 	"fmt"
 	"io"
+	"io/fs"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -71,7 +76,49 @@ func WriteWorkbook(w io.Writer, sheets []ExportSheet) error {
 		}
 	}
 	f.SetActiveSheet(0)
+	f.SetZipWriter(func(w io.Writer) excelize.ZipWriter { return &sortedZip{out: w} })
 	return f.Write(w)
+}
+
+// sortedZip is the zip writer of WriteWorkbook. excelize writes streamed worksheets in map
+// order, so the same data could give workbooks whose entries differ in order; sortedZip holds
+// the entries (the workbook is built in memory anyway) and writes them sorted by name on Close,
+// so that equal data gives byte-identical files. "[Content_Types].xml" sorts first, where
+// spreadsheet programs look for it.
+type sortedZip struct {
+	out     io.Writer
+	entries []*zipEntry
+}
+
+type zipEntry struct {
+	name string
+	body bytes.Buffer
+}
+
+func (z *sortedZip) Create(name string) (io.Writer, error) {
+	e := &zipEntry{name: name}
+	z.entries = append(z.entries, e)
+	return &e.body, nil
+}
+
+// AddFS is not used by excelize when writing a workbook.
+func (z *sortedZip) AddFS(fs.FS) error {
+	return fmt.Errorf("analytics: sortedZip does not add file systems")
+}
+
+func (z *sortedZip) Close() error {
+	slices.SortStableFunc(z.entries, func(a, b *zipEntry) int { return strings.Compare(a.name, b.name) })
+	zw := zip.NewWriter(z.out)
+	for _, e := range z.entries {
+		w, err := zw.Create(e.name)
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(e.body.Bytes()); err != nil {
+			return err
+		}
+	}
+	return zw.Close()
 }
 
 func writeSheet(f *excelize.File, sh ExportSheet, bold, month int) error {

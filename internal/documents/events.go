@@ -22,10 +22,9 @@ import (
 // An event names one referral, but a case may have several. A document fact therefore becomes
 // one event per referral of the case that names a receiving firm, all sharing one event id
 // (one fact). The owner is a recipient of each of them, so to tell it once the events are cut
-// down to those that reach a receiving firm (or to a single one when none does). The owner still
-// hears the fact more than once when several receiving firms do at the same time: the copies
-// share the event id, which receivers use to drop repeats. Removing that last repeat needs
-// EnqueueTx to leave the referring firm out of an event on request.
+// down to those that reach a receiving firm (or to a single one when none does), and every copy
+// but the latest leaves the owner out (SkipReferringFirm), so that each subscribed firm hears
+// of the fact exactly once however many receiving firms do.
 
 // Webhooks records webhook events inside the caller's transaction (*webhooks.Service).
 type Webhooks interface {
@@ -112,7 +111,8 @@ func (a Actor) source() string {
 //     document concerns only its own referrals (receiving firms never see each other's);
 //   - copies whose receiving firm would not hear of it are dropped, since they would only tell
 //     the owner again; when no copy reaches a receiving firm, the latest one is kept for the
-//     owner.
+//     owner;
+//   - of several copies, only the latest goes to the owner as well.
 func documentEvents(base webhooks.Event, uploader uuid.UUID, refs []db.ReferralListByCasesRow) []webhooks.Event {
 	var all []webhooks.Event
 	for _, r := range refs {
@@ -135,6 +135,9 @@ func documentEvents(base webhooks.Event, uploader uuid.UUID, refs []db.ReferralL
 	}
 	if len(reaching) == 0 {
 		return all[len(all)-1:]
+	}
+	for i := range reaching[:len(reaching)-1] {
+		reaching[i].SkipReferringFirm = true
 	}
 	return reaching
 }

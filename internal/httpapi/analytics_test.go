@@ -1,14 +1,17 @@
 package httpapi_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -733,6 +736,59 @@ func TestAnalytics(t *testing.T) {
 			data := anJSONData(t, w, key, "/"+cat, q)
 			rows := anSheetRows(t, book, cat)
 			anCompareRows(t, cat, data, rows)
+		}
+	})
+
+	t.Run("filters list every filter, null when not applied", func(t *testing.T) {
+		t.Parallel()
+		filters := func(t *testing.T, path string, kv ...string) map[string]any {
+			t.Helper()
+			r := w.h.Do("GET", anBase+path, apitest.APIKey(w.key), apitest.Query(kv...))
+			require.Equal(t, http.StatusOK, r.StatusCode, string(r.Body))
+			var env struct {
+				Data struct {
+					Filters map[string]any `json:"filters"`
+				} `json:"data"`
+			}
+			require.NoError(t, json.Unmarshal(r.Body, &env))
+			return env.Data.Filters
+		}
+		none := map[string]any{
+			"referralStartDate": nil, "referralEndDate": nil, "firstReferralStartDate": nil, "firstReferralEndDate": nil,
+			"signedStartDate": nil, "signedEndDate": nil, "caseType": nil, "jurisdiction": nil, "timeZone": "UTC",
+		}
+		for _, path := range []string{"/dashboard", "/cases", "/received", "/sent", "/revenue-received", "/revenue-sent", "/referrals"} {
+			require.Equal(t, none, filters(t, path), path)
+			some := maps.Clone(none)
+			some["referralStartDate"], some["signedEndDate"], some["jurisdiction"], some["timeZone"] = "2026-01-09", "2026-02-28", "IL", "America/Chicago"
+			require.Equal(t, some, filters(t, path, "referralStartDate", "2026-01-09", "signedEndDate", "2026-02-28",
+				"jurisdiction", "il", "tz", "America/Chicago"), path)
+		}
+	})
+
+	t.Run("two exports of the same data are the same file", func(t *testing.T) {
+		t.Parallel()
+		key := w.h.Key(w.alder, apitest.ReadOnly)
+		q := []string{"tz", "America/Chicago", "referralStartDate", "2026-01-01", "referralEndDate", "2026-02-28"}
+		export := func() ([]byte, []string) {
+			r := w.h.Do("GET", anBase+"/export", apitest.APIKey(key), apitest.Query(q...))
+			require.Equal(t, http.StatusOK, r.StatusCode, string(r.Body))
+			zr, err := zip.NewReader(bytes.NewReader(r.Body), int64(len(r.Body)))
+			require.NoError(t, err)
+			var names []string
+			for _, f := range zr.File {
+				names = append(names, f.Name)
+			}
+			return r.Body, names
+		}
+		first, names := export()
+		require.Equal(t, "[Content_Types].xml", names[0])
+		require.True(t, slices.IsSorted(names), "entries in name order: %v", names)
+		require.Contains(t, names, "xl/worksheets/sheet8.xml")
+		for range 3 {
+			again, againNames := export()
+			require.Equal(t, names, againNames)
+			require.Equal(t, first, again)
 		}
 	})
 

@@ -103,21 +103,7 @@ func (s *Server) ListCases(ctx context.Context, req api.ListCasesRequestObject) 
 
 // CreateCase creates a case with its first referral, a draft or sent at once.
 func (s *Server) CreateCase(ctx context.Context, req api.CreateCaseRequestObject) (api.CreateCaseResponseObject, error) {
-	b := req.Body
-	if b == nil {
-		b = &api.CreateCaseBody{}
-	}
-	custom, _ := customFieldInputs(b.CustomFields)
-	v, err := s.Referrals.CreateCase(ctx, refActor(ctx), referrals.CreateCaseInput{
-		Title: b.Title, Description: b.Description, CaseType: b.CaseType, Jurisdiction: b.Jurisdiction,
-		County: b.County, ClientFirstName: b.ClientFirstName, ClientLastName: b.ClientLastName,
-		ClientEmail: (*string)(b.ClientEmail), ClientPhone: b.ClientPhone,
-		ClientDateOfBirth: dayPtr(b.ClientDateOfBirth), IncidentDate: dayPtr(b.IncidentDate),
-		Notes: b.Notes, Tier: b.Tier, Source: b.Source, ReferentFirmID: b.ReferentFirmId,
-		SentExpirationHours: b.SentExpirationHours, IsRetainerSigned: b.IsRetainerSigned != nil && *b.IsRetainerSigned,
-		SalesforceID: b.SalesforceId, SalesforceObjectType: b.SalesforceObjectType, CustomFields: custom,
-		DraftReferral: true,
-	})
+	v, err := s.Referrals.CreateCase(ctx, refActor(ctx), createCaseInput(req.Body, true))
 	if err != nil {
 		return nil, err
 	}

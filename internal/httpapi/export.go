@@ -60,9 +60,10 @@ func exportNeutralize(s string) string {
 	return s
 }
 
-// exportRow lays out one case as the caller's firm sees it. A sent case is one row about the
-// case; a received case is one row about the caller's referral of it, with its client names
-// masked until acknowledged and without the sender's record ids.
+// exportRow lays out one export row as the caller's firm sees it. A sent row is about the case
+// (with its latest referral); a received row is about one referral addressed to the caller (a
+// case referred to it twice has two), with the client names masked until that referral was
+// acknowledged and without the sender's record ids.
 func exportRow(v referrals.CaseView) []exportCell {
 	c, r := v.Case, v.Current
 	perspective, id, ref := "sent", c.ID.String(), c.ReferenceNumber

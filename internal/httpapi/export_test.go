@@ -31,8 +31,10 @@ func TestExportCases(t *testing.T) {
 		b.relate(t, b.recv, b.sender)
 		body = caseBody(b.sender)
 		body["clientFirstName"], body["clientLastName"], body["title"] = "Mirela", "Stan", "Return case"
-		b.call(t, http.StatusCreated, "POST", "/sent-cases", b.rStd, body, &sc)
-		b.recvd = sc.Data
+		// A fresh response: decoding into sc again would reuse b.sent's Referrals array.
+		var rc api.SentCaseResponse
+		b.call(t, http.StatusCreated, "POST", "/sent-cases", b.rStd, body, &rc)
+		b.recvd = rc.Data
 		return b
 	}
 	rowsByPerspective := func(t *testing.T, records [][]string) map[string][]string {
@@ -92,6 +94,63 @@ func TestExportCases(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, records, 2)
 		require.Equal(t, "Mirela", records[1][col("clientFirstName")])
+	})
+
+	t.Run("OneRowPerReceivedReferral", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		// The receiver takes the sender's case on, declines it, and is sent it again: two
+		// referrals of one case, the first acknowledged, the second not.
+		first := b.sent.Referrals[0].Id.String()
+		b.call(t, http.StatusOK, "POST", refPath("received-referrals", first, "acknowledge"), b.rStd, nil, nil)
+		b.call(t, http.StatusOK, "POST", refPath("received-referrals", first, "reject"), b.rStd, map[string]any{"reason": "Conflict of interest"}, nil)
+		var sc api.SentCaseResponse
+		b.call(t, http.StatusOK, "POST", refPath("sent-cases", b.sent.Id.String(), "refer"), b.sStd, map[string]any{"referentFirmId": b.recv.ID}, &sc)
+		require.Len(t, sc.Data.Referrals, 2)
+		second := sc.Data.Referrals[1].Id.String()
+
+		r := b.call(t, http.StatusOK, "GET", "/cases/export?view=received&sort=status&order=asc", b.rRO, nil, nil)
+		records, err := csv.NewReader(bytes.NewReader(r.Body)).ReadAll()
+		require.NoError(t, err)
+		byID := map[string][]string{}
+		for _, rec := range records[1:] {
+			require.Equal(t, "received", rec[col("perspective")])
+			byID[rec[col("id")]] = rec
+		}
+		require.Len(t, records, 3, "one row per received referral: %v", records)
+		require.Contains(t, byID, first)
+		require.Contains(t, byID, second)
+		require.Equal(t, "rejected", byID[first][col("status")])
+		require.Equal(t, "sent", byID[second][col("status")])
+		require.Equal(t, *sc.Data.Referrals[0].ReferenceNumber, byID[first][col("referenceNumber")])
+		require.Equal(t, *sc.Data.Referrals[1].ReferenceNumber, byID[second][col("referenceNumber")])
+		// Each row is masked by its own referral's acknowledgment.
+		require.Equal(t, "Adaeze", byID[first][col("clientFirstName")], "acknowledged before it was declined")
+		require.Equal(t, "Okafor", byID[first][col("clientLastName")])
+		require.Equal(t, "", byID[second][col("clientFirstName")], "not acknowledged yet")
+		require.Equal(t, "", byID[second][col("clientLastName")])
+		require.Equal(t, "rejected", records[1][col("status")], "sorted by each row's status")
+
+		// Filters apply to each row's own referral.
+		r = b.call(t, http.StatusOK, "GET", "/cases/export?view=received&status=rejected", b.rRO, nil, nil)
+		records, err = csv.NewReader(bytes.NewReader(r.Body)).ReadAll()
+		require.NoError(t, err)
+		require.Len(t, records, 2)
+		require.Equal(t, first, records[1][col("id")])
+		// The client's name finds only the row the receiver may read it on.
+		r = b.call(t, http.StatusOK, "GET", "/cases/export?view=received&search=Adaeze", b.rRO, nil, nil)
+		records, err = csv.NewReader(bytes.NewReader(r.Body)).ReadAll()
+		require.NoError(t, err)
+		require.Len(t, records, 2)
+		require.Equal(t, first, records[1][col("id")])
+
+		// The sender still has one row for the case.
+		r = b.call(t, http.StatusOK, "GET", "/cases/export?view=sent", b.sRO, nil, nil)
+		records, err = csv.NewReader(bytes.NewReader(r.Body)).ReadAll()
+		require.NoError(t, err)
+		require.Len(t, records, 2)
+		require.Equal(t, b.sent.Id.String(), records[1][col("id")])
+		require.Equal(t, "sent", records[1][col("status")])
 	})
 
 	t.Run("FiltersApply", func(t *testing.T) {

@@ -108,20 +108,7 @@ func (s *Server) ListSentCases(ctx context.Context, req api.ListSentCasesRequest
 
 // CreateSentCase creates a case, in draft or sent at once to referentFirmId.
 func (s *Server) CreateSentCase(ctx context.Context, req api.CreateSentCaseRequestObject) (api.CreateSentCaseResponseObject, error) {
-	b := req.Body
-	if b == nil {
-		b = &api.CreateSentCaseBody{}
-	}
-	custom, _ := customFieldInputs(b.CustomFields)
-	v, err := s.Referrals.CreateCase(ctx, refActor(ctx), referrals.CreateCaseInput{
-		Title: b.Title, Description: b.Description, CaseType: b.CaseType, Jurisdiction: b.Jurisdiction,
-		County: b.County, ClientFirstName: b.ClientFirstName, ClientLastName: b.ClientLastName,
-		ClientEmail: (*string)(b.ClientEmail), ClientPhone: b.ClientPhone,
-		ClientDateOfBirth: dayPtr(b.ClientDateOfBirth), IncidentDate: dayPtr(b.IncidentDate),
-		Notes: b.Notes, Tier: b.Tier, Source: b.Source, ReferentFirmID: b.ReferentFirmId,
-		SentExpirationHours: b.SentExpirationHours, IsRetainerSigned: b.IsRetainerSigned != nil && *b.IsRetainerSigned,
-		SalesforceID: b.SalesforceId, SalesforceObjectType: b.SalesforceObjectType, CustomFields: custom,
-	})
+	v, err := s.Referrals.CreateCase(ctx, refActor(ctx), createCaseInput((*api.CreateCaseBody)(req.Body), false))
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/casexchange/server/gen/api"
@@ -66,6 +67,21 @@ func TestWebhookDocumentEvents(t *testing.T) {
 			require.NoError(t, webhookverify.VerifyAt(secret, r.Header.Get(webhookverify.SignatureHeader), r.Body, time.Minute, b.clock.Now()))
 		}
 		return hookEvents(t, fresh)
+	}
+	// twoReceivers makes a case of the owner's referred to the partner, which acknowledges it,
+	// and then to a third subscribed firm, which has not yet.
+	twoReceivers := func(t *testing.T, b *testBundle) (uuid.UUID, *apitest.Firm, string) {
+		t.Helper()
+		third := b.h.NewFirm(apitest.FirmOpts{Name: "Third Firm"})
+		thirdStd := b.h.Key(third, apitest.Standard)
+		subscribe(t, b, third, thirdStd)
+		connectFirms(t, b.h, b.owner, third)
+		caseID := newCase(t, b.h, b.ownerStd, &b.partner.ID, nil)
+		receivedAction(t, b.h, b.partnerStd, caseID, "acknowledge", nil)
+		r := b.h.Do("POST", apitest.Path("/api/public/v1/sent-cases", caseID.String(), "refer"), apitest.APIKey(b.ownerStd),
+			apitest.JSON(map[string]any{"referentFirmId": third.ID}))
+		require.Equal(t, http.StatusOK, r.StatusCode, string(r.Body))
+		return caseID, third, thirdStd
 	}
 	del := func(t *testing.T, b *testBundle, key string, d api.Document) {
 		t.Helper()
@@ -183,15 +199,7 @@ func TestWebhookDocumentEvents(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		owner, recv := b.owner.ID.String(), b.partner.ID.String()
-		third := b.h.NewFirm(apitest.FirmOpts{Name: "Third Firm"})
-		thirdStd := b.h.Key(third, apitest.Standard)
-		subscribe(t, b, third, thirdStd)
-		connectFirms(t, b.h, b.owner, third)
-		caseID := newCase(t, b.h, b.ownerStd, &b.partner.ID, nil)
-		receivedAction(t, b.h, b.partnerStd, caseID, "acknowledge", nil)
-		r := b.h.Do("POST", apitest.Path("/api/public/v1/sent-cases", caseID.String(), "refer"), apitest.APIKey(b.ownerStd),
-			apitest.JSON(map[string]any{"referentFirmId": third.ID}))
-		require.Equal(t, http.StatusOK, r.StatusCode, string(r.Body))
+		caseID, third, _ := twoReceivers(t, b)
 
 		uploadOK(t, b.h, b.ownerStd, caseID, "shared.pdf", samplePDF)
 		got := next(t, b, 2)
@@ -199,6 +207,29 @@ func TestWebhookDocumentEvents(t *testing.T) {
 		require.Equal(t, []string{"document.uploaded"}, eventTypesOf(got[recv]))
 		require.Empty(t, got[third.ID.String()], "the third firm has not acknowledged")
 		require.Equal(t, got[owner][0].Env["referralId"], got[recv][0].Env["referralId"], "the copy names the referral that reached a firm")
+	})
+
+	t.Run("each firm hears once when several receiving firms do", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		owner, recv := b.owner.ID.String(), b.partner.ID.String()
+		caseID, third, thirdStd := twoReceivers(t, b)
+		receivedAction(t, b.h, thirdStd, caseID, "acknowledge", nil)
+
+		d := uploadOK(t, b.h, b.ownerStd, caseID, "shared.pdf", samplePDF)
+		got := next(t, b, 3)
+		require.Equal(t, []string{"document.uploaded"}, eventTypesOf(got[owner]), "one copy for the owner")
+		require.Equal(t, []string{"document.uploaded"}, eventTypesOf(got[recv]))
+		require.Equal(t, []string{"document.uploaded"}, eventTypesOf(got[third.ID.String()]))
+		require.Equal(t, got[owner][0].EventID, got[recv][0].EventID, "one event id per fact")
+		require.Equal(t, got[owner][0].EventID, got[third.ID.String()][0].EventID)
+		require.Equal(t, got[third.ID.String()][0].Env["referralId"], got[owner][0].Env["referralId"], "the owner's copy names the latest referral")
+
+		del(t, b, b.ownerFull, d)
+		got = next(t, b, 3)
+		require.Equal(t, []string{"document.deleted"}, eventTypesOf(got[owner]), "one copy for the owner")
+		require.Equal(t, []string{"document.deleted"}, eventTypesOf(got[recv]))
+		require.Equal(t, []string{"document.deleted"}, eventTypesOf(got[third.ID.String()]))
 	})
 
 	t.Run("a failed upload sends nothing", func(t *testing.T) {

@@ -2,6 +2,9 @@ package referrals
 
 import (
 	"context"
+	"fmt"
+
+	"github.com/google/uuid"
 
 	"github.com/casexchange/server/gen/db"
 )
@@ -9,27 +12,32 @@ import (
 // ExportLimit is the most rows an export writes.
 const ExportLimit = 50000
 
-// exportBatch is how many cases an export loads at a time.
+// exportBatch is how many rows an export loads at a time.
 const exportBatch = 500
 
-// Export walks the cases of CaseQuery cq (its Page is ignored), at most ExportLimit of them, in
-// one consistent snapshot. It calls begin once, before any row, with whether more cases matched
-// than the limit allows, then row for each case as the caller's firm sees it (masked like
-// every other view). An error from begin or row stops the walk and is returned.
+// Export walks the export rows of CaseQuery cq (its Page is ignored), at most ExportLimit of
+// them, in one consistent snapshot: one row per case the caller's firm sent and one row per
+// referral it received, so a case referred to the firm twice gives two received rows. It calls
+// begin once, before any row, with whether more rows matched than the limit allows, then row
+// for each of them as the caller's firm sees it. A received row is a view whose Current (and
+// only) referral is the row's referral, masked by that referral's acknowledgment, like the
+// received-referral views. An error from begin or row stops the walk and is returned; an
+// unknown view or sort key is an apperr.ErrValidation.
 func (s *Service) Export(ctx context.Context, a Actor, cq CaseQuery, begin func(truncated bool) error, row func(CaseView) error) error {
 	cq.Page = Page{Page: 1, Limit: exportBatch}
-	p, err := cq.params(a.FirmID)
+	lp, err := cq.params(a.FirmID)
 	if err != nil {
 		return err
 	}
+	p := db.CaseExportListParams(lp)
 	p.RowLimit = exportBatch
 	return s.readTx(ctx, func(q *db.Queries) error {
 		written := 0
 		for offset := 0; ; offset += exportBatch {
 			p.RowOffset = int32(offset)
-			rows, err := q.CaseList(ctx, p)
+			rows, err := q.CaseExportList(ctx, p)
 			if err != nil {
-				return err
+				return fmt.Errorf("list export rows: %w", err)
 			}
 			if offset == 0 {
 				truncated := len(rows) > 0 && rows[0].Total > ExportLimit
@@ -40,7 +48,7 @@ func (s *Service) Export(ctx context.Context, a Actor, cq CaseQuery, begin func(
 			if len(rows) > ExportLimit-written {
 				rows = rows[:ExportLimit-written]
 			}
-			views, err := s.caseViewsTx(ctx, q, a.FirmID, rows)
+			views, err := s.exportViewsTx(ctx, q, a.FirmID, rows)
 			if err != nil {
 				return err
 			}
@@ -55,4 +63,45 @@ func (s *Service) Export(ctx context.Context, a Actor, cq CaseQuery, begin func(
 			}
 		}
 	})
+}
+
+// exportViewsTx loads the cases of rows and returns each row as viewer sees it.
+func (s *Service) exportViewsTx(ctx context.Context, q *db.Queries, viewer uuid.UUID, rows []db.CaseExportListRow) ([]CaseView, error) {
+	ids := make([]uuid.UUID, len(rows))
+	for i, r := range rows {
+		ids[i] = r.CaseID
+	}
+	m, err := s.loadCasesTx(ctx, q, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]CaseView, 0, len(rows))
+	for _, r := range rows {
+		l := m[r.CaseID]
+		if r.IsOwner {
+			v, err := s.caseView(viewer, l)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+			continue
+		}
+		ref, ok := l.referral(r.ReferralID)
+		if !ok {
+			return nil, fmt.Errorf("export: referral %s of case %s not loaded", r.ReferralID, r.CaseID)
+		}
+		v, err := referralView(viewer, l, ref)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, receivedExportView(v))
+	}
+	return out, nil
+}
+
+// receivedExportView is the case view of one received referral: the case and the referral
+// masked as that referral's view masks them.
+func receivedExportView(v ReferralView) CaseView {
+	refs := []Referral{v.Referral}
+	return CaseView{Case: v.Case, Side: SideReceiving, Referrals: refs, Current: &refs[0], Masked: v.Masked}
 }

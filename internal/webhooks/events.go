@@ -120,6 +120,11 @@ type Event struct {
 	Note              *NoteData
 	Document          *DocumentData
 	DocumentTombstone *DocumentTombstone
+
+	// SkipReferringFirm leaves the referring firm out of the recipients. A fact recorded as
+	// several events sharing one id (one per receiving firm) sets it on all copies but one, so
+	// that the referring firm is told once.
+	SkipReferringFirm bool
 }
 
 // CaseSnapshot is a case and its referral right after a change, with the field names of the
@@ -352,11 +357,12 @@ var workingStatuses = map[string]bool{
 //     may see, the latter only until the referral is closed;
 //   - document events reach only firms that may see the document (their own uploads and the
 //     partner's public ones);
-//   - case.created, case.deleted and case.rated go to the referring firm only.
+//   - case.created, case.deleted and case.rated go to the referring firm only;
+//   - an event with SkipReferringFirm set does not go to the referring firm.
 func Recipients(ev Event) []Recipient {
 	sender := ev.ReferringFirm.ID
 	var out []Recipient
-	if ev.Type != EventReferralReceived && visibleTo(ev, sender) {
+	if ev.Type != EventReferralReceived && !ev.SkipReferringFirm && visibleTo(ev, sender) {
 		out = append(out, Recipient{FirmID: sender, Type: ev.Type, Perspective: PerspectiveSent})
 	}
 	if ev.ReferentFirm == nil || ev.ReferentFirm.ID == sender || ev.Status == "draft" || ev.Status == "" {

@@ -21,6 +21,7 @@ type eventOpts struct {
 	NoteAuthor   *uuid.UUID
 	DocPublic    bool
 	DocUploader  *uuid.UUID
+	SkipSender   bool
 }
 
 var (
@@ -64,6 +65,7 @@ func fixtureEvent(o eventOpts) webhooks.Event {
 		Type: o.Type, Actor: webhooks.Actor{FirmID: &senderFirm.ID, Source: "api"},
 		ReferralID: &snap.ID, BaseCaseID: snap.BaseCaseID, ReferenceNumber: snap.ReferenceNumber,
 		ReferringFirm: senderFirm, ReferentFirm: referent, Status: o.Status, Acknowledged: o.Acknowledged,
+		SkipReferringFirm: o.SkipSender,
 	}
 	prev := "draft"
 	switch o.Type {
@@ -173,6 +175,12 @@ func TestRecipients(t *testing.T) {
 		{"case creation, deletion and rating go to the sender only",
 			eventOpts{Type: webhooks.EventCaseRated, Status: "signed", Acknowledged: true},
 			map[uuid.UUID]got{mine: {webhooks.EventCaseRated, false}}},
+		{"a copy that skips the referring firm reaches the receiver only",
+			eventOpts{Type: webhooks.EventDocumentUploaded, Status: "signed", Acknowledged: true, DocPublic: true, SkipSender: true},
+			map[uuid.UUID]got{other: {webhooks.EventDocumentUploaded, false}}},
+		{"a copy that skips the referring firm and not the receiver reaches no one",
+			eventOpts{Type: webhooks.EventDocumentUploaded, Status: "sent", DocPublic: true, SkipSender: true},
+			map[uuid.UUID]got{}},
 		{"a case never referred has only the sender",
 			eventOpts{Type: webhooks.EventCaseCreated, Status: "draft", NoReferent: true},
 			map[uuid.UUID]got{mine: {webhooks.EventCaseCreated, false}}},
