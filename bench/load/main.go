@@ -1,8 +1,20 @@
-// Command load is the benchmark driver of `make bench`. Over one database (DATABASE_URL) it
-// seeds the scale dataset when missing, starts our server (bin/casexchange serve) and the
-// baseline (bench/baseline), then runs each endpoint at each concurrency level against both,
-// interleaved (ours, then the baseline, cell after cell), and writes bench/results/results.md,
-// throughput.svg and plans.md (EXPLAIN (ANALYZE, BUFFERS) of the queries behind the endpoints).
+// Command load is the benchmark driver of `make bench` and `make bench-sustained`.
+//
+// DATABASE_URL names a database of a PostgreSQL cluster; the driver keeps each dataset in its
+// own database of that cluster (cx_bench_s<N> for scale N, -db to name another), creating and
+// seeding it only when absent, so a persistent cluster keeps a large dataset between runs.
+//
+// The matrix run seeds the scale dataset when missing, starts our server (bin/casexchange serve)
+// and the baseline (bench/baseline), then runs each endpoint at each concurrency level against
+// both, interleaved (ours, then the baseline, cell after cell). With -growth-scale below -scale
+// it also serves the small dataset with a second instance of our server and runs the read
+// endpoints against it right after their large-scale cell, for the growth table. It times a
+// CSV import against a raw COPY of the same rows (-import-rows) and writes, to -out,
+// results.md (tables and target verdicts), results.json, throughput.svg and plans.md
+// (EXPLAIN (ANALYZE, BUFFERS) of every query behind each read endpoint, at -scale).
+//
+// With -sustain D it runs the sustained memory check instead (see sustain.go) and writes
+// sustained.md and sustained.json, then refreshes the targets of results.md.
 package main
 
 import (
@@ -10,59 +22,53 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"syscall"
 	"time"
-
-	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
-
-	dbfs "github.com/casexchange/server/db"
-	"github.com/casexchange/server/internal/app"
-	"github.com/casexchange/server/internal/auth"
-	"github.com/casexchange/server/internal/config"
-	"github.com/casexchange/server/internal/importer"
-	"github.com/casexchange/server/internal/jobs"
-	"github.com/casexchange/server/internal/postgres"
-	"github.com/casexchange/server/internal/referrals"
-	"github.com/casexchange/server/internal/seed"
 )
 
 type options struct {
 	dsn, serverBin, baselineBin, out string
 	scale                            int
+	db                               string // database of -scale ("" = cx_bench_s<scale>)
+	growthScale                      int    // 0: no growth run
+	growthDB                         string
+	growthConc                       int
 	seed                             int64
 	duration, warmup                 time.Duration
 	conc                             []int
 	writeConc, writePool             int
+	importRows                       int
+	sustain                          time.Duration
+	sustainShare                     float64
+	peakDuration                     time.Duration
 }
 
 func main() {
 	var o options
 	var conc string
-	flag.StringVar(&o.dsn, "dsn", os.Getenv("DATABASE_URL"), "database (default DATABASE_URL)")
+	flag.StringVar(&o.dsn, "dsn", os.Getenv("DATABASE_URL"), "any database of the cluster (default DATABASE_URL); the datasets get their own databases")
 	flag.StringVar(&o.serverBin, "server", "bin/casexchange", "our server binary")
 	flag.StringVar(&o.baselineBin, "baseline", "bin/bench-baseline", "baseline server binary")
 	flag.StringVar(&o.out, "out", "bench/results", "results directory")
-	flag.IntVar(&o.scale, "scale", 10, "firms to seed when the database holds no scale data (~1000 referrals each)")
+	flag.IntVar(&o.scale, "scale", 10, "firms of the dataset (~1000 referrals each), seeded when its database is absent")
+	flag.StringVar(&o.db, "db", "", "database holding the -scale dataset (default cx_bench_s<scale>); an existing one must hold exactly -scale scale firms")
+	flag.IntVar(&o.growthScale, "growth-scale", 10, "small dataset the read endpoints are also run at, for the growth table (only when below -scale; 0: never)")
+	flag.StringVar(&o.growthDB, "growth-db", "", "database of the small dataset (default cx_bench_s<growth-scale>)")
+	flag.IntVar(&o.growthConc, "growth-concurrency", 1, "concurrency of the growth comparison (p50 at 1 is the cost of one request)")
 	flag.Int64Var(&o.seed, "seed", 1, "dataset seed")
 	flag.DurationVar(&o.duration, "duration", 3*time.Second, "measured time per cell")
 	flag.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "unmeasured time before each cell")
 	flag.StringVar(&conc, "concurrency", "1,16,64", "concurrency levels")
 	flag.IntVar(&o.writeConc, "write-concurrency", 16, "the concurrency level (of -concurrency) the write endpoints run at")
 	flag.IntVar(&o.writePool, "write-pool", 1500, "fresh referrals prepared per server for begin-investigating")
+	flag.IntVar(&o.importRows, "import-rows", 100_000, "rows of the import-vs-COPY comparison (0: skip it)")
+	flag.DurationVar(&o.sustain, "sustain", 0, "run the sustained memory check for this long instead of the matrix")
+	flag.Float64Var(&o.sustainShare, "sustain-share", 0.7, "share of the measured peak throughput the sustained run offers")
+	flag.DurationVar(&o.peakDuration, "peak-duration", 15*time.Second, "measured time of the peak-throughput probe of the sustained run")
 	flag.Parse()
 	for _, s := range strings.Split(conc, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -72,47 +78,38 @@ func main() {
 		}
 		o.conc = append(o.conc, n)
 	}
-	if err := run(context.Background(), o); err != nil {
+	if o.db == "" {
+		o.db = dbName(o.scale)
+	}
+	if o.growthDB == "" {
+		o.growthDB = dbName(o.growthScale)
+	}
+	if o.growthScale >= o.scale {
+		o.growthScale = 0
+	}
+	var err error
+	if o.sustain > 0 {
+		err = runSustained(context.Background(), o)
+	} else {
+		err = run(context.Background(), o)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-// fixtures are the ids and parameters the endpoints are called with.
-type fixtures struct {
-	firm, key              string
-	writer, writerKey      string // the firm the write endpoints act as: not firm, so its feed stays still
-	sender                 string // a firm that sends to firm
-	caseType, jurisdiction string
-	oursFresh, baseFresh   chan string // under_evaluation referrals received by firm
-	caseID, caseRef        string
-	deepPage               int
-	since                  time.Time
-	referrals, statusCount int64
-}
+func dbName(scale int) string { return fmt.Sprintf("cx_bench_s%d", scale) }
 
-type endpoint struct {
-	name, method, path, body string
-	read                     bool
-	// For write endpoints: ids consumed one per request ("{id}" in path), one supply per target.
-	oursIDs, baseIDs chan string
-}
-
+// run is the matrix run.
 func run(ctx context.Context, o options) error {
 	if o.dsn == "" {
 		return errors.New("DATABASE_URL is required (make bench starts a private cluster)")
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	pool, err := postgres.Open(ctx, o.dsn)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	if err := postgres.Migrate(ctx, pool, dbfs.Migrations); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	if err := jobs.Migrate(ctx, pool); err != nil {
-		return fmt.Errorf("migrate job queue: %w", err)
+	rep := &report{
+		Date: time.Now().UTC(), Machine: machine(), Commit: commit(), LoadStart: loadAvg(), CPUs: runtime.NumCPU(),
+		Scale: o.scale, GrowthScale: o.growthScale, GrowthConc: o.growthConc, Seed: o.seed,
+		Warmup: o.warmup, Duration: o.duration, WriteConc: o.writeConc,
 	}
 	tmp, err := os.MkdirTemp("", "cx-bench-")
 	if err != nil {
@@ -120,26 +117,138 @@ func run(ctx context.Context, o options) error {
 	}
 	defer os.RemoveAll(tmp)
 	os.Setenv("CX_DATA_DIR", tmp)
-	os.Setenv("DATABASE_URL", o.dsn)
 
-	fx, seedTime, err := prepare(ctx, o, pool, log)
+	large, err := openScale(ctx, o, o.db, o.scale)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "dataset: %d referrals, %d status updates; firm %s\n", fx.referrals, fx.statusCount, fx.firm)
+	defer large.close()
+	rep.Dataset = large.info
+	rep.PGSettings = pgSettings(ctx, large.pool)
+	fx, err := prepareReads(ctx, large)
+	if err != nil {
+		return err
+	}
+	if err := prepareWrites(ctx, o, large, &fx); err != nil {
+		return err
+	}
+	var small *scaleDB
+	var sfx fixtures
+	if o.growthScale > 0 {
+		if small, err = openScale(ctx, o, o.growthDB, o.growthScale); err != nil {
+			return err
+		}
+		defer small.close()
+		rep.Small = &small.info
+		if sfx, err = prepareReads(ctx, small); err != nil {
+			return err
+		}
+	}
 
-	ours, err := start(ctx, o.serverBin, []string{"serve"}, tmp, "ours", []string{
-		"CX_SEED=false", "CX_RATE_LIMIT_FULL=1000000000", "CX_LOG_LEVEL=warn"})
+	ours, err := startOurs(ctx, o, large.dsn, tmp, "ours")
 	if err != nil {
 		return err
 	}
 	defer ours.stop()
-	base, err := start(ctx, o.baselineBin, nil, tmp, "baseline", nil)
+	base, err := start(ctx, o.baselineBin, nil, tmp, "baseline", []string{"DATABASE_URL=" + large.dsn})
 	if err != nil {
 		return err
 	}
 	defer base.stop()
+	var oursSmall *proc
+	if small != nil {
+		if oursSmall, err = startOurs(ctx, o, small.dsn, tmp, "ours-small"); err != nil {
+			return err
+		}
+		defer oursSmall.stop()
+	}
 
+	eps := endpoints(fx)
+	var smallEps map[string]endpoint
+	if small != nil {
+		smallEps = map[string]endpoint{}
+		for _, ep := range endpoints(sfx) {
+			smallEps[ep.name] = ep
+		}
+	}
+	rss := &rssSampler{pid: ours.cmd.Process.Pid, every: 200 * time.Millisecond}
+	rss.start()
+	growthDone := map[string]bool{}
+	for _, c := range o.conc {
+		for _, ep := range eps {
+			if !ep.read && c != o.writeConc {
+				continue
+			}
+			r := cell{Name: ep.name, Read: ep.read, Conc: c}
+			key, firm := fx.key, fx.firm
+			if !ep.read {
+				key, firm = fx.writerKey, fx.writer
+			}
+			r.Ours = load(ctx, ours.url, ep, ep.oursIDs, c, o, map[string]string{"X-API-Key": key})
+			r.Base = load(ctx, base.url, ep, ep.baseIDs, c, o, map[string]string{"X-Firm-Id": firm})
+			fmt.Fprintf(os.Stderr, "c=%-3d %-45s ours %8.0f req/s p50 %7s p99 %7s err %d | baseline %8.0f req/s p50 %7s p99 %7s err %d\n",
+				c, ep.name, r.Ours.RPS, ms(r.Ours.P50), ms(r.Ours.P99), r.Ours.Errors, r.Base.RPS, ms(r.Base.P50), ms(r.Base.P99), r.Base.Errors)
+			rep.Cells = append(rep.Cells, r)
+			if small != nil && ep.read && c == o.growthConc {
+				rep.Growth = append(rep.Growth, measureGrowth(ctx, o, ep, r.Ours, smallEps[ep.name], oursSmall, sfx))
+				growthDone[ep.name] = true
+			}
+		}
+	}
+	// A growth concurrency outside -concurrency gets its own pair of cells.
+	if small != nil {
+		for _, ep := range eps {
+			if ep.read && !growthDone[ep.name] {
+				large := load(ctx, ours.url, ep, nil, o.growthConc, o, map[string]string{"X-API-Key": fx.key})
+				rep.Growth = append(rep.Growth, measureGrowth(ctx, o, ep, large, smallEps[ep.name], oursSmall, sfx))
+			}
+		}
+	}
+	rss.stop()
+	rep.RSS = rss.summary()
+	ours.stop()
+	base.stop()
+	if oursSmall != nil {
+		oursSmall.stop()
+	}
+
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return err
+	}
+	rep.Plans, err = writePlans(ctx, filepath.Join(o.out, "plans.md"), large, fx)
+	if err != nil {
+		return fmt.Errorf("plans: %w", err)
+	}
+	if o.importRows > 0 {
+		imp, err := importBench(ctx, o)
+		if err != nil {
+			return fmt.Errorf("import benchmark: %w", err)
+		}
+		rep.Import = &imp
+	}
+	rep.LoadEnd = loadAvg()
+	if err := saveJSON(filepath.Join(o.out, "results.json"), rep); err != nil {
+		return err
+	}
+	if err := writeSVG(filepath.Join(o.out, "throughput.svg"), rep.Cells); err != nil {
+		return err
+	}
+	return writeResults(o.out, rep)
+}
+
+func measureGrowth(ctx context.Context, o options, ep endpoint, large stats, sep endpoint, oursSmall *proc, sfx fixtures) growthRow {
+	s := load(ctx, oursSmall.url, sep, nil, o.growthConc, o, map[string]string{"X-API-Key": sfx.key})
+	fmt.Fprintf(os.Stderr, "      %-45s growth: p50 %s at scale %d, %s at scale %d\n", ep.name, ms(s.P50), o.growthScale, ms(large.P50), o.scale)
+	return growthRow{Name: ep.name, Small: s, Large: large}
+}
+
+func startOurs(ctx context.Context, o options, dsn, dir, name string) (*proc, error) {
+	return start(ctx, o.serverBin, []string{"serve"}, dir, name, []string{
+		"DATABASE_URL=" + dsn, "CX_SEED=false", "CX_RATE_LIMIT_FULL=1000000000", "CX_LOG_LEVEL=warn"})
+}
+
+// endpoints are the benchmarked calls with fx's parameters.
+func endpoints(fx fixtures) []endpoint {
 	eps := []endpoint{
 		{name: "GET /sent-cases (page 1)", method: "GET", path: "/sent-cases?limit=20", read: true},
 		{name: "GET /sent-cases (deep page, search)", method: "GET", path: fmt.Sprintf("/sent-cases?limit=20&search=Law&page=%d", fx.deepPage), read: true},
@@ -149,519 +258,19 @@ func run(ctx context.Context, o options) error {
 		{name: "GET /sent-cases/{referenceNumber}", method: "GET", path: "/sent-cases/" + fx.caseRef, read: true},
 		{name: "GET /analytics/homepage", method: "GET", path: "/analytics/homepage", read: true},
 	}
-	eps = append(eps,
+	if fx.oursFresh == nil {
+		return eps
+	}
+	return append(eps,
 		endpoint{name: "POST /received-referrals/{id}/begin-investigating", method: "POST", path: "/received-referrals/{id}/begin-investigating",
 			body: "{}", oursIDs: fx.oursFresh, baseIDs: fx.baseFresh},
 		endpoint{name: "POST /sent-cases (sent to a partner)", method: "POST", path: "/sent-cases", body: fmt.Sprintf(
 			`{"title":"Bench case","caseType":%q,"jurisdiction":%q,"clientFirstName":"Bench","clientLastName":"Client","referentFirmId":%q}`,
 			fx.caseType, fx.jurisdiction, fx.sender)},
 	)
-	var results []cell
-	rss := &rssSampler{pid: ours.cmd.Process.Pid}
-	rss.start()
-	for _, c := range o.conc {
-		for _, ep := range eps {
-			if !ep.read && c != o.writeConc {
-				continue
-			}
-			r := cell{ep: ep, conc: c}
-			key, firm := fx.key, fx.firm
-			if !ep.read {
-				key, firm = fx.writerKey, fx.writer
-			}
-			r.ours = load(ctx, ours.url, ep, ep.oursIDs, c, o, map[string]string{"X-API-Key": key})
-			r.base = load(ctx, base.url, ep, ep.baseIDs, c, o, map[string]string{"X-Firm-Id": firm})
-			fmt.Fprintf(os.Stderr, "c=%-3d %-45s ours %8.0f req/s p50 %7s p99 %7s err %d | baseline %8.0f req/s p50 %7s p99 %7s err %d\n",
-				c, ep.name, r.ours.rps, ms(r.ours.p50), ms(r.ours.p99), r.ours.errors, r.base.rps, ms(r.base.p50), ms(r.base.p99), r.base.errors)
-			results = append(results, r)
-		}
-	}
-	rss.stop()
-
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return err
-	}
-	if err := writeMarkdown(filepath.Join(o.out, "results.md"), o, fx, seedTime, results, rss); err != nil {
-		return err
-	}
-	if err := writeSVG(filepath.Join(o.out, "throughput.svg"), results); err != nil {
-		return err
-	}
-	return writePlans(ctx, filepath.Join(o.out, "plans.md"), pool, fx)
 }
 
-// prepare seeds the dataset when missing, creates a FULL key for the first scale firm and
-// picks the endpoint parameters.
-func prepare(ctx context.Context, o options, pool *pgxpool.Pool, log *slog.Logger) (fixtures, time.Duration, error) {
-	var fx fixtures
-	cfg, err := config.Load()
-	if err != nil {
-		return fx, 0, err
-	}
-	a, err := app.New(ctx, cfg, pool, log, app.Options{})
-	if err != nil {
-		return fx, 0, err
-	}
-	defer a.Close()
-	var seedTime time.Duration
-	var seeded bool
-	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM firms WHERE slug = $1)`, seed.ScaleSlug(0)).Scan(&seeded); err != nil {
-		return fx, 0, err
-	}
-	if !seeded {
-		fmt.Fprintf(os.Stderr, "seeding %d firms (~%d referrals)\n", o.scale, o.scale*seed.ScaleReferralsPerFirm)
-		t0 := time.Now()
-		if err := seed.Scale(ctx, a, pool, o.scale, o.seed, importer.ProgressBar(os.Stderr, 40)); err != nil {
-			return fx, 0, err
-		}
-		seedTime = time.Since(t0)
-		fmt.Fprintf(os.Stderr, "\nseeded in %s\n", seedTime.Round(time.Millisecond))
-	}
-	f, err := a.Firms.Lookup(ctx, seed.ScaleSlug(0))
-	if err != nil {
-		return fx, 0, err
-	}
-	fx.firm = f.ID.String()
-	k, err := a.Auth.CreateKeyForFirm(ctx, f.ID, auth.KeyInput{Name: "bench " + time.Now().Format(time.RFC3339), Tier: auth.TierFull})
-	if err != nil {
-		return fx, 0, err
-	}
-	fx.key = k.Key
-	w, err := a.Firms.Lookup(ctx, seed.ScaleSlug(1))
-	if err != nil {
-		return fx, 0, err
-	}
-	fx.writer = w.ID.String()
-	if k, err = a.Auth.CreateKeyForFirm(ctx, w.ID, auth.KeyInput{Name: "bench writer " + time.Now().Format(time.RFC3339), Tier: auth.TierFull}); err != nil {
-		return fx, 0, err
-	}
-	fx.writerKey = k.Key
-	var caseID uuid.UUID
-	var cases int
-	if err := pool.QueryRow(ctx, `
-		SELECT c.id, c.reference_number, (SELECT count(*) FROM base_cases WHERE owner_firm_id = $1)
-		FROM base_cases c WHERE c.owner_firm_id = $1 ORDER BY c.created_at LIMIT 1 OFFSET 100`, f.ID).Scan(&caseID, &fx.caseRef, &cases); err != nil {
-		return fx, 0, fmt.Errorf("pick a case: %w", err)
-	}
-	fx.caseID = caseID.String()
-	fx.deepPage = max(1, cases/20-1)
-	// A poller that last looked two days before the firm's newest entry.
-	if err := pool.QueryRow(ctx, `SELECT max(created_at) - interval '2 days' FROM status_updates WHERE referring_firm_id = $1 OR referent_firm_id = $1`, f.ID).Scan(&fx.since); err != nil {
-		return fx, 0, err
-	}
-	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM referrals), (SELECT count(*) FROM status_updates)`).Scan(&fx.referrals, &fx.statusCount); err != nil {
-		return fx, 0, err
-	}
-	return fx, seedTime, prepareWrites(ctx, o, a, pool, &fx)
-}
-
-// prepareWrites picks the POST /sent-cases parameters and creates, through the referral
-// service, o.writePool acknowledged (under_evaluation) referrals per server, sent to the
-// writer firm by a partner, for begin-investigating to consume. Neither touches the reading
-// firm, so the writes leave its status-update feed as it was.
-func prepareWrites(ctx context.Context, o options, a *app.App, pool *pgxpool.Pool, fx *fixtures) error {
-	firm, reader := uuid.MustParse(fx.writer), uuid.MustParse(fx.firm)
-	var sender uuid.UUID
-	if err := pool.QueryRow(ctx, `SELECT to_firm_id FROM network_relationships WHERE from_firm_id = $1 AND to_firm_id <> $2 AND status = 'active' ORDER BY to_firm_id LIMIT 1`, firm, reader).Scan(&sender); err != nil {
-		return fmt.Errorf("pick a partner (scale needs at least 3 firms): %w", err)
-	}
-	var from uuid.UUID // a firm sending to the writer firm
-	if err := pool.QueryRow(ctx, `SELECT from_firm_id FROM network_relationships WHERE to_firm_id = $1 AND from_firm_id <> $2 AND status = 'active' ORDER BY from_firm_id LIMIT 1`, firm, reader).Scan(&from); err != nil {
-		return fmt.Errorf("pick a sender (scale needs at least 3 firms): %w", err)
-	}
-	fx.sender = sender.String()
-	if err := pool.QueryRow(ctx, `
-		SELECT ct.name, (SELECT code FROM jurisdictions WHERE kind = 'state' ORDER BY code LIMIT 1)
-		FROM case_types ct WHERE ct.is_active AND NOT EXISTS (SELECT 1 FROM case_type_fields f WHERE f.case_type_id = ct.id AND f.is_required)
-		ORDER BY ct.sort_order LIMIT 1`).Scan(&fx.caseType, &fx.jurisdiction); err != nil {
-		return fmt.Errorf("pick a case type: %w", err)
-	}
-	fmt.Fprintf(os.Stderr, "preparing %d fresh referrals per server for begin-investigating\n", o.writePool)
-	fx.oursFresh, fx.baseFresh = make(chan string, o.writePool), make(chan string, o.writePool)
-	ref := a.Server.Referrals
-	work := make(chan chan string)
-	var wg sync.WaitGroup
-	var firstErr atomic.Value
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for dst := range work {
-				v, err := ref.CreateCase(ctx, referrals.Actor{FirmID: from}, referrals.CreateCaseInput{
-					Title: "Bench fresh referral", CaseType: fx.caseType, Jurisdiction: fx.jurisdiction,
-					ClientFirstName: "Fresh", ClientLastName: "Client", ReferentFirmID: &firm,
-				})
-				if err == nil && v.Current == nil {
-					err = errors.New("the case has no referral")
-				}
-				if err == nil {
-					_, err = ref.Act(ctx, referrals.Actor{FirmID: firm}, referrals.Selector{Key: v.Current.ReferenceNumber, Receiving: true},
-						referrals.ActionAcknowledge, referrals.ActionInput{})
-				}
-				if err != nil {
-					firstErr.CompareAndSwap(nil, err)
-					continue
-				}
-				dst <- v.Current.ReferenceNumber
-			}
-		}()
-	}
-	for range o.writePool {
-		work <- fx.oursFresh
-		work <- fx.baseFresh
-	}
-	close(work)
-	wg.Wait()
-	close(fx.oursFresh)
-	close(fx.baseFresh)
-	if v := firstErr.Load(); v != nil {
-		return fmt.Errorf("prepare fresh referrals: %w", v.(error))
-	}
-	return nil
-}
-
-// proc is a server started by the driver.
-type proc struct {
-	cmd *exec.Cmd
-	url string
-}
-
-func start(ctx context.Context, bin string, args []string, dir, name string, env []string) (*proc, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	if name == "baseline" {
-		args = append(args, "-addr", addr)
-	}
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = append(append(os.Environ(), "CX_HTTP_ADDR="+addr), env...)
-	logf, err := os.Create(filepath.Join(dir, name+".log"))
-	if err != nil {
-		return nil, err
-	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", name, err)
-	}
-	p := &proc{cmd: cmd, url: "http://" + addr + "/api/public/v1"}
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
-			c.Close()
-			return p, nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	p.stop()
-	b, _ := os.ReadFile(logf.Name())
-	return nil, fmt.Errorf("%s did not start listening on %s:\n%s", name, addr, b)
-}
-
-func (p *proc) stop() {
-	if p.cmd.Process == nil || p.cmd.ProcessState != nil {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = p.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-done
-	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// stats are the measurements of one run.
-type stats struct {
-	requests, errors int
-	rps              float64
-	p50, p99         time.Duration
-	firstError       string
-}
-
-type cell struct {
-	ep         endpoint
-	conc       int
-	ours, base stats
-}
-
-var client = &http.Client{
-	Timeout:   30 * time.Second,
-	Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute},
-}
-
-// load runs conc workers against base+ep.path for the warm-up then the measured duration.
-func load(ctx context.Context, base string, ep endpoint, ids chan string, conc int, o options, headers map[string]string) stats {
-	var (
-		mu        sync.Mutex
-		lat       []time.Duration
-		errs      atomic.Int64
-		firstErr  atomic.Value
-		measuring atomic.Bool
-		exhausted atomic.Bool
-		wg        sync.WaitGroup
-	)
-	ctx, cancel := context.WithCancel(ctx)
-	for range conc {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			local := make([]time.Duration, 0, 1024)
-			for ctx.Err() == nil {
-				path := ep.path
-				if ids != nil {
-					id, ok := <-ids
-					if !ok {
-						exhausted.Store(true)
-						break
-					}
-					path = strings.Replace(path, "{id}", id, 1)
-				}
-				var body io.Reader
-				if ep.body != "" {
-					body = strings.NewReader(ep.body)
-				}
-				req, _ := http.NewRequestWithContext(ctx, ep.method, base+path, body)
-				if body != nil {
-					req.Header.Set("Content-Type", "application/json")
-				}
-				for k, v := range headers {
-					req.Header.Set(k, v)
-				}
-				t0 := time.Now()
-				resp, err := client.Do(req)
-				var status int
-				if err == nil {
-					_, err = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					status = resp.StatusCode
-				}
-				d := time.Since(t0)
-				if ctx.Err() != nil {
-					break
-				}
-				if !measuring.Load() {
-					continue
-				}
-				local = append(local, d)
-				if err != nil || status >= 300 {
-					errs.Add(1)
-					firstErr.CompareAndSwap(nil, fmt.Sprintf("status %d %v", status, err))
-				}
-			}
-			mu.Lock()
-			lat = append(lat, local...)
-			mu.Unlock()
-		}()
-	}
-	time.Sleep(o.warmup)
-	measuring.Store(true)
-	t0 := time.Now()
-	time.Sleep(o.duration)
-	elapsed := time.Since(t0)
-	measuring.Store(false)
-	cancel()
-	wg.Wait()
-	slices.Sort(lat)
-	s := stats{requests: len(lat), errors: int(errs.Load()), rps: float64(len(lat)) / elapsed.Seconds()}
-	if len(lat) > 0 {
-		s.p50 = lat[len(lat)*50/100]
-		s.p99 = lat[min(len(lat)-1, len(lat)*99/100)]
-	}
-	if v := firstErr.Load(); v != nil {
-		s.firstError = v.(string)
-	}
-	if exhausted.Load() {
-		s.firstError = strings.TrimPrefix(s.firstError+"; ", "; ") + "ran out of prepared referrals before the end (throughput understated)"
-	}
-	return s
-}
-
-// rssSampler records the resident set size of a process from /proc.
-type rssSampler struct {
-	pid             int
-	first, last, hi int64 // kB
-	done            chan struct{}
-	wg              sync.WaitGroup
-}
-
-func (r *rssSampler) start() {
-	r.done = make(chan struct{})
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		t := time.NewTicker(200 * time.Millisecond)
-		defer t.Stop()
-		for {
-			if kb := readRSS(r.pid); kb > 0 {
-				if r.first == 0 {
-					r.first = kb
-				}
-				r.last, r.hi = kb, max(r.hi, kb)
-			}
-			select {
-			case <-r.done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-}
-
-func (r *rssSampler) stop() { close(r.done); r.wg.Wait() }
-
-func readRSS(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return n
-		}
-	}
-	return 0
-}
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
-
-func ratio(a, b float64) string {
-	if b == 0 {
-		return "-"
-	}
-	return fmt.Sprintf("%.2f", a/b)
-}
-
-func machine() string {
-	mem := "?"
-	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
-				kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-				mem = fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
-			}
-		}
-	}
-	cpu := ""
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, "model name"); ok {
-				cpu = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
-				break
-			}
-		}
-	}
-	return fmt.Sprintf("%d CPUs (%s), %s RAM, %s/%s, %s", runtime.NumCPU(), cpu, mem, runtime.GOOS, runtime.GOARCH, runtime.Version())
-}
-
-func commit() string {
-	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
-	if err != nil {
-		return "unknown"
-	}
-	c := strings.TrimSpace(string(out))
-	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
-		c += " (with uncommitted changes)"
-	}
-	return c
-}
-
-func writeMarkdown(path string, o options, fx fixtures, seedTime time.Duration, cells []cell, rss *rssSampler) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# Benchmark results\n\n")
-	fmt.Fprintf(&b, "- Date: %s\n- Machine: %s\n- Commit: %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), machine(), commit())
-	fmt.Fprintf(&b, "- Dataset: %d referrals, %d status updates (scale %d firms, seed %d)", fx.referrals, fx.statusCount, o.scale, o.seed)
-	if seedTime > 0 {
-		fmt.Fprintf(&b, ", seeded in %s", seedTime.Round(time.Millisecond))
-	}
-	fmt.Fprintf(&b, "\n- Reads act as the first scale firm; writes as the second (begin-investigating on referrals prepared and acknowledged before the run; POST /sent-cases sends each new case to a partner).\n- Each cell: %s warm-up, then %s measured; ours then baseline, interleaved per cell. The client runs on the same machine.\n", o.warmup, o.duration)
-	if la, err := os.ReadFile("/proc/loadavg"); err == nil {
-		fmt.Fprintf(&b, "- Load average when the run ended (1/5/15 min): %s (other processes share the machine)\n", strings.Join(strings.Fields(string(la))[:3], " "))
-	}
-	fmt.Fprintf(&b, "- Our server RSS during the run: start %.1f MB, peak %.1f MB, end %.1f MB\n\n", float64(rss.first)/1024, float64(rss.hi)/1024, float64(rss.last)/1024)
-	b.WriteString("| Endpoint | Conc. | Ours req/s | Base req/s | Ratio | Ours p50 | Base p50 | Ours p99 | Base p99 | p99 ratio | Errors (ours/base) |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-	for _, c := range cells {
-		fmt.Fprintf(&b, "| %s | %d | %.0f | %.0f | %s | %s | %s | %s | %s | %s | %d/%d |\n", c.ep.name, c.conc, c.ours.rps, c.base.rps,
-			ratio(c.ours.rps, c.base.rps), ms(c.ours.p50), ms(c.base.p50), ms(c.ours.p99), ms(c.base.p99),
-			ratio(float64(c.ours.p99), float64(c.base.p99)), c.ours.errors, c.base.errors)
-	}
-	var errs []string
-	for _, c := range cells {
-		if c.ours.firstError != "" {
-			errs = append(errs, fmt.Sprintf("- ours, %s c=%d: %s", c.ep.name, c.conc, c.ours.firstError))
-		}
-		if c.base.firstError != "" {
-			errs = append(errs, fmt.Sprintf("- baseline, %s c=%d: %s", c.ep.name, c.conc, c.base.firstError))
-		}
-	}
-	if len(errs) > 0 {
-		b.WriteString("\nFirst error per cell:\n\n" + strings.Join(errs, "\n") + "\n")
-	}
-	b.WriteString(`
-Ratio is ours/baseline throughput (target at concurrency 64: >= 0.8); p99 ratio is ours/baseline
-p99 (target: <= 1.5). The baseline runs the same domain call (same SQL, same pool settings) behind
-a bare Echo with no middleware, and encodes the domain result as JSON.
-`)
-	return os.WriteFile(path, []byte(b.String()), 0o644)
-}
-
-// writeSVG draws two panels of horizontal bars, throughput and p99, ours against the baseline.
-func writeSVG(path string, cells []cell) error {
-	const (
-		labelW, barW, rowH, gap, top = 360, 420, 22, 10, 50
-	)
-	rows := len(cells)
-	panelH := rows*(2*rowH/2+gap) + 40
-	h := top + 2*panelH + 40
-	w := labelW + barW + 120
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="11">`+"\n", w, h)
-	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/><text x="10" y="20" font-size="15" font-weight="bold">CaseXchange vs baseline</text>`+"\n")
-	fmt.Fprintf(&b, `<rect x="%d" y="8" width="12" height="10" fill="#2b6cb0"/><text x="%d" y="17">ours</text><rect x="%d" y="8" width="12" height="10" fill="#a0aec0"/><text x="%d" y="17">baseline</text>`+"\n",
-		labelW, labelW+16, labelW+70, labelW+86)
-	panel := func(y0 int, title string, val func(stats) float64, unit string) {
-		maxV := 0.0
-		for _, c := range cells {
-			maxV = max(maxV, val(c.ours), val(c.base))
-		}
-		if maxV == 0 {
-			maxV = 1
-		}
-		fmt.Fprintf(&b, `<text x="10" y="%d" font-size="13" font-weight="bold">%s</text>`+"\n", y0, title)
-		y := y0 + 12
-		for _, c := range cells {
-			fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s c=%d</text>`+"\n", labelW-8, y+14, esc(c.ep.name), c.conc)
-			for i, s := range []stats{c.ours, c.base} {
-				v := val(s)
-				bw := int(v / maxV * barW)
-				color := []string{"#2b6cb0", "#a0aec0"}[i]
-				fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="%s"/><text x="%d" y="%d">%.1f %s</text>`+"\n",
-					labelW, y+i*rowH/2, max(bw, 1), rowH/2-1, color, labelW+bw+4, y+i*rowH/2+9, v, unit)
-			}
-			y += rowH + gap
-		}
-	}
-	panel(top, "Throughput (requests/s, higher is better)", func(s stats) float64 { return s.rps }, "req/s")
-	panel(top+panelH, "p99 latency (ms, lower is better)", func(s stats) float64 { return float64(s.p99.Microseconds()) / 1000 }, "ms")
-	b.WriteString("</svg>\n")
-	return os.WriteFile(path, []byte(b.String()), 0o644)
-}
-
-func esc(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+// Names of the endpoints the targets single out.
+const (
+	epPolling = "GET /status-updates?updatedSince"
+)
