@@ -16,8 +16,9 @@ build:
 run: build
 	./$(BIN) serve
 
-## test: Go tests against a private PostgreSQL (or DATABASE_URL), then the contract gates.
-test: test-go contract newman
+## test: Go tests against a private PostgreSQL (or DATABASE_URL), short fuzz runs, the contract gates,
+## the published Postman collection and the portman contract tests generated from our spec.
+test: test-go fuzz contract newman portman
 
 ## test-go: every Go package; the verification parts' one-line summaries are printed at the end.
 test-go:

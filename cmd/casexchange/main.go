@@ -294,7 +294,7 @@ func seedCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []st
 			return err
 		}
 		start := time.Now()
-		err := seed.Scale(ctx, a, a.Pool, *scale, *seedValue, importer.ProgressBar(os.Stderr, 40))
+		err := seed.Scale(ctx, a, a.Pool, *scale, *seedValue, importer.ProgressBarOf(os.Stderr, 40, "firms"))
 		fmt.Fprintln(os.Stderr)
 		if err != nil {
 			return err

@@ -21,6 +21,11 @@ func TestProgressBar(t *testing.T) {
 	require.Equal(t, 101, strings.Count(out, "\r"), "one redraw per percent")
 	require.True(t, strings.HasSuffix(out, "\r[##########] 200/200 rows 100%\n"), "%q", out[len(out)-40:])
 	require.Contains(t, out, "\r[#####-----] 100/200 rows  50%")
+
+	buf.Reset()
+	firms := importer.ProgressBarOf(&buf, 10, "firms")
+	firms(3, 3)
+	require.Equal(t, "\r[##########] 3/3 firms 100%\n", buf.String())
 }
 
 func TestWriteReport(t *testing.T) {
