@@ -90,14 +90,30 @@ SELECT EXISTS (
 -- ReferralResolve finds a referral the firm may see by its UUID or reference number or, when
 -- match_case is set, by the UUID, reference number or external id of its case (then the newest
 -- visible referral of that case). base_case_id, when given, restricts the search to one case.
+-- The candidates come from one index lookup per kind of key (a single OR across the two tables
+-- of the join could use no index and would scan every referral); the visibility predicate and
+-- the preference order then apply to those few rows.
 -- name: ReferralResolve :one
+WITH candidates AS (
+    SELECT r.id FROM referrals r WHERE r.id = sqlc.narg(id)::uuid
+    UNION
+    SELECT r.id FROM referrals r WHERE r.reference_number = @ref::text
+    UNION
+    SELECT r.id FROM referrals r
+    WHERE @match_case::bool AND r.base_case_id IN (
+        SELECT c.id FROM base_cases c WHERE c.id = sqlc.narg(id)::uuid
+        UNION ALL
+        SELECT c.id FROM base_cases c WHERE c.reference_number = @ref::text
+        UNION ALL
+        SELECT c.id FROM base_cases c WHERE c.salesforce_id = @ext::text
+        UNION ALL
+        SELECT c.id FROM base_cases c WHERE c.cms_id = @ext::text)
+)
 SELECT r.id
-FROM referrals r
+FROM candidates k
+JOIN referrals r ON r.id = k.id
 JOIN base_cases c ON c.id = r.base_case_id
-WHERE (r.id = sqlc.narg(id)::uuid OR r.reference_number = @ref::text
-       OR (@match_case::bool AND (c.id = sqlc.narg(id)::uuid OR c.reference_number = @ref::text
-                                  OR c.salesforce_id = @ext::text OR c.cms_id = @ext::text)))
-  AND (sqlc.narg(base_case_id)::uuid IS NULL OR r.base_case_id = sqlc.narg(base_case_id)::uuid)
+WHERE (sqlc.narg(base_case_id)::uuid IS NULL OR r.base_case_id = sqlc.narg(base_case_id)::uuid)
   AND (c.owner_firm_id = @firm_id OR (r.referent_firm_id = @firm_id AND r.status <> 'draft'))
 ORDER BY COALESCE(r.id = sqlc.narg(id)::uuid, false) DESC,
          (r.reference_number = @ref::text) DESC,

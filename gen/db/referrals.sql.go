@@ -912,44 +912,60 @@ func (q *Queries) ReferralNextSequence(ctx context.Context, baseCaseID uuid.UUID
 }
 
 const referralResolve = `-- name: ReferralResolve :one
+WITH candidates AS (
+    SELECT r.id FROM referrals r WHERE r.id = $3::uuid
+    UNION
+    SELECT r.id FROM referrals r WHERE r.reference_number = $4::text
+    UNION
+    SELECT r.id FROM referrals r
+    WHERE $5::bool AND r.base_case_id IN (
+        SELECT c.id FROM base_cases c WHERE c.id = $3::uuid
+        UNION ALL
+        SELECT c.id FROM base_cases c WHERE c.reference_number = $4::text
+        UNION ALL
+        SELECT c.id FROM base_cases c WHERE c.salesforce_id = $6::text
+        UNION ALL
+        SELECT c.id FROM base_cases c WHERE c.cms_id = $6::text)
+)
 SELECT r.id
-FROM referrals r
+FROM candidates k
+JOIN referrals r ON r.id = k.id
 JOIN base_cases c ON c.id = r.base_case_id
-WHERE (r.id = $1::uuid OR r.reference_number = $2::text
-       OR ($3::bool AND (c.id = $1::uuid OR c.reference_number = $2::text
-                                  OR c.salesforce_id = $4::text OR c.cms_id = $4::text)))
-  AND ($5::uuid IS NULL OR r.base_case_id = $5::uuid)
-  AND (c.owner_firm_id = $6 OR (r.referent_firm_id = $6 AND r.status <> 'draft'))
-ORDER BY COALESCE(r.id = $1::uuid, false) DESC,
-         (r.reference_number = $2::text) DESC,
-         COALESCE(c.id = $1::uuid, false) DESC,
-         (c.reference_number = $2::text) DESC,
-         (c.owner_firm_id = $6) DESC,
+WHERE ($1::uuid IS NULL OR r.base_case_id = $1::uuid)
+  AND (c.owner_firm_id = $2 OR (r.referent_firm_id = $2 AND r.status <> 'draft'))
+ORDER BY COALESCE(r.id = $3::uuid, false) DESC,
+         (r.reference_number = $4::text) DESC,
+         COALESCE(c.id = $3::uuid, false) DESC,
+         (c.reference_number = $4::text) DESC,
+         (c.owner_firm_id = $2) DESC,
          c.created_at DESC,
          r.sequence_number DESC
 LIMIT 1
 `
 
 type ReferralResolveParams struct {
+	BaseCaseID *uuid.UUID
+	FirmID     uuid.UUID
 	ID         *uuid.UUID
 	Ref        string
 	MatchCase  bool
 	Ext        string
-	BaseCaseID *uuid.UUID
-	FirmID     uuid.UUID
 }
 
 // ReferralResolve finds a referral the firm may see by its UUID or reference number or, when
 // match_case is set, by the UUID, reference number or external id of its case (then the newest
 // visible referral of that case). base_case_id, when given, restricts the search to one case.
+// The candidates come from one index lookup per kind of key (a single OR across the two tables
+// of the join could use no index and would scan every referral); the visibility predicate and
+// the preference order then apply to those few rows.
 func (q *Queries) ReferralResolve(ctx context.Context, arg ReferralResolveParams) (uuid.UUID, error) {
 	row := q.db.QueryRow(ctx, referralResolve,
+		arg.BaseCaseID,
+		arg.FirmID,
 		arg.ID,
 		arg.Ref,
 		arg.MatchCase,
 		arg.Ext,
-		arg.BaseCaseID,
-		arg.FirmID,
 	)
 	var id uuid.UUID
 	err := row.Scan(&id)
