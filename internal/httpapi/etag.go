@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"mime"
 	"net/http"
 	"sort"
@@ -67,20 +66,17 @@ func (s *Server) etagMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 // exact bytes. A body that is not a JSON object is hashed whole.
 func bodyETag(body []byte) string {
 	h := sha256.New()
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil || top == nil {
+	members, ok := topLevelMembers(body)
+	if !ok {
 		h.Write(body)
 	} else {
-		names := make([]string, 0, len(top))
-		for k := range top {
-			if k != "meta" {
-				names = append(names, k)
-			}
-		}
-		sort.Strings(names)
+		sort.Slice(members, func(i, j int) bool { return members[i].name < members[j].name })
 		var n [8]byte
-		for _, k := range names {
-			for _, part := range [][]byte{[]byte(k), top[k]} {
+		for _, m := range members {
+			if m.name == "meta" {
+				continue
+			}
+			for _, part := range [][]byte{[]byte(m.name), m.value} {
 				binary.BigEndian.PutUint64(n[:], uint64(len(part)))
 				h.Write(n[:])
 				h.Write(part)
@@ -89,6 +85,136 @@ func bodyETag(body []byte) string {
 	}
 	sum := h.Sum(nil)
 	return `"` + hex.EncodeToString(sum[:16]) + `"`
+}
+
+// jsonMember is one top-level member of a JSON object: its name as written (our encoder never
+// escapes member names) and the exact bytes of its value.
+type jsonMember struct {
+	name  string
+	value []byte
+}
+
+// topLevelMembers splits a JSON object into its members without decoding the values: it only
+// tracks strings and nesting, so it costs a fraction of json.Unmarshal on a large list (the
+// body was just produced by our own encoder, so it is valid JSON). ok is false when the body is
+// not a single object of that shape, or a member name is repeated or contains an escape.
+func topLevelMembers(b []byte) (members []jsonMember, ok bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return nil, skipSpace(b, i+1) == len(b)
+	}
+	seen := map[string]bool{}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return nil, false
+		}
+		end := stringEnd(b, i)
+		if end < 0 || bytesContain(b[i+1:end], '\\') {
+			return nil, false
+		}
+		name := string(b[i+1 : end])
+		if seen[name] {
+			return nil, false
+		}
+		seen[name] = true
+		i = skipSpace(b, end+1)
+		if i >= len(b) || b[i] != ':' {
+			return nil, false
+		}
+		i = skipSpace(b, i+1)
+		vEnd := valueEnd(b, i)
+		if vEnd < 0 {
+			return nil, false
+		}
+		members = append(members, jsonMember{name: name, value: b[i:vEnd]})
+		i = skipSpace(b, vEnd)
+		if i >= len(b) {
+			return nil, false
+		}
+		if b[i] == '}' {
+			return members, skipSpace(b, i+1) == len(b)
+		}
+		if b[i] != ',' {
+			return nil, false
+		}
+		i = skipSpace(b, i+1)
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+func bytesContain(b []byte, c byte) bool {
+	for _, x := range b {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+// stringEnd returns the index of the quote closing the string that starts at b[i], or -1.
+func stringEnd(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j
+		}
+	}
+	return -1
+}
+
+// valueEnd returns the index just past the JSON value starting at b[i], or -1.
+func valueEnd(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		if e := stringEnd(b, i); e >= 0 {
+			return e + 1
+		}
+		return -1
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				e := stringEnd(b, j)
+				if e < 0 {
+					return -1
+				}
+				j = e
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return -1
+	default: // number, true, false, null
+		j := i
+		for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\n' && b[j] != '\r' && b[j] != '\t' {
+			j++
+		}
+		if j == i {
+			return -1
+		}
+		return j
+	}
 }
 
 // matchesIfNoneMatch reports whether any If-None-Match value matches tag: "*", or an entity tag
