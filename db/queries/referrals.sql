@@ -255,7 +255,9 @@ SELECT name, created_by FROM api_keys WHERE id = @id;
 SELECT btrim(first_name || ' ' || last_name)::text AS name FROM users WHERE id = @id;
 
 -- CaseList pages through the cases a firm sees, one row per case: its own (with the latest
--- referral) and those referred to it (with the latest referral addressed to it). Client names
+-- referral) and those referred to it (with the latest referral addressed to it). With
+-- every_received (the case export) a received case gives one row per non-draft referral
+-- addressed to the firm instead, so a case referred to it twice gives two rows. Client names
 -- are searched only where the firm may see them: its own cases and acknowledged referrals.
 -- name: CaseList :many
 WITH visible AS (
@@ -274,9 +276,14 @@ WITH visible AS (
         WHERE r.base_case_id = c.id AND r.referent_firm_id = @firm_id AND r.status <> 'draft'
         ORDER BY r.sequence_number DESC LIMIT 1
     ) lr ON true
-    WHERE @include_received::bool
+    WHERE @include_received::bool AND NOT @every_received::bool
       AND c.id IN (SELECT r2.base_case_id FROM referrals r2
                    WHERE r2.referent_firm_id = @firm_id AND r2.status <> 'draft')
+    UNION ALL
+    SELECT r.base_case_id AS case_id, r.id AS referral_id, false AS is_owner
+    FROM referrals r
+    WHERE @include_received::bool AND @every_received::bool
+      AND r.referent_firm_id = @firm_id AND r.status <> 'draft'
 )
 -- A case without referrals has the nil UUID as referral_id.
 SELECT v.case_id, COALESCE(v.referral_id, '00000000-0000-0000-0000-000000000000'::uuid)::uuid AS referral_id, v.is_owner,
@@ -310,7 +317,10 @@ ORDER BY
     CASE WHEN @sort::text = 'status' AND @descending::bool THEN COALESCE(r.status, 'draft') END DESC,
     CASE WHEN @sort::text = 'status' AND NOT @descending::bool THEN COALESCE(r.status, 'draft') END ASC,
     CASE WHEN @descending::bool THEN c.id END DESC,
-    CASE WHEN NOT @descending::bool THEN c.id END ASC
+    CASE WHEN NOT @descending::bool THEN c.id END ASC,
+    -- Only the rows of one case under every_received tie this far.
+    CASE WHEN @descending::bool THEN r.sequence_number END DESC,
+    CASE WHEN NOT @descending::bool THEN r.sequence_number END ASC
 LIMIT @row_limit OFFSET @row_offset;
 
 -- ReceivedReferralList pages through the referrals addressed to a firm (drafts excluded). The

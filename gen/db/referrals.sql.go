@@ -387,9 +387,14 @@ WITH visible AS (
         WHERE r.base_case_id = c.id AND r.referent_firm_id = $11 AND r.status <> 'draft'
         ORDER BY r.sequence_number DESC LIMIT 1
     ) lr ON true
-    WHERE $12::bool
+    WHERE $12::bool AND NOT $13::bool
       AND c.id IN (SELECT r2.base_case_id FROM referrals r2
                    WHERE r2.referent_firm_id = $11 AND r2.status <> 'draft')
+    UNION ALL
+    SELECT r.base_case_id AS case_id, r.id AS referral_id, false AS is_owner
+    FROM referrals r
+    WHERE $12::bool AND $13::bool
+      AND r.referent_firm_id = $11 AND r.status <> 'draft'
 )
 SELECT v.case_id, COALESCE(v.referral_id, '00000000-0000-0000-0000-000000000000'::uuid)::uuid AS referral_id, v.is_owner,
        count(*) OVER () AS total
@@ -422,7 +427,10 @@ ORDER BY
     CASE WHEN $6::text = 'status' AND $7::bool THEN COALESCE(r.status, 'draft') END DESC,
     CASE WHEN $6::text = 'status' AND NOT $7::bool THEN COALESCE(r.status, 'draft') END ASC,
     CASE WHEN $7::bool THEN c.id END DESC,
-    CASE WHEN NOT $7::bool THEN c.id END ASC
+    CASE WHEN NOT $7::bool THEN c.id END ASC,
+    -- Only the rows of one case under every_received tie this far.
+    CASE WHEN $7::bool THEN r.sequence_number END DESC,
+    CASE WHEN NOT $7::bool THEN r.sequence_number END ASC
 LIMIT $9 OFFSET $8
 `
 
@@ -439,6 +447,7 @@ type CaseListParams struct {
 	IncludeSent     bool
 	FirmID          uuid.UUID
 	IncludeReceived bool
+	EveryReceived   bool
 }
 
 type CaseListRow struct {
@@ -449,7 +458,9 @@ type CaseListRow struct {
 }
 
 // CaseList pages through the cases a firm sees, one row per case: its own (with the latest
-// referral) and those referred to it (with the latest referral addressed to it). Client names
+// referral) and those referred to it (with the latest referral addressed to it). With
+// every_received (the case export) a received case gives one row per non-draft referral
+// addressed to the firm instead, so a case referred to it twice gives two rows. Client names
 // are searched only where the firm may see them: its own cases and acknowledged referrals.
 // A case without referrals has the nil UUID as referral_id.
 func (q *Queries) CaseList(ctx context.Context, arg CaseListParams) ([]CaseListRow, error) {
@@ -466,6 +477,7 @@ func (q *Queries) CaseList(ctx context.Context, arg CaseListParams) ([]CaseListR
 		arg.IncludeSent,
 		arg.FirmID,
 		arg.IncludeReceived,
+		arg.EveryReceived,
 	)
 	if err != nil {
 		return nil, err

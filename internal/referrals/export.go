@@ -29,13 +29,14 @@ func (s *Service) Export(ctx context.Context, a Actor, cq CaseQuery, begin func(
 	if err != nil {
 		return err
 	}
-	p := db.CaseExportListParams(lp)
+	p := lp
+	p.EveryReceived = true
 	p.RowLimit = exportBatch
 	return s.readTx(ctx, func(q *db.Queries) error {
 		written := 0
 		for offset := 0; ; offset += exportBatch {
 			p.RowOffset = int32(offset)
-			rows, err := q.CaseExportList(ctx, p)
+			rows, err := q.CaseList(ctx, p)
 			if err != nil {
 				return fmt.Errorf("list export rows: %w", err)
 			}
@@ -66,7 +67,7 @@ func (s *Service) Export(ctx context.Context, a Actor, cq CaseQuery, begin func(
 }
 
 // exportViewsTx loads the cases of rows and returns each row as viewer sees it.
-func (s *Service) exportViewsTx(ctx context.Context, q *db.Queries, viewer uuid.UUID, rows []db.CaseExportListRow) ([]CaseView, error) {
+func (s *Service) exportViewsTx(ctx context.Context, q *db.Queries, viewer uuid.UUID, rows []db.CaseListRow) ([]CaseView, error) {
 	ids := make([]uuid.UUID, len(rows))
 	for i, r := range rows {
 		ids[i] = r.CaseID
