@@ -105,6 +105,9 @@ type Service struct {
 
 	queue Queue         // import jobs (UseJobs); nil: synchronous imports only
 	store storage.Store // where job uploads wait for their worker
+
+	// onJobProgress, when set (tests only), runs after a job has recorded its progress at n rows.
+	onJobProgress func(n int)
 }
 
 // New returns a Service writing cases through cases.

@@ -327,6 +327,9 @@ func (s *Service) work(ctx context.Context, id uuid.UUID, last bool) error {
 		}); err != nil {
 			s.log.Warn("import job: recording progress failed", "job_id", id.String(), "error", err.Error())
 		}
+		if s.onJobProgress != nil {
+			s.onJobProgress(n)
+		}
 	}
 	res, err := s.runSpool(ctx, actor, modeOf(row.Mode), sp, runConfig{report: report, maxErrors: JobMaxErrors, job: &id, done: done})
 	if err != nil {
