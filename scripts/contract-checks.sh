@@ -33,6 +33,14 @@ else
   echo "oasdiff: skipped: ../shared/reference is absent (it holds the reference release to compare with)"
 fi
 
+# Hand-written and generated Go code is gofmt-formatted.
+unformatted=$(gofmt -l $(git ls-files '*.go') cmd internal bench 2>/dev/null | sort -u)
+if [ -z "$unformatted" ]; then
+  echo "gofmt: every Go file is formatted"
+else
+  echo "$unformatted"; echo "gofmt: files need gofmt -w"; fail=1
+fi
+
 # A TypeScript SDK generated from the contract must type-check a small client flow.
 if "$npx"/openapi-typescript "$spec" -o test/sdk-ts/schema.d.ts > /tmp/cx-sdk.log 2>&1 && "$npx"/tsc -p test/sdk-ts >> /tmp/cx-sdk.log 2>&1; then
   echo "sdk-ts: generated TypeScript client type-checks the smoke flow"

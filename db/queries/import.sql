@@ -93,6 +93,21 @@ WHERE NOT (@check_ext::bool AND EXISTS (
           NOT IN ('rejected', 'withdrawn', 'closed')))
 RETURNING id;
 
+-- ImportCaseCopy writes a batch of new draft cases with COPY (the batched import path; run it
+-- after ImportLockExternalIDs and ImportExternalIDsInUse in the same transaction).
+-- name: ImportCaseCopy :copyfrom
+INSERT INTO base_cases (
+    id, owner_firm_id, title, description, case_type_id, jurisdiction_code, county,
+    client_first_name, client_last_name, client_email, client_phone, client_date_of_birth, incident_date,
+    notes, tier, source, salesforce_id, salesforce_object_type, is_retainer_signed,
+    created_by_user_id, created_by_key_id
+) VALUES (
+    @id, @owner_firm_id, @title, @description, @case_type_id, @jurisdiction_code, @county,
+    @client_first_name, @client_last_name, @client_email, @client_phone, @client_date_of_birth, @incident_date,
+    @notes, @tier, @source, @salesforce_id, @salesforce_object_type, @is_retainer_signed,
+    @created_by_user_id, @created_by_key_id
+);
+
 -- ImportCaseUpdate writes the changed cells of an import row to a case the firm owns: a NULL
 -- parameter keeps the stored value (an import never clears a field). With a salesforce_id,
 -- run it after ImportLockExternalID and ImportExternalIDInUse in the same transaction.

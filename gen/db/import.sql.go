@@ -13,6 +13,30 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+type ImportCaseCopyParams struct {
+	ID                   uuid.UUID
+	OwnerFirmID          uuid.UUID
+	Title                string
+	Description          *string
+	CaseTypeID           uuid.UUID
+	JurisdictionCode     string
+	County               *string
+	ClientFirstName      string
+	ClientLastName       string
+	ClientEmail          *string
+	ClientPhone          *string
+	ClientDateOfBirth    pgtype.Date
+	IncidentDate         pgtype.Date
+	Notes                *string
+	Tier                 *int32
+	Source               *string
+	SalesforceID         *string
+	SalesforceObjectType *string
+	IsRetainerSigned     bool
+	CreatedByUserID      *uuid.UUID
+	CreatedByKeyID       *uuid.UUID
+}
+
 const importCaseInsert = `-- name: ImportCaseInsert :one
 INSERT INTO base_cases (
     owner_firm_id, title, description, case_type_id, jurisdiction_code, county,

@@ -9,7 +9,9 @@ import (
 // ProgressBar returns a progress function for Run that draws a one-line bar on w (a terminal:
 // it redraws with a carriage return), e.g. "[##########----------]  5000/10000 rows  50%". It
 // redraws only when the shown percentage changes and ends the line when done reaches total.
-func ProgressBar(w io.Writer, width int) func(done, total int) { return ProgressBarOf(w, width, "rows") }
+func ProgressBar(w io.Writer, width int) func(done, total int) {
+	return ProgressBarOf(w, width, "rows")
+}
 
 // ProgressBarOf is ProgressBar counting the given unit ("firms", ...) instead of rows.
 func ProgressBarOf(w io.Writer, width int, unit string) func(done, total int) {

@@ -30,14 +30,6 @@ type pendingCreate struct {
 	p   parsed
 }
 
-// batchColumns are the base_cases columns a batch sets, in the order of batchRow.
-var batchColumns = []string{
-	"id", "owner_firm_id", "title", "description", "case_type_id", "jurisdiction_code", "county",
-	"client_first_name", "client_last_name", "client_email", "client_phone", "client_date_of_birth", "incident_date",
-	"notes", "tier", "source", "salesforce_id", "salesforce_object_type", "is_retainer_signed",
-	"created_by_user_id", "created_by_key_id",
-}
-
 // creator is the user a new case names as its creator: the caller, or the creator of its API
 // key (as ImportCaseInsert does).
 func (st *runState) creator(ctx context.Context) (*uuid.UUID, error) {
@@ -57,18 +49,21 @@ func (st *runState) creator(ctx context.Context) (*uuid.UUID, error) {
 	return st.creatorID, st.creatorErr
 }
 
-func (st *runState) batchRow(id uuid.UUID, p parsed, creator *uuid.UUID) []any {
+// batchRow is the COPY row of a new case for one parsed import row.
+func (st *runState) batchRow(id uuid.UUID, p parsed, creator *uuid.UUID) db.ImportCaseCopyParams {
 	var tier *int32
 	if p.tier != nil {
 		t := int32(*p.tier)
 		tier = &t
 	}
-	retainer := p.retainer != nil && *p.retainer
-	return []any{
-		id, st.actor.FirmID, *p.title, p.description, p.caseType.id, p.jurisdiction.code, p.county,
-		*p.firstName, *p.lastName, p.email, p.phone, pgDate(p.dob), pgDate(p.incident),
-		p.notes, tier, p.source, p.ext, p.sfObjectType, retainer,
-		creator, st.actor.KeyID,
+	return db.ImportCaseCopyParams{
+		ID: id, OwnerFirmID: st.actor.FirmID, Title: *p.title, Description: p.description,
+		CaseTypeID: p.caseType.id, JurisdictionCode: p.jurisdiction.code, County: p.county,
+		ClientFirstName: *p.firstName, ClientLastName: *p.lastName, ClientEmail: p.email, ClientPhone: p.phone,
+		ClientDateOfBirth: pgDate(p.dob), IncidentDate: pgDate(p.incident),
+		Notes: p.notes, Tier: tier, Source: p.source, SalesforceID: p.ext, SalesforceObjectType: p.sfObjectType,
+		IsRetainerSigned: p.retainer != nil && *p.retainer,
+		CreatedByUserID:  creator, CreatedByKeyID: st.actor.KeyID,
 	}
 }
 
@@ -105,7 +100,7 @@ func (st *runState) writeBatch(ctx context.Context, batch []pendingCreate) []out
 				inUse[u] = true
 			}
 		}
-		rows := make([][]any, 0, len(batch))
+		rows := make([]db.ImportCaseCopyParams, 0, len(batch))
 		var nums []int32
 		var marks []string
 		for i, pc := range batch {
@@ -119,7 +114,7 @@ func (st *runState) writeBatch(ctx context.Context, batch []pendingCreate) []out
 		if len(rows) == 0 {
 			return nil
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"base_cases"}, batchColumns, pgx.CopyFromRows(rows)); err != nil {
+		if _, err := q.ImportCaseCopy(ctx, rows); err != nil {
 			return fmt.Errorf("copy: %w", err)
 		}
 		if st.job != nil {
