@@ -433,7 +433,7 @@ func (s *Service) ListCases(ctx context.Context, a Actor, cq CaseQuery) (CasePag
 			return err
 		}
 		out.Total = total
-		out.Items, err = s.caseViewsTx(ctx, q, a.FirmID, rows)
+		out.Items, err = s.caseViewsTx(ctx, q, a.FirmID, rows, false)
 		return err
 	})
 	return out, err
@@ -460,7 +460,10 @@ func caseListTx(ctx context.Context, q *db.Queries, p db.CaseListParams) ([]db.C
 	return rows, int(first[0].Total), nil
 }
 
-func (s *Service) caseViewsTx(ctx context.Context, q *db.Queries, viewer uuid.UUID, rows []db.CaseListRow) ([]CaseView, error) {
+// caseViewsTx loads the cases of rows and returns each row as viewer sees it. With
+// perReferral (rows listed with every_received, the export) a received row is the view of its
+// own referral rather than of the case.
+func (s *Service) caseViewsTx(ctx context.Context, q *db.Queries, viewer uuid.UUID, rows []db.CaseListRow, perReferral bool) ([]CaseView, error) {
 	ids := make([]uuid.UUID, len(rows))
 	for i, r := range rows {
 		ids[i] = r.CaseID
@@ -471,11 +474,24 @@ func (s *Service) caseViewsTx(ctx context.Context, q *db.Queries, viewer uuid.UU
 	}
 	out := make([]CaseView, 0, len(rows))
 	for _, r := range rows {
-		v, err := s.caseView(viewer, m[r.CaseID])
+		l := m[r.CaseID]
+		if r.IsOwner || !perReferral {
+			v, err := s.caseView(viewer, l)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+			continue
+		}
+		ref, ok := l.referral(r.ReferralID)
+		if !ok {
+			return nil, fmt.Errorf("export: referral %s of case %s not loaded", r.ReferralID, r.CaseID)
+		}
+		v, err := referralView(viewer, l, ref)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, v)
+		out = append(out, receivedExportView(v))
 	}
 	return out, nil
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/google/uuid"
-
 	"github.com/casexchange/server/gen/db"
 )
 
@@ -49,7 +47,7 @@ func (s *Service) Export(ctx context.Context, a Actor, cq CaseQuery, begin func(
 			if len(rows) > ExportLimit-written {
 				rows = rows[:ExportLimit-written]
 			}
-			views, err := s.exportViewsTx(ctx, q, a.FirmID, rows)
+			views, err := s.caseViewsTx(ctx, q, a.FirmID, rows, true)
 			if err != nil {
 				return err
 			}
@@ -64,40 +62,6 @@ func (s *Service) Export(ctx context.Context, a Actor, cq CaseQuery, begin func(
 			}
 		}
 	})
-}
-
-// exportViewsTx loads the cases of rows and returns each row as viewer sees it.
-func (s *Service) exportViewsTx(ctx context.Context, q *db.Queries, viewer uuid.UUID, rows []db.CaseListRow) ([]CaseView, error) {
-	ids := make([]uuid.UUID, len(rows))
-	for i, r := range rows {
-		ids[i] = r.CaseID
-	}
-	m, err := s.loadCasesTx(ctx, q, ids)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]CaseView, 0, len(rows))
-	for _, r := range rows {
-		l := m[r.CaseID]
-		if r.IsOwner {
-			v, err := s.caseView(viewer, l)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, v)
-			continue
-		}
-		ref, ok := l.referral(r.ReferralID)
-		if !ok {
-			return nil, fmt.Errorf("export: referral %s of case %s not loaded", r.ReferralID, r.CaseID)
-		}
-		v, err := referralView(viewer, l, ref)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, receivedExportView(v))
-	}
-	return out, nil
 }
 
 // receivedExportView is the case view of one received referral: the case and the referral
