@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"time"
 
@@ -51,8 +50,7 @@ func (s *Server) GetDashboard(ctx context.Context, req api.GetDashboardRequestOb
 	if err != nil {
 		return nil, err
 	}
-	dd := anDashboard(d)
-	return anJSON(ctx, anDashboardData{dd, anFiltersOf(*dd.Filters)}), nil
+	return api.GetDashboard200JSONResponse{Body: api.DashboardAnalyticsResponse{Data: anDashboard(d), Meta: meta(ctx)}}, nil
 }
 
 // GetCaseAnalytics returns referral volumes; dateFrom / dateTo are the older names of the
@@ -71,8 +69,7 @@ func (s *Server) GetCaseAnalytics(ctx context.Context, req api.GetCaseAnalyticsR
 	if err != nil {
 		return nil, err
 	}
-	cd := anCases(c)
-	return anJSON(ctx, anCaseData{cd, anFiltersOf(*cd.Filters)}), nil
+	return api.GetCaseAnalytics200JSONResponse{Body: api.CaseAnalyticsResponse{Data: anCases(c), Meta: meta(ctx)}}, nil
 }
 
 // GetHomepageAnalytics returns today, this week and this month with their comparisons.
@@ -119,8 +116,7 @@ func (s *Server) GetReceivedAnalytics(ctx context.Context, req api.GetReceivedAn
 	if err != nil {
 		return nil, err
 	}
-	fd := anFlow(f)
-	return anJSON(ctx, anFlowData{fd, anFiltersOf(fd.Filters)}), nil
+	return api.GetReceivedAnalytics200JSONResponse{Body: api.ReferralFlowAnalyticsResponse{Data: anFlow(f), Meta: meta(ctx)}}, nil
 }
 
 // GetSentAnalytics returns the figures of the referrals the caller's firm sent.
@@ -131,8 +127,7 @@ func (s *Server) GetSentAnalytics(ctx context.Context, req api.GetSentAnalyticsR
 	if err != nil {
 		return nil, err
 	}
-	fd := anFlow(f)
-	return anJSON(ctx, anFlowData{fd, anFiltersOf(fd.Filters)}), nil
+	return api.GetSentAnalytics200JSONResponse{Body: api.ReferralFlowAnalyticsResponse{Data: anFlow(f), Meta: meta(ctx)}}, nil
 }
 
 // GetRevenueReceivedAnalytics returns the money on referrals the caller's firm received and won.
@@ -143,8 +138,7 @@ func (s *Server) GetRevenueReceivedAnalytics(ctx context.Context, req api.GetRev
 	if err != nil {
 		return nil, err
 	}
-	rd := anRevenue(r)
-	return anJSON(ctx, anRevenueData{rd, anFiltersOf(rd.Filters)}), nil
+	return api.GetRevenueReceivedAnalytics200JSONResponse{Body: api.RevenueAnalyticsResponse{Data: anRevenue(r), Meta: meta(ctx)}}, nil
 }
 
 // GetRevenueSentAnalytics returns the money on referrals the caller's firm sent that were won.
@@ -155,8 +149,7 @@ func (s *Server) GetRevenueSentAnalytics(ctx context.Context, req api.GetRevenue
 	if err != nil {
 		return nil, err
 	}
-	rd := anRevenue(r)
-	return anJSON(ctx, anRevenueData{rd, anFiltersOf(rd.Filters)}), nil
+	return api.GetRevenueSentAnalytics200JSONResponse{Body: api.RevenueAnalyticsResponse{Data: anRevenue(r), Meta: meta(ctx)}}, nil
 }
 
 // GetReferralsAnalytics returns referral volume in both directions.
@@ -167,89 +160,7 @@ func (s *Server) GetReferralsAnalytics(ctx context.Context, req api.GetReferrals
 	if err != nil {
 		return nil, err
 	}
-	rd := anReferrals(r)
-	return anJSON(ctx, anReferralsData{rd, anFiltersOf(rd.Filters)}), nil
-}
-
-// anAppliedFilters is api.AnalyticsAppliedFilters with every key written: the contract reports
-// a filter that was not applied as null (its description and examples), while the generated
-// type, whose keys are optional, would leave it out. Fields in the generated type's order, so
-// that one converts to the other.
-type anAppliedFilters struct {
-	CaseType               *string             `json:"caseType"`
-	FirstReferralEndDate   *openapi_types.Date `json:"firstReferralEndDate"`
-	FirstReferralStartDate *openapi_types.Date `json:"firstReferralStartDate"`
-	Jurisdiction           *string             `json:"jurisdiction"`
-	ReferralEndDate        *openapi_types.Date `json:"referralEndDate"`
-	ReferralStartDate      *openapi_types.Date `json:"referralStartDate"`
-	SignedEndDate          *openapi_types.Date `json:"signedEndDate"`
-	SignedStartDate        *openapi_types.Date `json:"signedStartDate"`
-	TimeZone               string              `json:"timeZone"`
-}
-
-func anFiltersOf(f api.AnalyticsAppliedFilters) anAppliedFilters { return anAppliedFilters(f) }
-
-// The response data of the operations that report their filters: the generated data with its
-// filters replaced (a field of the outer struct hides the embedded one of the same name).
-type (
-	anDashboardData struct {
-		api.DashboardAnalytics
-		Filters anAppliedFilters `json:"filters"`
-	}
-	anCaseData struct {
-		api.CaseAnalytics
-		Filters anAppliedFilters `json:"filters"`
-	}
-	anFlowData struct {
-		api.ReferralFlowAnalytics
-		Filters anAppliedFilters `json:"filters"`
-	}
-	anRevenueData struct {
-		api.RevenueAnalytics
-		Filters anAppliedFilters `json:"filters"`
-	}
-	anReferralsData struct {
-		api.ReferralsAnalytics
-		Filters anAppliedFilters `json:"filters"`
-	}
-)
-
-// anJSONResponse is the 200 answer of an analytics operation that reports its filters, written
-// like the generated 200 responses (whose headers this server sets in middleware).
-type anJSONResponse struct {
-	Data any              `json:"data"`
-	Meta api.ResponseMeta `json:"meta"`
-}
-
-func anJSON(ctx context.Context, data any) anJSONResponse {
-	return anJSONResponse{Data: data, Meta: meta(ctx)}
-}
-
-func (r anJSONResponse) visit(w http.ResponseWriter) error {
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(r); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-func (r anJSONResponse) VisitGetDashboardResponse(w http.ResponseWriter) error     { return r.visit(w) }
-func (r anJSONResponse) VisitGetCaseAnalyticsResponse(w http.ResponseWriter) error { return r.visit(w) }
-func (r anJSONResponse) VisitGetReceivedAnalyticsResponse(w http.ResponseWriter) error {
-	return r.visit(w)
-}
-func (r anJSONResponse) VisitGetSentAnalyticsResponse(w http.ResponseWriter) error { return r.visit(w) }
-func (r anJSONResponse) VisitGetRevenueReceivedAnalyticsResponse(w http.ResponseWriter) error {
-	return r.visit(w)
-}
-func (r anJSONResponse) VisitGetRevenueSentAnalyticsResponse(w http.ResponseWriter) error {
-	return r.visit(w)
-}
-func (r anJSONResponse) VisitGetReferralsAnalyticsResponse(w http.ResponseWriter) error {
-	return r.visit(w)
+	return api.GetReferralsAnalytics200JSONResponse{Body: api.ReferralsAnalyticsResponse{Data: anReferrals(r), Meta: meta(ctx)}}, nil
 }
 
 // ---- exports --------------------------------------------------------------------------------
