@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,7 +41,9 @@ import (
 func Main(m *testing.M) {
 	pgtest.AfterMigrate.Name = "river"
 	pgtest.AfterMigrate.Fn = jobs.Migrate
-	pgtest.Main(m)
+	code := pgtest.Run(m)
+	printSecuritySummary()
+	os.Exit(code)
 }
 
 // Options adjust the server under test.
