@@ -79,6 +79,21 @@ type BaseCase struct {
 	UpdatedAt            time.Time
 }
 
+type CaseListing struct {
+	FirmID              uuid.UUID
+	BaseCaseID          uuid.UUID
+	IsOwner             bool
+	ReferralID          *uuid.UUID
+	Status              string
+	ClosingStatus       *string
+	PartnerFirmID       *uuid.UUID
+	CaseReferenceNumber string
+	TitleKey            string
+	CaseCreatedAt       time.Time
+	CaseUpdatedAt       time.Time
+	SearchText          string
+}
+
 type CaseType struct {
 	ID           uuid.UUID
 	Name         string
@@ -202,6 +217,15 @@ type Jurisdiction struct {
 	Name     string
 	FipsCode string
 	Kind     string
+}
+
+type ListCount struct {
+	FirmID        uuid.UUID
+	List          string
+	Status        string
+	ClosingStatus string
+	Slot          int32
+	N             int64
 }
 
 type LoginAttempt struct {

@@ -1,0 +1,286 @@
+-- 0016_list_read_model: the rows the case lists read, and exact per-firm totals without scanning.
+--
+-- Why triggers: the read model is derived from base_cases and referrals by one SQL function
+-- (case_listing_refresh) that the triggers below run in the transaction of every write. No
+-- writer can skip it: the API's actions, re-referral, routing, deletes, the COPY-based importer,
+-- the seeders and an operator's own SQL all keep the lists true, and the property test compares
+-- the table with a recomputation from the base tables by the same definition.
+
+-- Which client data a receiving firm may search: only through a referral it acknowledged that
+-- has not since ended before signing (rejected or withdrawn): the same rule as the masking of its
+-- views (internal/referrals/mask.go).
+CREATE FUNCTION case_listing_client_visible(acknowledged_at timestamptz, status text)
+RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+    SELECT acknowledged_at IS NOT NULL AND status NOT IN ('rejected', 'withdrawn')
+$$;
+
+-- One row per (viewing firm, case): the owner's row (is_owner) with the case's latest referral,
+-- and one row per firm the case was referred to (a non-draft referral addressed to it) with the
+-- latest such referral.
+CREATE TABLE case_listings (
+    firm_id                    uuid NOT NULL REFERENCES firms (id),
+    base_case_id               uuid NOT NULL REFERENCES base_cases (id) ON DELETE CASCADE,
+    is_owner                   boolean NOT NULL,
+    -- The case's current referral from this firm's side; NULL for a case never referred.
+    referral_id                uuid,
+    -- That referral's status, 'draft' without one.
+    status                     text NOT NULL,
+    closing_status             text,
+    -- The other party: the receiving firm for the owner, the owning firm for a receiver.
+    partner_firm_id            uuid,
+    case_reference_number      text NOT NULL,
+    title_key                  text NOT NULL,
+    case_created_at            timestamptz NOT NULL,
+    case_updated_at            timestamptz NOT NULL,
+    -- Lower-cased text a search matches: title, reference numbers, the partner firm's name and,
+    -- where this firm may see them, the client's names. Fields are joined with a newline so a
+    -- search never matches across two of them.
+    search_text                text NOT NULL,
+    PRIMARY KEY (firm_id, base_case_id)
+);
+
+-- One index per sort key, each within the firm's side (sent or received); the "all" view merges
+-- the two sides' ranges. Ties are broken by the case id.
+CREATE INDEX case_listings_created_idx ON case_listings (firm_id, is_owner, case_created_at, base_case_id);
+CREATE INDEX case_listings_updated_idx ON case_listings (firm_id, is_owner, case_updated_at, base_case_id);
+CREATE INDEX case_listings_title_idx ON case_listings (firm_id, is_owner, title_key, base_case_id);
+CREATE INDEX case_listings_reference_idx ON case_listings (firm_id, is_owner, case_reference_number, base_case_id);
+CREATE INDEX case_listings_status_idx ON case_listings (firm_id, is_owner, status, base_case_id);
+-- A status filter under the default sorts.
+CREATE INDEX case_listings_status_created_idx ON case_listings (firm_id, is_owner, status, case_created_at, base_case_id);
+CREATE INDEX case_listings_status_updated_idx ON case_listings (firm_id, is_owner, status, case_updated_at, base_case_id);
+CREATE INDEX case_listings_search_idx ON case_listings USING gin (search_text gin_trgm_ops);
+-- Renaming a firm rewrites the search text of the listings naming it.
+CREATE INDEX case_listings_partner_idx ON case_listings (partner_firm_id);
+
+-- Exact totals per firm, list, status and closing status. A writer adds its deltas to the row of
+-- its own backend (slot = pg_backend_pid()), so concurrent writers never wait on one another's
+-- counter rows and can never deadlock on them; a reader sums the few slots of a key.
+-- list_counts_compact folds the slots of backends that are gone into slot 0.
+CREATE TABLE list_counts (
+    firm_id         uuid NOT NULL,
+    -- 'case_sent', 'case_received' (case_listings), 'referral_sent', 'referral_received'.
+    list            text NOT NULL,
+    status          text NOT NULL,
+    -- '' when the status has none.
+    closing_status  text NOT NULL DEFAULT '',
+    slot            integer NOT NULL,
+    n               bigint NOT NULL,
+    PRIMARY KEY (firm_id, list, status, closing_status, slot)
+);
+
+CREATE FUNCTION list_count_add(p_firm uuid, p_list text, p_status text, p_closing text, p_delta bigint)
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO list_counts (firm_id, list, status, closing_status, slot, n)
+    VALUES (p_firm, p_list, p_status, COALESCE(p_closing, ''), pg_backend_pid(), p_delta)
+    ON CONFLICT (firm_id, list, status, closing_status, slot) DO UPDATE SET n = list_counts.n + excluded.n
+$$;
+
+-- Folds the slots of backends that no longer run into slot 0 and drops zero rows. Correct at any
+-- time, whoever runs: a slot folded while its backend still writes just starts again.
+CREATE FUNCTION list_counts_compact() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    folded bigint;
+BEGIN
+    WITH gone AS (
+        DELETE FROM list_counts
+        WHERE slot <> 0 AND slot NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)
+        RETURNING firm_id, list, status, closing_status, n
+    ), sums AS (
+        SELECT firm_id, list, status, closing_status, sum(n)::bigint AS n FROM gone
+        GROUP BY firm_id, list, status, closing_status
+    ), ins AS (
+        INSERT INTO list_counts (firm_id, list, status, closing_status, slot, n)
+        SELECT firm_id, list, status, closing_status, 0, n FROM sums
+        ON CONFLICT (firm_id, list, status, closing_status, slot) DO UPDATE SET n = list_counts.n + excluded.n
+        RETURNING 1
+    )
+    SELECT count(*) INTO folded FROM ins;
+    DELETE FROM list_counts WHERE slot = 0 AND n = 0;
+    RETURN folded;
+END $$;
+
+-- The listing row of (case, firm) as the base tables define it; NULL fields when the firm does
+-- not see the case. The property test compares case_listings with this.
+CREATE FUNCTION case_listing_compute(p_case uuid, p_firm uuid)
+RETURNS SETOF case_listings LANGUAGE sql STABLE AS $$
+    SELECT p_firm, c.id, c.owner_firm_id = p_firm, r.id, COALESCE(r.status, 'draft'), r.closing_status,
+           CASE WHEN c.owner_firm_id = p_firm THEN r.referent_firm_id ELSE c.owner_firm_id END,
+           c.reference_number, lower(c.title), c.created_at, c.updated_at,
+           lower(concat_ws(E'\n', c.title, c.reference_number, r.reference_number, pf.name,
+               CASE WHEN c.owner_firm_id = p_firm
+                         OR case_listing_client_visible(r.acknowledged_at, r.status)
+                    THEN c.client_first_name || ' ' || c.client_last_name END))
+    FROM base_cases c
+    LEFT JOIN LATERAL (
+        SELECT x.* FROM referrals x
+        WHERE x.base_case_id = c.id
+          AND (c.owner_firm_id = p_firm OR (x.referent_firm_id = p_firm AND x.status <> 'draft'))
+        ORDER BY x.sequence_number DESC LIMIT 1
+    ) r ON true
+    LEFT JOIN firms pf ON pf.id = CASE WHEN c.owner_firm_id = p_firm THEN r.referent_firm_id ELSE c.owner_firm_id END
+    WHERE c.id = p_case AND (c.owner_firm_id = p_firm OR r.id IS NOT NULL)
+$$;
+
+-- Brings the listing row of (case, firm) in line with the base tables: insert, update or delete.
+CREATE FUNCTION case_listing_refresh(p_case uuid, p_firm uuid) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    want case_listings;
+BEGIN
+    IF p_firm IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT * INTO want FROM case_listing_compute(p_case, p_firm);
+    IF want.base_case_id IS NULL THEN
+        DELETE FROM case_listings WHERE firm_id = p_firm AND base_case_id = p_case;
+        RETURN;
+    END IF;
+    INSERT INTO case_listings VALUES (want.*)
+    ON CONFLICT (firm_id, base_case_id) DO UPDATE SET
+        is_owner = excluded.is_owner, referral_id = excluded.referral_id, status = excluded.status,
+        closing_status = excluded.closing_status, partner_firm_id = excluded.partner_firm_id,
+        case_reference_number = excluded.case_reference_number, title_key = excluded.title_key,
+        case_created_at = excluded.case_created_at, case_updated_at = excluded.case_updated_at,
+        search_text = excluded.search_text
+    WHERE (case_listings.*) IS DISTINCT FROM (excluded.*);
+END $$;
+
+CREATE FUNCTION base_cases_listing_trg() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    f uuid;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        -- A new case has no referrals yet: only its owner sees it.
+        PERFORM case_listing_refresh(NEW.id, NEW.owner_firm_id);
+        RETURN NULL;
+    END IF;
+    -- An update: refresh every firm's row of the case (the owner and each receiver).
+    FOR f IN SELECT firm_id FROM case_listings WHERE base_case_id = NEW.id LOOP
+        PERFORM case_listing_refresh(NEW.id, f);
+    END LOOP;
+    IF NEW.owner_firm_id IS DISTINCT FROM OLD.owner_firm_id THEN
+        PERFORM case_listing_refresh(NEW.id, NEW.owner_firm_id);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER base_cases_listing_ins AFTER INSERT ON base_cases
+    FOR EACH ROW EXECUTE FUNCTION base_cases_listing_trg();
+CREATE TRIGGER base_cases_listing_upd AFTER UPDATE OF owner_firm_id, reference_number, title,
+    client_first_name, client_last_name, created_at, updated_at ON base_cases
+    FOR EACH ROW EXECUTE FUNCTION base_cases_listing_trg();
+
+CREATE FUNCTION referrals_listing_trg() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    owner uuid;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        SELECT owner_firm_id INTO owner FROM base_cases WHERE id = OLD.base_case_id;
+        IF owner IS NOT NULL THEN -- NULL: the case itself is being deleted, its listings with it
+            PERFORM case_listing_refresh(OLD.base_case_id, owner);
+            PERFORM case_listing_refresh(OLD.base_case_id, OLD.referent_firm_id);
+        END IF;
+        RETURN NULL;
+    END IF;
+    SELECT owner_firm_id INTO owner FROM base_cases WHERE id = NEW.base_case_id;
+    PERFORM case_listing_refresh(NEW.base_case_id, owner);
+    PERFORM case_listing_refresh(NEW.base_case_id, NEW.referent_firm_id);
+    IF TG_OP = 'UPDATE' AND OLD.referent_firm_id IS DISTINCT FROM NEW.referent_firm_id THEN
+        PERFORM case_listing_refresh(NEW.base_case_id, OLD.referent_firm_id);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER referrals_listing_ins_del AFTER INSERT OR DELETE ON referrals
+    FOR EACH ROW EXECUTE FUNCTION referrals_listing_trg();
+CREATE TRIGGER referrals_listing_upd AFTER UPDATE OF status, closing_status, referent_firm_id,
+    reference_number, acknowledged_at, sequence_number ON referrals
+    FOR EACH ROW EXECUTE FUNCTION referrals_listing_trg();
+
+-- A renamed firm: the search text of every listing naming it as the partner.
+CREATE FUNCTION firms_listing_trg() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    row record;
+BEGIN
+    FOR row IN SELECT firm_id, base_case_id FROM case_listings WHERE partner_firm_id = NEW.id LOOP
+        PERFORM case_listing_refresh(row.base_case_id, row.firm_id);
+    END LOOP;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER firms_listing_rename AFTER UPDATE OF name ON firms
+    FOR EACH ROW WHEN (OLD.name IS DISTINCT FROM NEW.name) EXECUTE FUNCTION firms_listing_trg();
+
+-- The counters follow case_listings row by row.
+CREATE FUNCTION case_listings_count_trg() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM list_count_add(OLD.firm_id, CASE WHEN OLD.is_owner THEN 'case_sent' ELSE 'case_received' END,
+                               OLD.status, OLD.closing_status, -1);
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        PERFORM list_count_add(NEW.firm_id, CASE WHEN NEW.is_owner THEN 'case_sent' ELSE 'case_received' END,
+                               NEW.status, NEW.closing_status, 1);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER case_listings_count_ins_del AFTER INSERT OR DELETE ON case_listings
+    FOR EACH ROW EXECUTE FUNCTION case_listings_count_trg();
+CREATE TRIGGER case_listings_count_upd AFTER UPDATE OF firm_id, is_owner, status, closing_status ON case_listings
+    FOR EACH ROW
+    WHEN ((OLD.firm_id, OLD.is_owner, OLD.status, OLD.closing_status)
+          IS DISTINCT FROM (NEW.firm_id, NEW.is_owner, NEW.status, NEW.closing_status))
+    EXECUTE FUNCTION case_listings_count_trg();
+
+-- The referral lists' counters: the referring firm's referrals (drafts included) and the
+-- receiving firm's (drafts excluded).
+CREATE FUNCTION referrals_count_trg() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM list_count_add(OLD.referring_firm_id, 'referral_sent', OLD.status, OLD.closing_status, -1);
+        IF OLD.status <> 'draft' AND OLD.referent_firm_id IS NOT NULL THEN
+            PERFORM list_count_add(OLD.referent_firm_id, 'referral_received', OLD.status, OLD.closing_status, -1);
+        END IF;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        PERFORM list_count_add(NEW.referring_firm_id, 'referral_sent', NEW.status, NEW.closing_status, 1);
+        IF NEW.status <> 'draft' AND NEW.referent_firm_id IS NOT NULL THEN
+            PERFORM list_count_add(NEW.referent_firm_id, 'referral_received', NEW.status, NEW.closing_status, 1);
+        END IF;
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER referrals_count_ins_del AFTER INSERT OR DELETE ON referrals
+    FOR EACH ROW EXECUTE FUNCTION referrals_count_trg();
+CREATE TRIGGER referrals_count_upd AFTER UPDATE OF referring_firm_id, referent_firm_id, status, closing_status ON referrals
+    FOR EACH ROW
+    WHEN ((OLD.referring_firm_id, OLD.referent_firm_id, OLD.status, OLD.closing_status)
+          IS DISTINCT FROM (NEW.referring_firm_id, NEW.referent_firm_id, NEW.status, NEW.closing_status))
+    EXECUTE FUNCTION referrals_count_trg();
+
+-- Existing data.
+INSERT INTO case_listings
+SELECT l.* FROM base_cases c, LATERAL case_listing_compute(c.id, c.owner_firm_id) l;
+INSERT INTO case_listings
+SELECT l.* FROM (SELECT DISTINCT base_case_id, referent_firm_id FROM referrals
+                 WHERE status <> 'draft' AND referent_firm_id IS NOT NULL) x,
+     LATERAL case_listing_compute(x.base_case_id, x.referent_firm_id) l;
+INSERT INTO list_counts (firm_id, list, status, closing_status, slot, n)
+SELECT firm_id, list, status, closing_status, 0, sum(n) FROM (
+    SELECT referring_firm_id AS firm_id, 'referral_sent' AS list, status, COALESCE(closing_status, '') AS closing_status, 1 AS n
+    FROM referrals
+    UNION ALL
+    SELECT referent_firm_id, 'referral_received', status, COALESCE(closing_status, ''), 1
+    FROM referrals WHERE status <> 'draft' AND referent_firm_id IS NOT NULL
+) x GROUP BY 1, 2, 3, 4
+ON CONFLICT (firm_id, list, status, closing_status, slot) DO UPDATE SET n = list_counts.n + excluded.n;
+SELECT list_counts_compact();
+
+-- The referral lists' sort and filter keys (see db/queries/referral_lists.sql).
+CREATE INDEX referrals_referent_created_idx ON referrals (referent_firm_id, created_at DESC, id) WHERE status <> 'draft';
+CREATE INDEX referrals_referent_status_idx ON referrals (referent_firm_id, status, updated_at, id) WHERE status <> 'draft';
+CREATE INDEX referrals_referent_reference_idx ON referrals (referent_firm_id, reference_number) WHERE status <> 'draft';
+CREATE INDEX referrals_referring_status_idx ON referrals (referring_firm_id, status, created_at, id);
+CREATE INDEX referrals_reference_trgm_idx ON referrals USING gin (lower(reference_number) gin_trgm_ops);
