@@ -85,7 +85,7 @@ func (s *Server) ListCases(ctx context.Context, req api.ListCasesRequestObject) 
 	from, before := caseDayRange(p.DateFrom, p.DateTo)
 	res, err := s.Referrals.ListCases(ctx, refActor(ctx), referrals.CaseQuery{
 		View: strOf(p.View), Status: f, Search: strOf(p.Search), CreatedFrom: from, CreatedBefore: before,
-		Sort: strOf(p.Sort), Ascending: strOf(p.Order) == "asc", Page: pg,
+		Sort: strOf(p.Sort), Ascending: strOf(p.Order) == "asc", Page: pg, Cursor: strOf(p.Cursor),
 	})
 	if err != nil {
 		return nil, err
@@ -94,7 +94,8 @@ func (s *Server) ListCases(ctx context.Context, req api.ListCasesRequestObject) 
 	for i, v := range res.Items {
 		items[i] = caseDTO(v)
 	}
-	pag := pagination(pg.Page, pg.Limit, int64(res.Total))
+	pag := pagination(res.Page, pg.Limit, int64(res.Total))
+	pag.NextCursor = res.NextCursor
 	return api.ListCases200JSONResponse{Body: api.CaseListResponse{
 		Data:       api.CaseListPage{Items: items, Total: pag.Total, Page: pag.Page, Limit: pag.Limit, TotalPages: pag.TotalPages},
 		Pagination: pag, Meta: meta(ctx),

@@ -92,7 +92,7 @@ func (s *Server) ListSentCases(ctx context.Context, req api.ListSentCasesRequest
 	}
 	res, err := s.Referrals.ListCases(ctx, refActor(ctx), referrals.CaseQuery{
 		View: referrals.ViewSent, Status: lifecycleQuery(p.Status), Search: strOf(p.Search),
-		Sort: sort, Ascending: strOf(p.Order) == "asc", Page: pg,
+		Sort: sort, Ascending: strOf(p.Order) == "asc", Page: pg, Cursor: strOf(p.Cursor),
 	})
 	if err != nil {
 		return nil, err
@@ -101,8 +101,10 @@ func (s *Server) ListSentCases(ctx context.Context, req api.ListSentCasesRequest
 	for i, v := range res.Items {
 		data[i] = sentCaseListItem(v)
 	}
+	pag := pagination(res.Page, pg.Limit, int64(res.Total))
+	pag.NextCursor = res.NextCursor
 	return api.ListSentCases200JSONResponse{Body: api.SentCaseListResponse{
-		Data: data, Pagination: pagination(pg.Page, pg.Limit, int64(res.Total)), Meta: meta(ctx),
+		Data: data, Pagination: pag, Meta: meta(ctx),
 	}}, nil
 }
 

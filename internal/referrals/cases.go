@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
@@ -368,12 +369,18 @@ type CaseQuery struct {
 	Sort          string     // a Sort* constant; SortCreatedAt by default
 	Ascending     bool
 	Page          Page
+	// Cursor continues a walk from a previous page's NextCursor (Page is then ignored).
+	Cursor string
 }
 
 // CasePage is one page of cases.
 type CasePage struct {
 	Items []CaseView
 	Total int
+	// Page is the page number returned (the cursor's, when the request had one).
+	Page int
+	// NextCursor leads to the next page; nil on the last.
+	NextCursor *string
 }
 
 // maxSearch is how much of a search text counts.
@@ -392,78 +399,35 @@ func searchPattern(s string) *string {
 	return &p
 }
 
-func (cq CaseQuery) params(firm uuid.UUID) (db.CaseListParams, error) {
-	limit, offset := cq.Page.norm()
-	p := db.CaseListParams{
-		FirmID: firm, IncludeSent: true, IncludeReceived: true,
-		Status: statusPtrString(cq.Status.Status), ClosingStatus: (*string)(cq.Status.Closing),
-		CreatedFrom: cq.CreatedFrom, CreatedBefore: cq.CreatedBefore, Search: searchPattern(cq.Search),
-		Sort: cq.Sort, Descending: !cq.Ascending, RowLimit: limit, RowOffset: offset,
-	}
-	switch cq.View {
-	case ViewSent:
-		p.IncludeReceived = false
-	case ViewReceived:
-		p.IncludeSent = false
-	case ViewAll, "":
-	default:
-		return p, apperr.Field("query.view", "must be sent, received or all")
-	}
-	switch cq.Sort {
-	case "":
-		p.Sort = SortCreatedAt
-	case SortCreatedAt, SortUpdatedAt, SortTitle, SortReferenceNumber, SortStatus:
-	default:
-		return p, apperr.Field("query.sort", "must be createdAt, updatedAt, title, referenceNumber or status")
-	}
-	return p, nil
-}
-
 // ListCases returns one page of the cases the caller's firm sees, each from its side. Errors:
-// apperr.ErrValidation for an unknown view or sort key.
+// apperr.ErrValidation for an unknown view or sort key, or a cursor of another list.
 func (s *Service) ListCases(ctx context.Context, a Actor, cq CaseQuery) (CasePage, error) {
-	p, err := cq.params(a.FirmID)
+	sp, fp, err := cq.spec(a.FirmID)
 	if err != nil {
 		return CasePage{}, err
 	}
-	var out CasePage
-	err = s.readTx(ctx, func(q *db.Queries) error {
-		rows, total, err := caseListTx(ctx, q, p)
+	out := CasePage{Page: cq.Page.Page}
+	if sp.after != nil {
+		out.Page = sp.after.Page
+	}
+	if out.Page < 1 {
+		out.Page = 1
+	}
+	err = s.readTxRaw(ctx, func(tx pgx.Tx, q *db.Queries) error {
+		rows, total, err := caseListTx(ctx, tx, sp)
 		if err != nil {
 			return err
 		}
+		rows, out.NextCursor = sp.page(fp, rows, out.Page)
 		out.Total = total
-		out.Items, err = s.caseViewsTx(ctx, q, a.FirmID, rows, false)
+		out.Items, err = s.caseViewsTx(ctx, q, a.FirmID, rows)
 		return err
 	})
 	return out, err
 }
 
-// caseListTx runs CaseList and returns the rows and the number of matches across all pages.
-func caseListTx(ctx context.Context, q *db.Queries, p db.CaseListParams) ([]db.CaseListRow, int, error) {
-	rows, err := q.CaseList(ctx, p)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list cases: %w", err)
-	}
-	if len(rows) > 0 {
-		return rows, int(rows[0].Total), nil
-	}
-	if p.RowOffset == 0 {
-		return rows, 0, nil
-	}
-	// Past the last page: count from the first one.
-	p.RowOffset, p.RowLimit = 0, 1
-	first, err := q.CaseList(ctx, p)
-	if err != nil || len(first) == 0 {
-		return rows, 0, err
-	}
-	return rows, int(first[0].Total), nil
-}
-
-// caseViewsTx loads the cases of rows and returns each row as viewer sees it. With
-// perReferral (rows listed with every_received, the export) a received row is the view of its
-// own referral rather than of the case.
-func (s *Service) caseViewsTx(ctx context.Context, q *db.Queries, viewer uuid.UUID, rows []db.CaseListRow, perReferral bool) ([]CaseView, error) {
+// caseViewsTx loads the cases of rows and returns each as viewer sees it, in rows' order.
+func (s *Service) caseViewsTx(ctx context.Context, q *db.Queries, viewer uuid.UUID, rows []caseRow) ([]CaseView, error) {
 	ids := make([]uuid.UUID, len(rows))
 	for i, r := range rows {
 		ids[i] = r.CaseID
@@ -474,24 +438,11 @@ func (s *Service) caseViewsTx(ctx context.Context, q *db.Queries, viewer uuid.UU
 	}
 	out := make([]CaseView, 0, len(rows))
 	for _, r := range rows {
-		l := m[r.CaseID]
-		if r.IsOwner || !perReferral {
-			v, err := s.caseView(viewer, l)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, v)
-			continue
-		}
-		ref, ok := l.referral(r.ReferralID)
-		if !ok {
-			return nil, fmt.Errorf("export: referral %s of case %s not loaded", r.ReferralID, r.CaseID)
-		}
-		v, err := referralView(viewer, l, ref)
+		v, err := s.caseView(viewer, m[r.CaseID])
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, receivedExportView(v))
+		out = append(out, v)
 	}
 	return out, nil
 }

@@ -4,64 +4,141 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
 	"github.com/casexchange/server/gen/db"
+	"github.com/casexchange/server/internal/keyset"
 )
 
 // ExportLimit is the most rows an export writes.
-const ExportLimit = 50000
+const ExportLimit = 250000
 
-// exportBatch is how many rows an export loads at a time.
+// exportBatch is how many rows an export loads at a time, each batch in a transaction of its own.
 const exportBatch = 500
 
-// Export walks the export rows of CaseQuery cq (its Page is ignored), at most ExportLimit of
-// them, in one consistent snapshot: one row per case the caller's firm sent and one row per
-// referral it received, so a case referred to the firm twice gives two received rows. It calls
-// begin once, before any row, with whether more rows matched than the limit allows, then row
-// for each of them as the caller's firm sees it. A received row is a view whose Current (and
-// only) referral is the row's referral, masked by that referral's acknowledgment, like the
-// received-referral views. An error from begin or row stops the walk and is returned; an
+// Export walks the export rows of CaseQuery cq (its Page and Cursor are ignored), at most
+// ExportLimit of them: one row per case the caller's firm sent and one row per referral it
+// received, so a case referred to the firm twice gives two received rows. It calls begin
+// once, before any row, with whether more rows matched than the limit allows, then row for
+// each of them as the caller's firm sees it. A received row is a view whose Current (and only)
+// referral is the row's referral, masked by that referral's acknowledgment, like the
+// received-referral views.
+//
+// The walk goes by keyset through the list's index in batches, each read in a short
+// transaction of its own: no snapshot stays open while a slow client reads, and memory holds
+// one batch. A case changed during the walk is written as it was when its batch was read; in
+// an order by a key that changes (updatedAt), such a case can appear twice or not at all, as
+// in any walk by cursor. An error from begin or row stops the walk and is returned; an
 // unknown view or sort key is an apperr.ErrValidation.
 func (s *Service) Export(ctx context.Context, a Actor, cq CaseQuery, begin func(truncated bool) error, row func(CaseView) error) error {
-	cq.Page = Page{Page: 1, Limit: exportBatch}
-	lp, err := cq.params(a.FirmID)
+	cq.Page, cq.Cursor = Page{Page: 1, Limit: exportBatch}, ""
+	sp, _, err := cq.spec(a.FirmID)
 	if err != nil {
 		return err
 	}
-	p := lp
-	p.EveryReceived = true
-	p.RowLimit = exportBatch
-	return s.readTx(ctx, func(q *db.Queries) error {
-		written := 0
-		for offset := 0; ; offset += exportBatch {
-			p.RowOffset = int32(offset)
-			rows, err := q.CaseList(ctx, p)
-			if err != nil {
-				return fmt.Errorf("list export rows: %w", err)
-			}
-			if offset == 0 {
-				truncated := len(rows) > 0 && rows[0].Total > ExportLimit
-				if err := begin(truncated); err != nil {
-					return err
-				}
-			}
-			if len(rows) > ExportLimit-written {
-				rows = rows[:ExportLimit-written]
-			}
-			views, err := s.caseViewsTx(ctx, q, a.FirmID, rows, true)
+	sp.limit, sp.perReferral = exportBatch, true
+	var truncated bool
+	err = s.readTxRaw(ctx, func(tx pgx.Tx, _ *db.Queries) error {
+		n, err := exportCountTx(ctx, tx, sp)
+		truncated = n > ExportLimit
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := begin(truncated); err != nil {
+		return err
+	}
+	written := 0
+	for {
+		var views []CaseView
+		var more bool
+		err := s.readTxRaw(ctx, func(tx pgx.Tx, q *db.Queries) error {
+			rows, err := casePageTx(ctx, tx, sp)
 			if err != nil {
 				return err
 			}
-			for _, v := range views {
-				if err := row(v); err != nil {
-					return err
-				}
+			if more = len(rows) > sp.limit; more {
+				rows = rows[:sp.limit]
 			}
-			written += len(views)
-			if len(rows) < exportBatch || written >= ExportLimit {
+			if len(rows) > 0 {
+				last := rows[len(rows)-1]
+				sp.after = &keyset.Cursor{Key: last.key, ID: last.CaseID.String(), Page: 2}
+				sp.offset = 0
+			}
+			views, err = s.exportViewsTx(ctx, q, a.FirmID, rows, sp.status, sp.closing)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, v := range views {
+			if written >= ExportLimit {
 				return nil
 			}
+			if err := row(v); err != nil {
+				return err
+			}
+			written++
 		}
-	})
+		if !more {
+			return nil
+		}
+	}
+}
+
+// exportCountTx counts the export's case rows, at most ExportLimit+1 of them.
+func exportCountTx(ctx context.Context, tx pgx.Tx, sp caseListSpec) (int, error) {
+	sql, args := sp.cappedCountSQL(ExportLimit + 1)
+	var n int64
+	if err := tx.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count export rows: %w", err)
+	}
+	return int(n), nil
+}
+
+// exportViewsTx returns the export rows of one page of the case list: the case as the owner
+// sees it, or one view per non-draft referral of the case addressed to viewer (in sequence
+// order, of the filtered status and closing status when there are).
+func (s *Service) exportViewsTx(ctx context.Context, q *db.Queries, viewer uuid.UUID, rows []caseRow, status, closing *string) ([]CaseView, error) {
+	ids := make([]uuid.UUID, len(rows))
+	for i, r := range rows {
+		ids[i] = r.CaseID
+	}
+	m, err := s.loadCasesTx(ctx, q, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]CaseView, 0, len(rows))
+	for _, r := range rows {
+		l := m[r.CaseID]
+		if r.IsOwner {
+			v, err := s.caseView(viewer, l)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+			continue
+		}
+		for _, ref := range l.refs {
+			if ref.Status == StatusDraft || ref.ReferentFirmID == nil || *ref.ReferentFirmID != viewer {
+				continue
+			}
+			if status != nil && string(ref.Status) != *status {
+				continue
+			}
+			if closing != nil && (ref.ClosingStatus == nil || string(*ref.ClosingStatus) != *closing) {
+				continue
+			}
+			v, err := referralView(viewer, l, ref)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, receivedExportView(v))
+		}
+	}
+	return out, nil
 }
 
 // receivedExportView is the case view of one received referral: the case and the referral

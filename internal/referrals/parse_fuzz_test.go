@@ -103,34 +103,37 @@ func FuzzSearchPattern(f *testing.F) {
 }
 
 func FuzzCaseQueryParams(f *testing.F) {
-	f.Add("", "", "", 0, 0)
-	f.Add("sent", "title", "smith", 2, 50)
-	f.Add("received", "referenceNumber", "%", -5, 1000)
-	f.Add("all", "status", "", 2147483648, 100)
-	f.Add("everything", "createdAt", "", 9223372036854775807, 20)
-	f.Add("sent", "password", "x", 1, 1)
-	f.Fuzz(func(t *testing.T, view, sort, search string, page, limit int) {
-		cq := CaseQuery{View: view, Sort: sort, Search: search, Page: Page{Page: page, Limit: limit}}
-		p, err := cq.params(uuid.New())
+	f.Add("", "", "", 0, 0, "")
+	f.Add("sent", "title", "smith", 2, 50, "")
+	f.Add("received", "referenceNumber", "%", -5, 1000, "")
+	f.Add("all", "status", "", 2147483648, 100, "")
+	f.Add("everything", "createdAt", "", 9223372036854775807, 20, "")
+	f.Add("sent", "password", "x", 1, 1, "")
+	f.Add("all", "title", "x", 3, 20, "garbage")
+	f.Fuzz(func(t *testing.T, view, sort, search string, page, limit int, cursor string) {
+		cq := CaseQuery{View: view, Sort: sort, Search: search, Page: Page{Page: page, Limit: limit}, Cursor: cursor}
+		p, _, err := cq.spec(uuid.New())
 		if err != nil {
-			if field := fieldOf(t, err); field != "query.view" && field != "query.sort" {
+			if field := fieldOf(t, err); field != "query.view" && field != "query.sort" && field != "query.cursor" {
 				t.Fatalf("error names %s", field)
 			}
 			return
 		}
-		if p.RowLimit < 1 || p.RowLimit > 100 {
-			t.Fatalf("limit %d", p.RowLimit)
+		if p.limit < 1 || p.limit > 100 {
+			t.Fatalf("limit %d", p.limit)
 		}
-		if p.RowOffset < 0 {
-			t.Fatalf("negative offset %d for page %d, limit %d", p.RowOffset, page, limit)
+		if p.offset < 0 {
+			t.Fatalf("negative offset %d for page %d, limit %d", p.offset, page, limit)
 		}
-		switch p.Sort {
-		case SortCreatedAt, SortUpdatedAt, SortTitle, SortReferenceNumber, SortStatus:
-		default:
-			t.Fatalf("sort %q reaches the query", p.Sort)
+		if _, ok := sortColumns[p.sort]; !ok {
+			t.Fatalf("sort %q reaches the query", p.sort)
 		}
-		if !p.IncludeSent && !p.IncludeReceived {
+		if len(p.sides) == 0 {
 			t.Fatalf("view %q includes nothing", view)
+		}
+		sql, args := p.pageSQL()
+		if n := strings.Count(sql, "$"); n < len(args) {
+			t.Fatalf("%d placeholders for %d args", n, len(args))
 		}
 	})
 }

@@ -273,6 +273,12 @@ func (s *Service) readTx(ctx context.Context, fn func(q *db.Queries) error) erro
 		func(tx pgx.Tx) error { return fn(db.New(tx)) })
 }
 
+// readTxRaw is readTx for code that also runs statements of its own (the list families).
+func (s *Service) readTxRaw(ctx context.Context, fn func(tx pgx.Tx, q *db.Queries) error) error {
+	return postgres.RunTx(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
+		func(tx pgx.Tx) error { return fn(tx, db.New(tx)) })
+}
+
 // statusUpdateLockKey is the transaction-scoped advisory lock that serializes status-update
 // inserts (see writeStatusUpdateTx).
 const statusUpdateLockKey int64 = 0x4358_5355 // "CXSU"

@@ -1,0 +1,307 @@
+package referrals
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/keyset"
+)
+
+// The case lists read case_listings (migration 0016), a read model the database keeps in the
+// transaction of every write. A page is an index range scan of limit rows: each sort key has
+// its own composite index (firm_id, is_owner, key, base_case_id), so the statements below are
+// a fixed family, one per sort key, direction, side and filter shape, built from the constants
+// of this file only (no client text is ever part of the SQL). The "all" view merges the two
+// sides' ranges (a Merge Append of two index scans). Totals come from list_counts, except
+// under a search or a date range, which count the matching index entries (a search counts at
+// most searchCountCap of them; see the spec's description of search).
+
+// searchCountCap bounds the cost of a search's total: at most this many matches are counted.
+const searchCountCap = 10000
+
+// sortColumns maps a sort key to its case_listings column and the SQL type of a cursor's key.
+var sortColumns = map[string]struct{ col, typ string }{
+	SortCreatedAt:       {"case_created_at", "timestamptz"},
+	SortUpdatedAt:       {"case_updated_at", "timestamptz"},
+	SortTitle:           {"title_key", "text"},
+	SortReferenceNumber: {"case_reference_number", "text"},
+	SortStatus:          {"status", "text"},
+}
+
+// caseRow is one row of a case page.
+type caseRow struct {
+	CaseID  uuid.UUID
+	IsOwner bool
+	key     string // the sort key as text, for the next cursor
+}
+
+// caseListSpec is one case-list request in the terms of the statement family.
+type caseListSpec struct {
+	firm          uuid.UUID
+	sides         []bool // is_owner values: {true}, {false} or {true, false}
+	status        *string
+	closing       *string
+	createdFrom   *time.Time
+	createdBefore *time.Time
+	search        *string // a LIKE pattern over lower-cased text
+	sort          string
+	desc          bool
+	limit, offset int
+	after         *keyset.Cursor
+	// perReferral (the export) applies the status filter to the owner's rows only; the
+	// received rows are filtered referral by referral (see exportViewsTx).
+	perReferral bool
+}
+
+// listCaseSpec validates cq and turns it into a spec. Errors: apperr.ErrValidation for an
+// unknown view or sort key, or a cursor that is not of this list.
+func (cq CaseQuery) spec(firm uuid.UUID) (caseListSpec, string, error) {
+	limit, offset := cq.Page.norm()
+	sp := caseListSpec{
+		firm: firm, status: statusPtrString(cq.Status.Status), closing: (*string)(cq.Status.Closing),
+		createdFrom: cq.CreatedFrom, createdBefore: cq.CreatedBefore, sort: cq.Sort, desc: !cq.Ascending,
+		limit: int(limit), offset: int(offset),
+	}
+	if p := searchPattern(cq.Search); p != nil {
+		l := strings.ToLower(*p)
+		sp.search = &l
+	}
+	switch cq.View {
+	case ViewSent:
+		sp.sides = []bool{true}
+	case ViewReceived:
+		sp.sides = []bool{false}
+	case ViewAll, "":
+		sp.sides = []bool{true, false}
+	default:
+		return sp, "", apperr.Field("query.view", "must be sent, received or all")
+	}
+	switch cq.Sort {
+	case "":
+		sp.sort = SortCreatedAt
+	case SortCreatedAt, SortUpdatedAt, SortTitle, SortReferenceNumber, SortStatus:
+	default:
+		return sp, "", apperr.Field("query.sort", "must be createdAt, updatedAt, title, referenceNumber or status")
+	}
+	fp := keyset.Fingerprint("cases", len(sp.sides), sp.sides[0], sp.status, sp.closing, timeKey(sp.createdFrom),
+		timeKey(sp.createdBefore), sp.search, sp.sort, sp.desc, sp.limit)
+	if cq.Cursor != "" {
+		c, err := keyset.Decode(cq.Cursor, fp, "query.cursor")
+		if err != nil {
+			return sp, "", err
+		}
+		if _, err := uuid.Parse(c.ID); err != nil {
+			return sp, "", apperr.Field("query.cursor", "is not a cursor returned by this list")
+		}
+		sp.after, sp.offset = &c, 0
+	}
+	return sp, fp, nil
+}
+
+func timeKey(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// filterSQL appends the WHERE conditions of one side; args is extended with the parameters.
+func (sp caseListSpec) filterSQL(b *strings.Builder, args *[]any, owner bool, withCursor bool) {
+	arg := func(v any) string {
+		*args = append(*args, v)
+		return "$" + strconv.Itoa(len(*args))
+	}
+	fmt.Fprintf(b, "firm_id = %s AND is_owner = %t", arg(sp.firm), owner)
+	if sp.status != nil && (owner || !sp.perReferral) {
+		fmt.Fprintf(b, " AND status = %s", arg(*sp.status))
+	}
+	if sp.closing != nil && (owner || !sp.perReferral) {
+		fmt.Fprintf(b, " AND closing_status = %s", arg(*sp.closing))
+	}
+	if sp.createdFrom != nil {
+		fmt.Fprintf(b, " AND case_created_at >= %s", arg(*sp.createdFrom))
+	}
+	if sp.createdBefore != nil {
+		fmt.Fprintf(b, " AND case_created_at < %s", arg(*sp.createdBefore))
+	}
+	if sp.search != nil {
+		fmt.Fprintf(b, " AND search_text LIKE %s", arg(*sp.search))
+	}
+	if withCursor && sp.after != nil {
+		sc := sortColumns[sp.sort]
+		op := ">"
+		if sp.desc {
+			op = "<"
+		}
+		id, _ := uuid.Parse(sp.after.ID)
+		fmt.Fprintf(b, " AND (%s, base_case_id) %s (%s::%s, %s::uuid)", sc.col, op, arg(sp.after.Key), sc.typ, arg(id))
+	}
+}
+
+// pageSQL returns the statement of one page and its arguments.
+func (sp caseListSpec) pageSQL() (string, []any) {
+	sc := sortColumns[sp.sort]
+	dir := "ASC"
+	if sp.desc {
+		dir = "DESC"
+	}
+	order := fmt.Sprintf("ORDER BY %s %s, base_case_id %s", sc.col, dir, dir)
+	keyText := sc.col + "::text"
+	if sc.typ == "timestamptz" {
+		// Microseconds survive the round trip through the cursor exactly.
+		keyText = fmt.Sprintf(`to_char(%s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`, sc.col)
+	}
+	var b strings.Builder
+	var args []any
+	branch := func(owner, withCol bool) {
+		fmt.Fprintf(&b, "SELECT base_case_id, is_owner, %s AS k", keyText)
+		if withCol {
+			fmt.Fprintf(&b, ", %s", sc.col)
+		}
+		b.WriteString(" FROM case_listings WHERE ")
+		sp.filterSQL(&b, &args, owner, true)
+	}
+	if len(sp.sides) == 1 {
+		branch(sp.sides[0], false)
+		fmt.Fprintf(&b, " %s", order)
+	} else {
+		b.WriteString("SELECT base_case_id, is_owner, k FROM (")
+		branch(true, true)
+		b.WriteString(" UNION ALL ")
+		branch(false, true)
+		fmt.Fprintf(&b, ") u %s", order)
+	}
+	// One row more than the page tells whether a next page exists.
+	args = append(args, sp.limit+1)
+	fmt.Fprintf(&b, " LIMIT $%d", len(args))
+	if sp.offset > 0 {
+		args = append(args, sp.offset)
+		fmt.Fprintf(&b, " OFFSET $%d", len(args))
+	}
+	return b.String(), args
+}
+
+// countSQL returns the statement that counts the matches when the counters cannot: under a
+// search (capped at searchCountCap) or a date range (exact, from the created-at index).
+func (sp caseListSpec) countSQL() (string, []any) {
+	if sp.search != nil {
+		return sp.cappedCountSQL(searchCountCap)
+	}
+	return sp.cappedCountSQL(0)
+}
+
+// cappedCountSQL counts the matches of sp, at most limit of them (every one for 0).
+func (sp caseListSpec) cappedCountSQL(limit int) (string, []any) {
+	var b strings.Builder
+	var args []any
+	b.WriteString("SELECT count(*) FROM (")
+	for i, owner := range sp.sides {
+		if i > 0 {
+			b.WriteString(" UNION ALL ")
+		}
+		b.WriteString("(SELECT 1 FROM case_listings WHERE ")
+		sp.filterSQL(&b, &args, owner, false)
+		if limit > 0 {
+			fmt.Fprintf(&b, " LIMIT %d", limit)
+		}
+		b.WriteString(")")
+	}
+	b.WriteString(") c")
+	if limit > 0 {
+		return "SELECT least(count, " + strconv.Itoa(limit) + ") FROM (" + b.String() + ") t", args
+	}
+	return b.String(), args
+}
+
+// counterLists names the list_counts lists of the spec's sides.
+func (sp caseListSpec) counterLists() []string {
+	var out []string
+	for _, owner := range sp.sides {
+		if owner {
+			out = append(out, "case_sent")
+		} else {
+			out = append(out, "case_received")
+		}
+	}
+	return out
+}
+
+// caseListTx runs one page of sp (with one row more, see page) and its total in tx.
+func caseListTx(ctx context.Context, tx pgx.Tx, sp caseListSpec) ([]caseRow, int, error) {
+	out, err := casePageTx(ctx, tx, sp)
+	if err != nil {
+		return nil, 0, err
+	}
+	total, err := caseTotalTx(ctx, tx, sp)
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, total, nil
+}
+
+// casePageTx runs the page statement of sp: up to sp.limit+1 rows.
+func casePageTx(ctx context.Context, tx pgx.Tx, sp caseListSpec) ([]caseRow, error) {
+	sql, args := sp.pageSQL()
+	rows, err := tx.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list cases: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (caseRow, error) {
+		var c caseRow
+		err := r.Scan(&c.CaseID, &c.IsOwner, &c.key)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list cases: %w", err)
+	}
+	return out, nil
+}
+
+// caseTotalTx counts the matches of sp across all pages.
+func caseTotalTx(ctx context.Context, tx pgx.Tx, sp caseListSpec) (int, error) {
+	var n int64
+	var err error
+	if sp.search != nil || sp.createdFrom != nil || sp.createdBefore != nil {
+		sql, args := sp.countSQL()
+		err = tx.QueryRow(ctx, sql, args...).Scan(&n)
+	} else {
+		n, err = listCountTx(ctx, tx, sp.firm, sp.counterLists(), sp.status, sp.closing)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("count cases: %w", err)
+	}
+	return int(n), nil
+}
+
+// listCountTx sums the list_counts slots of firm's lists, optionally of one status and
+// closing status.
+func listCountTx(ctx context.Context, tx pgx.Tx, firm uuid.UUID, lists []string, status, closing *string) (int64, error) {
+	var n int64
+	err := tx.QueryRow(ctx, `SELECT COALESCE(sum(n), 0)::bigint FROM list_counts
+		WHERE firm_id = $1 AND list = ANY($2) AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR closing_status = $4)`,
+		firm, lists, status, closing).Scan(&n)
+	return n, err
+}
+
+// page trims rows (fetched with one extra) to the page and returns the cursor of the page
+// after it, nil when rows end the list.
+func (sp caseListSpec) page(fp string, rows []caseRow, page int) ([]caseRow, *string) {
+	if len(rows) <= sp.limit {
+		return rows, nil
+	}
+	rows = rows[:sp.limit]
+	last := rows[len(rows)-1]
+	next := page + 1
+	if sp.after != nil {
+		next = sp.after.Page + 1
+	}
+	s := keyset.Encode(keyset.Cursor{F: fp, Key: last.key, ID: last.CaseID.String(), Page: next})
+	return rows, &s
+}
