@@ -1,7 +1,7 @@
 -- 0016_list_read_model: the rows the case lists read, and exact per-firm totals without scanning.
 --
 -- Why triggers: the read model is derived from base_cases and referrals by one SQL function
--- (case_listing_refresh) that the triggers below run in the transaction of every write. No
+-- (case_listing_compute, applied by case_listings_refresh) that the triggers below run in the transaction of every write. No
 -- writer can skip it: the API's actions, re-referral, routing, deletes, the COPY-based importer,
 -- the seeders and an operator's own SQL all keep the lists true, and the property test compares
 -- the table with a recomputation from the base tables by the same definition.
@@ -69,13 +69,6 @@ CREATE TABLE list_counts (
     PRIMARY KEY (firm_id, list, status, closing_status, slot)
 );
 
-CREATE FUNCTION list_count_add(p_firm uuid, p_list text, p_status text, p_closing text, p_delta bigint)
-RETURNS void LANGUAGE sql AS $$
-    INSERT INTO list_counts (firm_id, list, status, closing_status, slot, n)
-    VALUES (p_firm, p_list, p_status, COALESCE(p_closing, ''), pg_backend_pid(), p_delta)
-    ON CONFLICT (firm_id, list, status, closing_status, slot) DO UPDATE SET n = list_counts.n + excluded.n
-$$;
-
 -- Folds the slots of backends that no longer run into slot 0 and drops zero rows. Correct at any
 -- time, whoever runs: a slot folded while its backend still writes just starts again.
 CREATE FUNCTION list_counts_compact() RETURNS bigint LANGUAGE plpgsql AS $$
@@ -122,143 +115,192 @@ RETURNS SETOF case_listings LANGUAGE sql STABLE AS $$
     WHERE c.id = p_case AND (c.owner_firm_id = p_firm OR r.id IS NOT NULL)
 $$;
 
--- Brings the listing row of (case, firm) in line with the base tables: insert, update or delete.
-CREATE FUNCTION case_listing_refresh(p_case uuid, p_firm uuid) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-    want case_listings;
-BEGIN
-    IF p_firm IS NULL THEN
-        RETURN;
-    END IF;
-    SELECT * INTO want FROM case_listing_compute(p_case, p_firm);
-    IF want.base_case_id IS NULL THEN
-        DELETE FROM case_listings WHERE firm_id = p_firm AND base_case_id = p_case;
-        RETURN;
-    END IF;
-    INSERT INTO case_listings VALUES (want.*)
+-- Brings the listing rows of the (case, firm) pairs in line with the base tables, in one
+-- statement: inserts, updates (only rows that differ) and deletes. Pairs with a NULL firm are
+-- ignored. Rows are written in key order, so concurrent writers lock them in one order.
+CREATE FUNCTION case_listings_refresh(p_cases uuid[], p_firms uuid[]) RETURNS void LANGUAGE sql AS $$
+    WITH p AS (
+        SELECT DISTINCT c, f FROM unnest(p_cases, p_firms) AS x(c, f) WHERE c IS NOT NULL AND f IS NOT NULL
+    ), want AS (
+        SELECT l.* FROM p, LATERAL case_listing_compute(p.c, p.f) l
+    ), gone AS (
+        DELETE FROM case_listings cl USING p
+        WHERE cl.firm_id = p.f AND cl.base_case_id = p.c
+          AND NOT EXISTS (SELECT 1 FROM want w WHERE w.firm_id = p.f AND w.base_case_id = p.c)
+    )
+    INSERT INTO case_listings SELECT * FROM want ORDER BY firm_id, base_case_id
     ON CONFLICT (firm_id, base_case_id) DO UPDATE SET
         is_owner = excluded.is_owner, referral_id = excluded.referral_id, status = excluded.status,
         closing_status = excluded.closing_status, partner_firm_id = excluded.partner_firm_id,
         case_reference_number = excluded.case_reference_number, title_key = excluded.title_key,
         case_created_at = excluded.case_created_at, case_updated_at = excluded.case_updated_at,
         search_text = excluded.search_text
-    WHERE (case_listings.*) IS DISTINCT FROM (excluded.*);
+    WHERE (case_listings.*) IS DISTINCT FROM (excluded.*)
+$$;
+
+-- The triggers are per statement, over the statement's transition tables: a COPY or a bulk
+-- UPDATE of many rows refreshes their listings (and moves each counter) once, not row by row.
+CREATE FUNCTION base_cases_listing_ins_trg() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- A new case has no referrals yet: only its owner sees it.
+    PERFORM case_listings_refresh(array_agg(id), array_agg(owner_firm_id)) FROM new_rows;
+    RETURN NULL;
 END $$;
 
-CREATE FUNCTION base_cases_listing_trg() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    f uuid;
+CREATE FUNCTION base_cases_listing_upd_trg() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        -- A new case has no referrals yet: only its owner sees it.
-        PERFORM case_listing_refresh(NEW.id, NEW.owner_firm_id);
-        RETURN NULL;
-    END IF;
-    -- An update: refresh every firm's row of the case (the owner and each receiver).
-    FOR f IN SELECT firm_id FROM case_listings WHERE base_case_id = NEW.id LOOP
-        PERFORM case_listing_refresh(NEW.id, f);
-    END LOOP;
-    IF NEW.owner_firm_id IS DISTINCT FROM OLD.owner_firm_id THEN
-        PERFORM case_listing_refresh(NEW.id, NEW.owner_firm_id);
-    END IF;
+    -- Every firm's row of each changed case: the owner and each receiver.
+    PERFORM case_listings_refresh(array_agg(c), array_agg(f)) FROM (
+        SELECT n.id AS c, n.owner_firm_id AS f FROM new_rows n
+        UNION ALL
+        SELECT o.id, o.owner_firm_id FROM old_rows o
+        UNION ALL
+        SELECT cl.base_case_id, cl.firm_id FROM case_listings cl WHERE cl.base_case_id IN (SELECT id FROM new_rows)
+    ) x;
     RETURN NULL;
 END $$;
 
 CREATE TRIGGER base_cases_listing_ins AFTER INSERT ON base_cases
-    FOR EACH ROW EXECUTE FUNCTION base_cases_listing_trg();
-CREATE TRIGGER base_cases_listing_upd AFTER UPDATE OF owner_firm_id, reference_number, title,
-    client_first_name, client_last_name, created_at, updated_at ON base_cases
-    FOR EACH ROW EXECUTE FUNCTION base_cases_listing_trg();
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION base_cases_listing_ins_trg();
+CREATE TRIGGER base_cases_listing_upd AFTER UPDATE ON base_cases
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION base_cases_listing_upd_trg();
 
-CREATE FUNCTION referrals_listing_trg() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    owner uuid;
+-- The (case, firm) pairs a set of referral rows touches: the case's owner and the referral's
+-- receiving firm. A case being deleted has no owner row any more: its listings go with it.
+CREATE FUNCTION referrals_listing_ins_trg() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'DELETE' THEN
-        SELECT owner_firm_id INTO owner FROM base_cases WHERE id = OLD.base_case_id;
-        IF owner IS NOT NULL THEN -- NULL: the case itself is being deleted, its listings with it
-            PERFORM case_listing_refresh(OLD.base_case_id, owner);
-            PERFORM case_listing_refresh(OLD.base_case_id, OLD.referent_firm_id);
-        END IF;
-        RETURN NULL;
-    END IF;
-    SELECT owner_firm_id INTO owner FROM base_cases WHERE id = NEW.base_case_id;
-    PERFORM case_listing_refresh(NEW.base_case_id, owner);
-    PERFORM case_listing_refresh(NEW.base_case_id, NEW.referent_firm_id);
-    IF TG_OP = 'UPDATE' AND OLD.referent_firm_id IS DISTINCT FROM NEW.referent_firm_id THEN
-        PERFORM case_listing_refresh(NEW.base_case_id, OLD.referent_firm_id);
-    END IF;
+    PERFORM case_listings_refresh(array_agg(c), array_agg(f)) FROM (
+        SELECT r.base_case_id AS c, b.owner_firm_id AS f FROM new_rows r JOIN base_cases b ON b.id = r.base_case_id
+        UNION ALL
+        SELECT r.base_case_id, r.referent_firm_id FROM new_rows r
+    ) x;
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER referrals_listing_ins_del AFTER INSERT OR DELETE ON referrals
-    FOR EACH ROW EXECUTE FUNCTION referrals_listing_trg();
-CREATE TRIGGER referrals_listing_upd AFTER UPDATE OF status, closing_status, referent_firm_id,
-    reference_number, acknowledged_at, sequence_number ON referrals
-    FOR EACH ROW EXECUTE FUNCTION referrals_listing_trg();
+CREATE FUNCTION referrals_listing_upd_trg() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM case_listings_refresh(array_agg(c), array_agg(f)) FROM (
+        SELECT r.base_case_id AS c, b.owner_firm_id AS f FROM new_rows r JOIN base_cases b ON b.id = r.base_case_id
+        UNION ALL
+        SELECT r.base_case_id, r.referent_firm_id FROM new_rows r
+        UNION ALL
+        SELECT r.base_case_id, r.referent_firm_id FROM old_rows r
+    ) x;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION referrals_listing_del_trg() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM case_listings_refresh(array_agg(c), array_agg(f)) FROM (
+        SELECT r.base_case_id AS c, b.owner_firm_id AS f FROM old_rows r JOIN base_cases b ON b.id = r.base_case_id
+        UNION ALL
+        SELECT r.base_case_id, r.referent_firm_id FROM old_rows r JOIN base_cases b ON b.id = r.base_case_id
+    ) x;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER referrals_listing_ins AFTER INSERT ON referrals
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION referrals_listing_ins_trg();
+CREATE TRIGGER referrals_listing_upd AFTER UPDATE ON referrals
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION referrals_listing_upd_trg();
+CREATE TRIGGER referrals_listing_del AFTER DELETE ON referrals
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION referrals_listing_del_trg();
 
 -- A renamed firm: the search text of every listing naming it as the partner.
 CREATE FUNCTION firms_listing_trg() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    row record;
 BEGIN
-    FOR row IN SELECT firm_id, base_case_id FROM case_listings WHERE partner_firm_id = NEW.id LOOP
-        PERFORM case_listing_refresh(row.base_case_id, row.firm_id);
-    END LOOP;
+    PERFORM case_listings_refresh(array_agg(cl.base_case_id), array_agg(cl.firm_id))
+    FROM case_listings cl
+    WHERE cl.partner_firm_id IN (SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
+                                 WHERE n.name IS DISTINCT FROM o.name);
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER firms_listing_rename AFTER UPDATE OF name ON firms
-    FOR EACH ROW WHEN (OLD.name IS DISTINCT FROM NEW.name) EXECUTE FUNCTION firms_listing_trg();
+CREATE TRIGGER firms_listing_rename AFTER UPDATE ON firms
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION firms_listing_trg();
 
--- The counters follow case_listings row by row.
-CREATE FUNCTION case_listings_count_trg() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Adds the summed deltas of a statement to the counters, one row per key, in key order.
+CREATE FUNCTION list_counts_apply(p_firms uuid[], p_lists text[], p_statuses text[], p_closings text[], p_deltas bigint[])
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO list_counts (firm_id, list, status, closing_status, slot, n)
+    SELECT f, l, s, COALESCE(c, ''), pg_backend_pid(), sum(d)
+    FROM unnest(p_firms, p_lists, p_statuses, p_closings, p_deltas) AS x(f, l, s, c, d)
+    WHERE f IS NOT NULL
+    GROUP BY f, l, s, COALESCE(c, '')
+    HAVING sum(d) <> 0
+    ORDER BY f, l, s, COALESCE(c, '')
+    ON CONFLICT (firm_id, list, status, closing_status, slot) DO UPDATE SET n = list_counts.n + excluded.n
+$$;
+
+-- The counters follow case_listings.
+CREATE FUNCTION case_listings_count_ins_trg() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        PERFORM list_count_add(OLD.firm_id, CASE WHEN OLD.is_owner THEN 'case_sent' ELSE 'case_received' END,
-                               OLD.status, OLD.closing_status, -1);
-    END IF;
-    IF TG_OP IN ('UPDATE', 'INSERT') THEN
-        PERFORM list_count_add(NEW.firm_id, CASE WHEN NEW.is_owner THEN 'case_sent' ELSE 'case_received' END,
-                               NEW.status, NEW.closing_status, 1);
-    END IF;
+    PERFORM list_counts_apply(array_agg(firm_id), array_agg(CASE WHEN is_owner THEN 'case_sent' ELSE 'case_received' END),
+                              array_agg(status), array_agg(closing_status), array_agg(1::bigint)) FROM new_rows;
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER case_listings_count_ins_del AFTER INSERT OR DELETE ON case_listings
-    FOR EACH ROW EXECUTE FUNCTION case_listings_count_trg();
-CREATE TRIGGER case_listings_count_upd AFTER UPDATE OF firm_id, is_owner, status, closing_status ON case_listings
-    FOR EACH ROW
-    WHEN ((OLD.firm_id, OLD.is_owner, OLD.status, OLD.closing_status)
-          IS DISTINCT FROM (NEW.firm_id, NEW.is_owner, NEW.status, NEW.closing_status))
-    EXECUTE FUNCTION case_listings_count_trg();
+CREATE FUNCTION case_listings_count_del_trg() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM list_counts_apply(array_agg(firm_id), array_agg(CASE WHEN is_owner THEN 'case_sent' ELSE 'case_received' END),
+                              array_agg(status), array_agg(closing_status), array_agg(-1::bigint)) FROM old_rows;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION case_listings_count_upd_trg() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM list_counts_apply(array_agg(f), array_agg(l), array_agg(s), array_agg(c), array_agg(d)) FROM (
+        SELECT firm_id AS f, CASE WHEN is_owner THEN 'case_sent' ELSE 'case_received' END AS l, status AS s,
+               closing_status AS c, -1::bigint AS d FROM old_rows
+        UNION ALL
+        SELECT firm_id, CASE WHEN is_owner THEN 'case_sent' ELSE 'case_received' END, status, closing_status, 1 FROM new_rows
+    ) x;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER case_listings_count_ins AFTER INSERT ON case_listings
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION case_listings_count_ins_trg();
+CREATE TRIGGER case_listings_count_del AFTER DELETE ON case_listings
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION case_listings_count_del_trg();
+CREATE TRIGGER case_listings_count_upd AFTER UPDATE ON case_listings
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION case_listings_count_upd_trg();
 
 -- The referral lists' counters: the referring firm's referrals (drafts included) and the
--- receiving firm's (drafts excluded).
+-- receiving firm's (drafts excluded). sign is 1 for new rows, -1 for old ones.
 CREATE FUNCTION referrals_count_trg() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        PERFORM list_count_add(OLD.referring_firm_id, 'referral_sent', OLD.status, OLD.closing_status, -1);
-        IF OLD.status <> 'draft' AND OLD.referent_firm_id IS NOT NULL THEN
-            PERFORM list_count_add(OLD.referent_firm_id, 'referral_received', OLD.status, OLD.closing_status, -1);
-        END IF;
-    END IF;
-    IF TG_OP IN ('UPDATE', 'INSERT') THEN
-        PERFORM list_count_add(NEW.referring_firm_id, 'referral_sent', NEW.status, NEW.closing_status, 1);
-        IF NEW.status <> 'draft' AND NEW.referent_firm_id IS NOT NULL THEN
-            PERFORM list_count_add(NEW.referent_firm_id, 'referral_received', NEW.status, NEW.closing_status, 1);
-        END IF;
+    IF TG_OP = 'INSERT' THEN
+        PERFORM list_counts_apply(array_agg(f), array_agg(l), array_agg(s), array_agg(c), array_agg(d)) FROM (
+            SELECT referring_firm_id AS f, 'referral_sent' AS l, status AS s, closing_status AS c, 1::bigint AS d FROM new_rows
+            UNION ALL
+            SELECT referent_firm_id, 'referral_received', status, closing_status, 1 FROM new_rows WHERE status <> 'draft'
+        ) x;
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM list_counts_apply(array_agg(f), array_agg(l), array_agg(s), array_agg(c), array_agg(d)) FROM (
+            SELECT referring_firm_id AS f, 'referral_sent' AS l, status AS s, closing_status AS c, -1::bigint AS d FROM old_rows
+            UNION ALL
+            SELECT referent_firm_id, 'referral_received', status, closing_status, -1 FROM old_rows WHERE status <> 'draft'
+        ) x;
+    ELSE
+        PERFORM list_counts_apply(array_agg(f), array_agg(l), array_agg(s), array_agg(c), array_agg(d)) FROM (
+            SELECT referring_firm_id AS f, 'referral_sent' AS l, status AS s, closing_status AS c, -1::bigint AS d FROM old_rows
+            UNION ALL
+            SELECT referent_firm_id, 'referral_received', status, closing_status, -1 FROM old_rows WHERE status <> 'draft'
+            UNION ALL
+            SELECT referring_firm_id, 'referral_sent', status, closing_status, 1 FROM new_rows
+            UNION ALL
+            SELECT referent_firm_id, 'referral_received', status, closing_status, 1 FROM new_rows WHERE status <> 'draft'
+        ) x;
     END IF;
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER referrals_count_ins_del AFTER INSERT OR DELETE ON referrals
-    FOR EACH ROW EXECUTE FUNCTION referrals_count_trg();
-CREATE TRIGGER referrals_count_upd AFTER UPDATE OF referring_firm_id, referent_firm_id, status, closing_status ON referrals
-    FOR EACH ROW
-    WHEN ((OLD.referring_firm_id, OLD.referent_firm_id, OLD.status, OLD.closing_status)
-          IS DISTINCT FROM (NEW.referring_firm_id, NEW.referent_firm_id, NEW.status, NEW.closing_status))
-    EXECUTE FUNCTION referrals_count_trg();
+CREATE TRIGGER referrals_count_ins AFTER INSERT ON referrals
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION referrals_count_trg();
+CREATE TRIGGER referrals_count_del AFTER DELETE ON referrals
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION referrals_count_trg();
+CREATE TRIGGER referrals_count_upd AFTER UPDATE ON referrals
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION referrals_count_trg();
 
 -- Existing data.
 INSERT INTO case_listings

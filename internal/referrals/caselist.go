@@ -172,11 +172,14 @@ func (sp caseListSpec) pageSQL() (string, []any) {
 		branch(sp.sides[0], false)
 		fmt.Fprintf(&b, " %s", order)
 	} else {
-		b.WriteString("SELECT base_case_id, is_owner, k FROM (")
+		// Each side is an ordered index range of at most offset+limit+1 entries; the outer
+		// sort merges those few rows (the planner would otherwise sort the whole firm).
+		n := sp.offset + sp.limit + 1
+		b.WriteString("SELECT base_case_id, is_owner, k FROM ((")
 		branch(true, true)
-		b.WriteString(" UNION ALL ")
+		fmt.Fprintf(&b, " %s LIMIT %d) UNION ALL (", order, n)
 		branch(false, true)
-		fmt.Fprintf(&b, ") u %s", order)
+		fmt.Fprintf(&b, " %s LIMIT %d)) u %s", order, n, order)
 	}
 	// One row more than the page tells whether a next page exists.
 	args = append(args, sp.limit+1)
