@@ -20,12 +20,12 @@ RETURNING *;
 
 -- BaseCaseResolve finds a case the firm may see by UUID, reference number or external record id,
 -- preferring (in this order) a UUID match, a reference number match, a case the firm owns, and
--- the newest case.
+-- the newest case. External record ids are the owner's own: they resolve for the owner only.
 -- name: BaseCaseResolve :one
 SELECT c.id, c.owner_firm_id
 FROM base_cases c
 WHERE (c.id = sqlc.narg(id)::uuid OR c.reference_number = @ref::text
-       OR c.salesforce_id = @ext::text OR c.cms_id = @ext::text)
+       OR ((c.salesforce_id = @ext::text OR c.cms_id = @ext::text) AND c.owner_firm_id = @firm_id))
   AND (c.owner_firm_id = @firm_id
        OR EXISTS (SELECT 1 FROM referrals r
                   WHERE r.base_case_id = c.id AND r.referent_firm_id = @firm_id AND r.status <> 'draft'))
@@ -89,7 +89,7 @@ SELECT EXISTS (
 
 -- ReferralResolve finds a referral the firm may see by its UUID or reference number or, when
 -- match_case is set, by the UUID, reference number or external id of its case (then the newest
--- visible referral of that case). base_case_id, when given, restricts the search to one case.
+-- visible referral of that case). External ids resolve for the case owner only. base_case_id, when given, restricts the search to one case.
 -- The candidates come from one index lookup per kind of key (a single OR across the two tables
 -- of the join could use no index and would scan every referral); the visibility predicate and
 -- the preference order then apply to those few rows.
@@ -105,9 +105,9 @@ WITH candidates AS (
         UNION ALL
         SELECT c.id FROM base_cases c WHERE c.reference_number = @ref::text
         UNION ALL
-        SELECT c.id FROM base_cases c WHERE c.salesforce_id = @ext::text
+        SELECT c.id FROM base_cases c WHERE c.salesforce_id = @ext::text AND c.owner_firm_id = @firm_id
         UNION ALL
-        SELECT c.id FROM base_cases c WHERE c.cms_id = @ext::text)
+        SELECT c.id FROM base_cases c WHERE c.cms_id = @ext::text AND c.owner_firm_id = @firm_id)
 )
 SELECT r.id
 FROM candidates k
@@ -258,7 +258,8 @@ SELECT btrim(first_name || ' ' || last_name)::text AS name FROM users WHERE id =
 -- referral) and those referred to it (with the latest referral addressed to it). With
 -- every_received (the case export) a received case gives one row per non-draft referral
 -- addressed to the firm instead, so a case referred to it twice gives two rows. Client names
--- are searched only where the firm may see them: its own cases and acknowledged referrals.
+-- are searched only where the firm may see them: its own cases and acknowledged referrals not
+-- rejected or withdrawn (the masking rule of internal/referrals/mask.go).
 -- name: CaseList :many
 WITH visible AS (
     SELECT c.id AS case_id, lr.id AS referral_id, true AS is_owner
@@ -301,7 +302,7 @@ WHERE (sqlc.narg(status)::text IS NULL OR COALESCE(r.status, 'draft') = sqlc.nar
        OR c.reference_number ILIKE sqlc.narg(search)::text
        OR r.reference_number ILIKE sqlc.narg(search)::text
        OR pf.name ILIKE sqlc.narg(search)::text
-       OR ((v.is_owner OR r.acknowledged_at IS NOT NULL)
+       OR ((v.is_owner OR (r.acknowledged_at IS NOT NULL AND r.status NOT IN ('rejected', 'withdrawn')))
            AND (c.client_first_name ILIKE sqlc.narg(search)::text
                 OR c.client_last_name ILIKE sqlc.narg(search)::text
                 OR (c.client_first_name || ' ' || c.client_last_name) ILIKE sqlc.narg(search)::text)))

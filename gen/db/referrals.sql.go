@@ -191,7 +191,7 @@ const baseCaseResolve = `-- name: BaseCaseResolve :one
 SELECT c.id, c.owner_firm_id
 FROM base_cases c
 WHERE (c.id = $1::uuid OR c.reference_number = $2::text
-       OR c.salesforce_id = $3::text OR c.cms_id = $3::text)
+       OR ((c.salesforce_id = $3::text OR c.cms_id = $3::text) AND c.owner_firm_id = $4))
   AND (c.owner_firm_id = $4
        OR EXISTS (SELECT 1 FROM referrals r
                   WHERE r.base_case_id = c.id AND r.referent_firm_id = $4 AND r.status <> 'draft'))
@@ -216,7 +216,7 @@ type BaseCaseResolveRow struct {
 
 // BaseCaseResolve finds a case the firm may see by UUID, reference number or external record id,
 // preferring (in this order) a UUID match, a reference number match, a case the firm owns, and
-// the newest case.
+// the newest case. External record ids are the owner's own: they resolve for the owner only.
 func (q *Queries) BaseCaseResolve(ctx context.Context, arg BaseCaseResolveParams) (BaseCaseResolveRow, error) {
 	row := q.db.QueryRow(ctx, baseCaseResolve,
 		arg.ID,
@@ -411,7 +411,7 @@ WHERE ($1::text IS NULL OR COALESCE(r.status, 'draft') = $1::text)
        OR c.reference_number ILIKE $5::text
        OR r.reference_number ILIKE $5::text
        OR pf.name ILIKE $5::text
-       OR ((v.is_owner OR r.acknowledged_at IS NOT NULL)
+       OR ((v.is_owner OR (r.acknowledged_at IS NOT NULL AND r.status NOT IN ('rejected', 'withdrawn')))
            AND (c.client_first_name ILIKE $5::text
                 OR c.client_last_name ILIKE $5::text
                 OR (c.client_first_name || ' ' || c.client_last_name) ILIKE $5::text)))
@@ -461,7 +461,8 @@ type CaseListRow struct {
 // referral) and those referred to it (with the latest referral addressed to it). With
 // every_received (the case export) a received case gives one row per non-draft referral
 // addressed to the firm instead, so a case referred to it twice gives two rows. Client names
-// are searched only where the firm may see them: its own cases and acknowledged referrals.
+// are searched only where the firm may see them: its own cases and acknowledged referrals not
+// rejected or withdrawn (the masking rule of internal/referrals/mask.go).
 // A case without referrals has the nil UUID as referral_id.
 func (q *Queries) CaseList(ctx context.Context, arg CaseListParams) ([]CaseListRow, error) {
 	rows, err := q.db.Query(ctx, caseList,
@@ -935,9 +936,9 @@ WITH candidates AS (
         UNION ALL
         SELECT c.id FROM base_cases c WHERE c.reference_number = $4::text
         UNION ALL
-        SELECT c.id FROM base_cases c WHERE c.salesforce_id = $6::text
+        SELECT c.id FROM base_cases c WHERE c.salesforce_id = $6::text AND c.owner_firm_id = $2
         UNION ALL
-        SELECT c.id FROM base_cases c WHERE c.cms_id = $6::text)
+        SELECT c.id FROM base_cases c WHERE c.cms_id = $6::text AND c.owner_firm_id = $2)
 )
 SELECT r.id
 FROM candidates k
@@ -966,7 +967,7 @@ type ReferralResolveParams struct {
 
 // ReferralResolve finds a referral the firm may see by its UUID or reference number or, when
 // match_case is set, by the UUID, reference number or external id of its case (then the newest
-// visible referral of that case). base_case_id, when given, restricts the search to one case.
+// visible referral of that case). External ids resolve for the case owner only. base_case_id, when given, restricts the search to one case.
 // The candidates come from one index lookup per kind of key (a single OR across the two tables
 // of the join could use no index and would scan every referral); the visibility predicate and
 // the preference order then apply to those few rows.
