@@ -18,7 +18,7 @@ const exportBatch = 500
 // referral it received, so a case referred to the firm twice gives two received rows. It calls
 // begin once, before any row, with whether more rows matched than the limit allows, then row
 // for each of them as the caller's firm sees it. A received row is a view whose Current (and
-// only) referral is the row's referral, masked by that referral's acknowledgment, like the
+// only) referral is the row's referral, masked by that referral alone (see Masked), like the
 // received-referral views. An error from begin or row stops the walk and is returned; an
 // unknown view or sort key is an apperr.ErrValidation.
 func (s *Service) Export(ctx context.Context, a Actor, cq CaseQuery, begin func(truncated bool) error, row func(CaseView) error) error {

@@ -176,8 +176,9 @@ type CaseSnapshot struct {
 	UpdatedAt                      time.Time  `json:"updatedAt"`
 }
 
-// MaskedCaseSnapshot is what a receiving firm that has not acknowledged the referral gets
-// instead of a CaseSnapshot: these 14 fields and no others.
+// MaskedCaseSnapshot is what a receiving firm gets instead of a CaseSnapshot while it is masked
+// (before acknowledging the referral, and again once it is rejected or withdrawn): these 14
+// fields and no others.
 type MaskedCaseSnapshot struct {
 	ID               uuid.UUID  `json:"id"`
 	BaseCaseID       uuid.UUID  `json:"baseCaseId"`
@@ -242,7 +243,7 @@ type StatusChangeData struct {
 	Case           CaseSnapshot `json:"case"`
 }
 
-// maskedStatusChangeData is StatusChangeData for a receiving firm that has not acknowledged.
+// maskedStatusChangeData is StatusChangeData for a masked receiving firm.
 type maskedStatusChangeData struct {
 	StatusUpdateID *uuid.UUID         `json:"statusUpdateId"`
 	PreviousStatus *string            `json:"previousStatus"`
