@@ -44,15 +44,48 @@ WHERE id = @id
 RETURNING *;
 
 -- The directory lists active firms that chose to be listed. search is a LIKE pattern built by
--- the caller (metacharacters escaped); the empty string matches every firm.
--- name: FirmDirectoryList :many
-SELECT * FROM firms
-WHERE is_active AND is_public
-  AND (@search::text = '' OR name ILIKE @search::text)
-ORDER BY lower(name), id
+-- the caller (metacharacters escaped); the empty string matches every firm. jurisdiction (an
+-- upper-case code, '' for any) must be among the firm's. Each of case_types (an id, machine name
+-- or display name, resolved as CaseTypeGetByNameOrID does) must name an active case type the firm
+-- accepts; one that names none matches no firm. FirmDirectoryPage builds a whole page, filters,
+-- order, limit and the total of matches, in one statement, so page and total agree.
+-- name: FirmDirectoryPage :many
+WITH wanted AS (
+    SELECT r.id, r.is_active
+    FROM unnest(@case_types::text[]) AS k(key)
+    LEFT JOIN LATERAL (
+        SELECT ct.id, ct.is_active FROM case_types ct
+        WHERE ct.id::text = lower(k.key) OR ct.name = lower(k.key) OR lower(ct.display_name) = lower(k.key)
+        ORDER BY (ct.id::text = lower(k.key)) DESC, (ct.name = lower(k.key)) DESC
+        LIMIT 1
+    ) r ON true
+)
+SELECT sqlc.embed(f), count(*) OVER () AS total
+FROM firms f
+WHERE f.is_active AND f.is_public
+  AND (@search::text = '' OR f.name ILIKE @search::text)
+  AND (@jurisdiction::text = '' OR @jurisdiction::text = ANY (f.jurisdictions))
+  AND NOT EXISTS (SELECT 1 FROM wanted w
+                  WHERE w.id IS NULL OR NOT w.is_active OR NOT (w.id = ANY (f.case_type_ids)))
+ORDER BY lower(f.name), f.id
 LIMIT @row_limit OFFSET @row_offset;
 
+-- FirmDirectoryCount counts what FirmDirectoryPage matches, for a page past the end (which has
+-- no row to carry the total).
 -- name: FirmDirectoryCount :one
-SELECT count(*) FROM firms
-WHERE is_active AND is_public
-  AND (@search::text = '' OR name ILIKE @search::text);
+WITH wanted AS (
+    SELECT r.id, r.is_active
+    FROM unnest(@case_types::text[]) AS k(key)
+    LEFT JOIN LATERAL (
+        SELECT ct.id, ct.is_active FROM case_types ct
+        WHERE ct.id::text = lower(k.key) OR ct.name = lower(k.key) OR lower(ct.display_name) = lower(k.key)
+        ORDER BY (ct.id::text = lower(k.key)) DESC, (ct.name = lower(k.key)) DESC
+        LIMIT 1
+    ) r ON true
+)
+SELECT count(*) FROM firms f
+WHERE f.is_active AND f.is_public
+  AND (@search::text = '' OR f.name ILIKE @search::text)
+  AND (@jurisdiction::text = '' OR @jurisdiction::text = ANY (f.jurisdictions))
+  AND NOT EXISTS (SELECT 1 FROM wanted w
+                  WHERE w.id IS NULL OR NOT w.is_active OR NOT (w.id = ANY (f.case_type_ids)));

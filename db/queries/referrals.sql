@@ -20,12 +20,12 @@ RETURNING *;
 
 -- BaseCaseResolve finds a case the firm may see by UUID, reference number or external record id,
 -- preferring (in this order) a UUID match, a reference number match, a case the firm owns, and
--- the newest case.
+-- the newest case. External record ids are the owner's own: they resolve for the owner only.
 -- name: BaseCaseResolve :one
 SELECT c.id, c.owner_firm_id
 FROM base_cases c
 WHERE (c.id = sqlc.narg(id)::uuid OR c.reference_number = @ref::text
-       OR c.salesforce_id = @ext::text OR c.cms_id = @ext::text)
+       OR ((c.salesforce_id = @ext::text OR c.cms_id = @ext::text) AND c.owner_firm_id = @firm_id))
   AND (c.owner_firm_id = @firm_id
        OR EXISTS (SELECT 1 FROM referrals r
                   WHERE r.base_case_id = c.id AND r.referent_firm_id = @firm_id AND r.status <> 'draft'))
@@ -89,7 +89,7 @@ SELECT EXISTS (
 
 -- ReferralResolve finds a referral the firm may see by its UUID or reference number or, when
 -- match_case is set, by the UUID, reference number or external id of its case (then the newest
--- visible referral of that case). base_case_id, when given, restricts the search to one case.
+-- visible referral of that case). External ids resolve for the case owner only. base_case_id, when given, restricts the search to one case.
 -- The candidates come from one index lookup per kind of key (a single OR across the two tables
 -- of the join could use no index and would scan every referral); the visibility predicate and
 -- the preference order then apply to those few rows.
@@ -105,9 +105,9 @@ WITH candidates AS (
         UNION ALL
         SELECT c.id FROM base_cases c WHERE c.reference_number = @ref::text
         UNION ALL
-        SELECT c.id FROM base_cases c WHERE c.salesforce_id = @ext::text
+        SELECT c.id FROM base_cases c WHERE c.salesforce_id = @ext::text AND c.owner_firm_id = @firm_id
         UNION ALL
-        SELECT c.id FROM base_cases c WHERE c.cms_id = @ext::text)
+        SELECT c.id FROM base_cases c WHERE c.cms_id = @ext::text AND c.owner_firm_id = @firm_id)
 )
 SELECT r.id
 FROM candidates k

@@ -106,69 +106,122 @@ func (q *Queries) FirmCreate(ctx context.Context, arg FirmCreateParams) (Firm, e
 }
 
 const firmDirectoryCount = `-- name: FirmDirectoryCount :one
-SELECT count(*) FROM firms
-WHERE is_active AND is_public
-  AND ($1::text = '' OR name ILIKE $1::text)
+WITH wanted AS (
+    SELECT r.id, r.is_active
+    FROM unnest($3::text[]) AS k(key)
+    LEFT JOIN LATERAL (
+        SELECT ct.id, ct.is_active FROM case_types ct
+        WHERE ct.id::text = lower(k.key) OR ct.name = lower(k.key) OR lower(ct.display_name) = lower(k.key)
+        ORDER BY (ct.id::text = lower(k.key)) DESC, (ct.name = lower(k.key)) DESC
+        LIMIT 1
+    ) r ON true
+)
+SELECT count(*) FROM firms f
+WHERE f.is_active AND f.is_public
+  AND ($1::text = '' OR f.name ILIKE $1::text)
+  AND ($2::text = '' OR $2::text = ANY (f.jurisdictions))
+  AND NOT EXISTS (SELECT 1 FROM wanted w
+                  WHERE w.id IS NULL OR NOT w.is_active OR NOT (w.id = ANY (f.case_type_ids)))
 `
 
-func (q *Queries) FirmDirectoryCount(ctx context.Context, search string) (int64, error) {
-	row := q.db.QueryRow(ctx, firmDirectoryCount, search)
+type FirmDirectoryCountParams struct {
+	Search       string
+	Jurisdiction string
+	CaseTypes    []string
+}
+
+// FirmDirectoryCount counts what FirmDirectoryPage matches, for a page past the end (which has
+// no row to carry the total).
+func (q *Queries) FirmDirectoryCount(ctx context.Context, arg FirmDirectoryCountParams) (int64, error) {
+	row := q.db.QueryRow(ctx, firmDirectoryCount, arg.Search, arg.Jurisdiction, arg.CaseTypes)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
 }
 
-const firmDirectoryList = `-- name: FirmDirectoryList :many
-SELECT id, name, slug, description, website, phone, email, address, city, state, zip, country, logo_url, jurisdictions, case_type_ids, specialties, general_referral_instructions, is_public, is_internal, is_active, can_send_referrals, reference_prefix, last_case_reference_sequence, created_at, updated_at FROM firms
-WHERE is_active AND is_public
-  AND ($1::text = '' OR name ILIKE $1::text)
-ORDER BY lower(name), id
-LIMIT $3 OFFSET $2
+const firmDirectoryPage = `-- name: FirmDirectoryPage :many
+WITH wanted AS (
+    SELECT r.id, r.is_active
+    FROM unnest($5::text[]) AS k(key)
+    LEFT JOIN LATERAL (
+        SELECT ct.id, ct.is_active FROM case_types ct
+        WHERE ct.id::text = lower(k.key) OR ct.name = lower(k.key) OR lower(ct.display_name) = lower(k.key)
+        ORDER BY (ct.id::text = lower(k.key)) DESC, (ct.name = lower(k.key)) DESC
+        LIMIT 1
+    ) r ON true
+)
+SELECT f.id, f.name, f.slug, f.description, f.website, f.phone, f.email, f.address, f.city, f.state, f.zip, f.country, f.logo_url, f.jurisdictions, f.case_type_ids, f.specialties, f.general_referral_instructions, f.is_public, f.is_internal, f.is_active, f.can_send_referrals, f.reference_prefix, f.last_case_reference_sequence, f.created_at, f.updated_at, count(*) OVER () AS total
+FROM firms f
+WHERE f.is_active AND f.is_public
+  AND ($1::text = '' OR f.name ILIKE $1::text)
+  AND ($2::text = '' OR $2::text = ANY (f.jurisdictions))
+  AND NOT EXISTS (SELECT 1 FROM wanted w
+                  WHERE w.id IS NULL OR NOT w.is_active OR NOT (w.id = ANY (f.case_type_ids)))
+ORDER BY lower(f.name), f.id
+LIMIT $4 OFFSET $3
 `
 
-type FirmDirectoryListParams struct {
-	Search    string
-	RowOffset int32
-	RowLimit  int32
+type FirmDirectoryPageParams struct {
+	Search       string
+	Jurisdiction string
+	RowOffset    int32
+	RowLimit     int32
+	CaseTypes    []string
+}
+
+type FirmDirectoryPageRow struct {
+	Firm  Firm
+	Total int64
 }
 
 // The directory lists active firms that chose to be listed. search is a LIKE pattern built by
-// the caller (metacharacters escaped); the empty string matches every firm.
-func (q *Queries) FirmDirectoryList(ctx context.Context, arg FirmDirectoryListParams) ([]Firm, error) {
-	rows, err := q.db.Query(ctx, firmDirectoryList, arg.Search, arg.RowOffset, arg.RowLimit)
+// the caller (metacharacters escaped); the empty string matches every firm. jurisdiction (an
+// upper-case code, ” for any) must be among the firm's. Each of case_types (an id, machine name
+// or display name, resolved as CaseTypeGetByNameOrID does) must name an active case type the firm
+// accepts; one that names none matches no firm. FirmDirectoryPage builds a whole page, filters,
+// order, limit and the total of matches, in one statement, so page and total agree.
+func (q *Queries) FirmDirectoryPage(ctx context.Context, arg FirmDirectoryPageParams) ([]FirmDirectoryPageRow, error) {
+	rows, err := q.db.Query(ctx, firmDirectoryPage,
+		arg.Search,
+		arg.Jurisdiction,
+		arg.RowOffset,
+		arg.RowLimit,
+		arg.CaseTypes,
+	)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []Firm
+	var items []FirmDirectoryPageRow
 	for rows.Next() {
-		var i Firm
+		var i FirmDirectoryPageRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.Name,
-			&i.Slug,
-			&i.Description,
-			&i.Website,
-			&i.Phone,
-			&i.Email,
-			&i.Address,
-			&i.City,
-			&i.State,
-			&i.Zip,
-			&i.Country,
-			&i.LogoUrl,
-			&i.Jurisdictions,
-			&i.CaseTypeIds,
-			&i.Specialties,
-			&i.GeneralReferralInstructions,
-			&i.IsPublic,
-			&i.IsInternal,
-			&i.IsActive,
-			&i.CanSendReferrals,
-			&i.ReferencePrefix,
-			&i.LastCaseReferenceSequence,
-			&i.CreatedAt,
-			&i.UpdatedAt,
+			&i.Firm.ID,
+			&i.Firm.Name,
+			&i.Firm.Slug,
+			&i.Firm.Description,
+			&i.Firm.Website,
+			&i.Firm.Phone,
+			&i.Firm.Email,
+			&i.Firm.Address,
+			&i.Firm.City,
+			&i.Firm.State,
+			&i.Firm.Zip,
+			&i.Firm.Country,
+			&i.Firm.LogoUrl,
+			&i.Firm.Jurisdictions,
+			&i.Firm.CaseTypeIds,
+			&i.Firm.Specialties,
+			&i.Firm.GeneralReferralInstructions,
+			&i.Firm.IsPublic,
+			&i.Firm.IsInternal,
+			&i.Firm.IsActive,
+			&i.Firm.CanSendReferrals,
+			&i.Firm.ReferencePrefix,
+			&i.Firm.LastCaseReferenceSequence,
+			&i.Firm.CreatedAt,
+			&i.Firm.UpdatedAt,
+			&i.Total,
 		); err != nil {
 			return nil, err
 		}

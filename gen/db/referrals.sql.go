@@ -191,7 +191,7 @@ const baseCaseResolve = `-- name: BaseCaseResolve :one
 SELECT c.id, c.owner_firm_id
 FROM base_cases c
 WHERE (c.id = $1::uuid OR c.reference_number = $2::text
-       OR c.salesforce_id = $3::text OR c.cms_id = $3::text)
+       OR ((c.salesforce_id = $3::text OR c.cms_id = $3::text) AND c.owner_firm_id = $4))
   AND (c.owner_firm_id = $4
        OR EXISTS (SELECT 1 FROM referrals r
                   WHERE r.base_case_id = c.id AND r.referent_firm_id = $4 AND r.status <> 'draft'))
@@ -216,7 +216,7 @@ type BaseCaseResolveRow struct {
 
 // BaseCaseResolve finds a case the firm may see by UUID, reference number or external record id,
 // preferring (in this order) a UUID match, a reference number match, a case the firm owns, and
-// the newest case.
+// the newest case. External record ids are the owner's own: they resolve for the owner only.
 func (q *Queries) BaseCaseResolve(ctx context.Context, arg BaseCaseResolveParams) (BaseCaseResolveRow, error) {
 	row := q.db.QueryRow(ctx, baseCaseResolve,
 		arg.ID,
@@ -803,9 +803,9 @@ WITH candidates AS (
         UNION ALL
         SELECT c.id FROM base_cases c WHERE c.reference_number = $4::text
         UNION ALL
-        SELECT c.id FROM base_cases c WHERE c.salesforce_id = $6::text
+        SELECT c.id FROM base_cases c WHERE c.salesforce_id = $6::text AND c.owner_firm_id = $2
         UNION ALL
-        SELECT c.id FROM base_cases c WHERE c.cms_id = $6::text)
+        SELECT c.id FROM base_cases c WHERE c.cms_id = $6::text AND c.owner_firm_id = $2)
 )
 SELECT r.id
 FROM candidates k
@@ -834,7 +834,7 @@ type ReferralResolveParams struct {
 
 // ReferralResolve finds a referral the firm may see by its UUID or reference number or, when
 // match_case is set, by the UUID, reference number or external id of its case (then the newest
-// visible referral of that case). base_case_id, when given, restricts the search to one case.
+// visible referral of that case). External ids resolve for the case owner only. base_case_id, when given, restricts the search to one case.
 // The candidates come from one index lookup per kind of key (a single OR across the two tables
 // of the join could use no index and would scan every referral); the visibility predicate and
 // the preference order then apply to those few rows.

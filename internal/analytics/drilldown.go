@@ -42,7 +42,8 @@ func (s *Service) CasesByStatus(ctx context.Context, firm uuid.UUID, status stri
 	out := make([]CaseItem, 0, len(rows))
 	for _, r := range rows {
 		// The item is built from the view the firm has of the referral, so whatever the lifecycle
-		// withholds from a receiver that has not acknowledged it stays withheld here too.
+		// withholds from a masked receiver (not yet acknowledged, or rejected or withdrawn) stays
+		// withheld here too.
 		view, ok := referrals.BuildReferralView(firm,
 			referrals.Case{ID: r.BaseCaseID, OwnerFirmID: r.OwnerFirmID, Title: r.Title, Jurisdiction: r.JurisdictionCode},
 			referrals.Referral{ID: r.ReferralID, BaseCaseID: r.BaseCaseID, ReferenceNumber: r.ReferenceNumber,

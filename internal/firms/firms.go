@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/casexchange/server/gen/db"
@@ -79,11 +80,15 @@ const (
 )
 
 // DirectoryQuery selects a page of the directory. Search is a case-insensitive partial match
-// on the firm name.
+// on the firm name. Jurisdiction, when not blank, is a jurisdiction code the firm must accept.
+// Each non-blank entry of CaseTypes (a case type id, machine name or display name) must name an
+// active case type the firm accepts; one that names no such type matches no firm.
 type DirectoryQuery struct {
-	Search string
-	Page   int // 1-based; 0 means 1
-	Limit  int // 0 means DefaultLimit
+	Search       string
+	Jurisdiction string
+	CaseTypes    []string
+	Page         int // 1-based; 0 means 1
+	Limit        int // 0 means DefaultLimit
 }
 
 // Page is one page of firms and the number of matches over all pages.
@@ -102,7 +107,9 @@ func (p Page) TotalPages() int {
 	return (p.Total + p.Limit - 1) / p.Limit
 }
 
-// Directory lists the active firms listed in the public directory, by name.
+// Directory lists the active firms listed in the public directory that match in, by name. The
+// page and its total come from one statement (filters, order, limit and count together), so
+// they agree; a page past the end is counted in the same snapshot.
 // Errors: ErrValidation for a page or limit out of range (fields page, limit).
 func (s *Service) Directory(ctx context.Context, in DirectoryQuery) (Page, error) {
 	if in.Page == 0 {
@@ -117,22 +124,42 @@ func (s *Service) Directory(ctx context.Context, in DirectoryQuery) (Page, error
 	if in.Limit < 1 || in.Limit > MaxLimit {
 		return Page{}, apperr.Field("limit", fmt.Sprintf("must be between 1 and %d", MaxLimit))
 	}
-	pattern := LikePattern(in.Search)
-	rows, err := s.q.FirmDirectoryList(ctx, db.FirmDirectoryListParams{
-		Search:    pattern,
-		RowLimit:  int32(in.Limit),
-		RowOffset: int32((in.Page - 1) * in.Limit),
+	p := db.FirmDirectoryPageParams{
+		Search:       LikePattern(in.Search),
+		Jurisdiction: strings.ToUpper(strings.TrimSpace(in.Jurisdiction)),
+		CaseTypes:    []string{},
+		RowLimit:     int32(in.Limit),
+		RowOffset:    int32((in.Page - 1) * in.Limit),
+	}
+	for _, c := range in.CaseTypes {
+		if c = strings.TrimSpace(c); c != "" {
+			p.CaseTypes = append(p.CaseTypes, c)
+		}
+	}
+	out := Page{Firms: []Firm{}, Page: in.Page, Limit: in.Limit}
+	err := postgres.RunTx(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		rows, err := q.FirmDirectoryPage(ctx, p)
+		if err != nil {
+			return fmt.Errorf("list directory: %w", postgres.InterpretError(err))
+		}
+		for _, r := range rows {
+			out.Firms = append(out.Firms, firmFromRow(r.Firm))
+			out.Total = int(r.Total)
+		}
+		if len(rows) > 0 || p.RowOffset == 0 {
+			return nil
+		}
+		// A page past the end has no row to carry the total.
+		n, err := q.FirmDirectoryCount(ctx, db.FirmDirectoryCountParams{Search: p.Search, Jurisdiction: p.Jurisdiction, CaseTypes: p.CaseTypes})
+		if err != nil {
+			return fmt.Errorf("count directory: %w", postgres.InterpretError(err))
+		}
+		out.Total = int(n)
+		return nil
 	})
 	if err != nil {
-		return Page{}, fmt.Errorf("list directory: %w", postgres.InterpretError(err))
-	}
-	total, err := s.q.FirmDirectoryCount(ctx, pattern)
-	if err != nil {
-		return Page{}, fmt.Errorf("count directory: %w", postgres.InterpretError(err))
-	}
-	out := Page{Firms: make([]Firm, 0, len(rows)), Page: in.Page, Limit: in.Limit, Total: int(total)}
-	for _, r := range rows {
-		out.Firms = append(out.Firms, firmFromRow(r))
+		return Page{}, err
 	}
 	return out, nil
 }

@@ -62,8 +62,8 @@ func exportNeutralize(s string) string {
 
 // exportRow lays out one export row as the caller's firm sees it. A sent row is about the case
 // (with its latest referral); a received row is about one referral addressed to the caller (a
-// case referred to it twice has two), with the client names masked until that referral was
-// acknowledged and without the sender's record ids.
+// case referred to it twice has two), with the client names masked as that referral's view
+// masks them and without the sender's record ids.
 func exportRow(v referrals.CaseView) []exportCell {
 	c, r := v.Case, v.Current
 	perspective, id, ref := "sent", c.ID.String(), c.ReferenceNumber

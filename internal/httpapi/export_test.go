@@ -99,8 +99,9 @@ func TestExportCases(t *testing.T) {
 	t.Run("OneRowPerReceivedReferral", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		// The receiver takes the sender's case on, declines it, and is sent it again: two
-		// referrals of one case, the first acknowledged, the second not.
+		// The receiver acknowledges the sender's case, declines it, is sent it again and
+		// acknowledges that one too: two referrals of one case, the first masked again by its
+		// rejection, the second readable.
 		first := b.sent.Referrals[0].Id.String()
 		b.call(t, http.StatusOK, "POST", refPath("received-referrals", first, "acknowledge"), b.rStd, nil, nil)
 		b.call(t, http.StatusOK, "POST", refPath("received-referrals", first, "reject"), b.rStd, map[string]any{"reason": "Conflict of interest"}, nil)
@@ -108,6 +109,7 @@ func TestExportCases(t *testing.T) {
 		b.call(t, http.StatusOK, "POST", refPath("sent-cases", b.sent.Id.String(), "refer"), b.sStd, map[string]any{"referentFirmId": b.recv.ID}, &sc)
 		require.Len(t, sc.Data.Referrals, 2)
 		second := sc.Data.Referrals[1].Id.String()
+		b.call(t, http.StatusOK, "POST", refPath("received-referrals", second, "acknowledge"), b.rStd, nil, nil)
 
 		r := b.call(t, http.StatusOK, "GET", "/cases/export?view=received&sort=status&order=asc", b.rRO, nil, nil)
 		records, err := csv.NewReader(bytes.NewReader(r.Body)).ReadAll()
@@ -121,14 +123,14 @@ func TestExportCases(t *testing.T) {
 		require.Contains(t, byID, first)
 		require.Contains(t, byID, second)
 		require.Equal(t, "rejected", byID[first][col("status")])
-		require.Equal(t, "sent", byID[second][col("status")])
+		require.Equal(t, "under_evaluation", byID[second][col("status")])
 		require.Equal(t, *sc.Data.Referrals[0].ReferenceNumber, byID[first][col("referenceNumber")])
 		require.Equal(t, *sc.Data.Referrals[1].ReferenceNumber, byID[second][col("referenceNumber")])
-		// Each row is masked by its own referral's acknowledgment.
-		require.Equal(t, "Adaeze", byID[first][col("clientFirstName")], "acknowledged before it was declined")
-		require.Equal(t, "Okafor", byID[first][col("clientLastName")])
-		require.Equal(t, "", byID[second][col("clientFirstName")], "not acknowledged yet")
-		require.Equal(t, "", byID[second][col("clientLastName")])
+		// Each row is masked by its own referral.
+		require.Equal(t, "", byID[first][col("clientFirstName")], "masked again once declined, though acknowledged before")
+		require.Equal(t, "", byID[first][col("clientLastName")])
+		require.Equal(t, "Adaeze", byID[second][col("clientFirstName")], "acknowledged and active")
+		require.Equal(t, "Okafor", byID[second][col("clientLastName")])
 		require.Equal(t, "rejected", records[1][col("status")], "sorted by each row's status")
 
 		// Filters apply to each row's own referral.
@@ -142,7 +144,7 @@ func TestExportCases(t *testing.T) {
 		records, err = csv.NewReader(bytes.NewReader(r.Body)).ReadAll()
 		require.NoError(t, err)
 		require.Len(t, records, 2)
-		require.Equal(t, first, records[1][col("id")])
+		require.Equal(t, second, records[1][col("id")])
 
 		// The sender still has one row for the case.
 		r = b.call(t, http.StatusOK, "GET", "/cases/export?view=sent", b.sRO, nil, nil)
@@ -150,7 +152,7 @@ func TestExportCases(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, records, 2)
 		require.Equal(t, b.sent.Id.String(), records[1][col("id")])
-		require.Equal(t, "sent", records[1][col("status")])
+		require.Equal(t, "under_evaluation", records[1][col("status")])
 	})
 
 	t.Run("FiltersApply", func(t *testing.T) {

@@ -22,27 +22,25 @@ const directoryDefaultLimit = 100
 // ListFirmDirectory lists the active firms listed in the directory, by name.
 func (s *Server) ListFirmDirectory(ctx context.Context, req api.ListFirmDirectoryRequestObject) (api.ListFirmDirectoryResponseObject, error) {
 	q := req.Params
-	page, limit := 1, directoryDefaultLimit
+	in := firms.DirectoryQuery{Page: 1, Limit: directoryDefaultLimit}
 	if q.Page != nil {
-		page = *q.Page
+		in.Page = *q.Page
 	}
 	if q.Limit != nil {
-		limit = *q.Limit
+		in.Limit = *q.Limit
 	}
-	search := ""
 	if q.Search != nil {
-		search = *q.Search
+		in.Search = *q.Search
 	}
-	filter, err := s.directoryFilter(ctx, q)
-	if err != nil {
-		return nil, err
+	if q.Jurisdiction != nil {
+		in.Jurisdiction = *q.Jurisdiction
 	}
-	var res firms.Page
-	if filter == nil {
-		res, err = s.Firms.Directory(ctx, firms.DirectoryQuery{Search: search, Page: page, Limit: limit})
-	} else {
-		res, err = s.filteredDirectory(ctx, search, page, limit, filter)
+	for _, v := range []*string{q.CaseType, q.Specialty} {
+		if v != nil {
+			in.CaseTypes = append(in.CaseTypes, *v)
+		}
 	}
+	res, err := s.Firms.Directory(ctx, in)
 	if err != nil {
 		return nil, prefixFields(err, "query.", nil)
 	}
@@ -55,71 +53,6 @@ func (s *Server) ListFirmDirectory(ctx context.Context, req api.ListFirmDirector
 		Pagination: pagination(res.Page, res.Limit, int64(res.Total)),
 		Meta:       meta(ctx),
 	}}, nil
-}
-
-// directoryFilter turns the jurisdiction and case type parameters into a predicate, or nil
-// when none is given. A case type that names nothing matches no firm.
-func (s *Server) directoryFilter(ctx context.Context, q api.ListFirmDirectoryParams) (func(firms.Firm) bool, error) {
-	var preds []func(firms.Firm) bool
-	if q.Jurisdiction != nil && strings.TrimSpace(*q.Jurisdiction) != "" {
-		code := strings.ToUpper(strings.TrimSpace(*q.Jurisdiction))
-		preds = append(preds, func(f firms.Firm) bool { return slices.Contains(f.Jurisdictions, code) })
-	}
-	for _, v := range []*string{q.CaseType, q.Specialty} {
-		if v == nil || strings.TrimSpace(*v) == "" {
-			continue
-		}
-		ct, err := s.RefData.ResolveCaseType(ctx, *v)
-		if errors.Is(err, apperr.ErrNotFound) {
-			return func(firms.Firm) bool { return false }, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		preds = append(preds, func(f firms.Firm) bool { return slices.Contains(f.CaseTypeIDs, ct.ID) })
-	}
-	if len(preds) == 0 {
-		return nil, nil
-	}
-	return func(f firms.Firm) bool {
-		for _, p := range preds {
-			if !p(f) {
-				return false
-			}
-		}
-		return true
-	}, nil
-}
-
-// filteredDirectory applies filters the directory query does not support yet: it reads the
-// matching directory (name search applied by the database) and pages the filtered result.
-func (s *Server) filteredDirectory(ctx context.Context, search string, page, limit int, keep func(firms.Firm) bool) (firms.Page, error) {
-	if page < 1 {
-		return firms.Page{}, apperr.Field("page", "must be at least 1")
-	}
-	if limit < 1 || limit > firms.MaxLimit {
-		return firms.Page{}, apperr.Field("limit", fmt.Sprintf("must be between 1 and %d", firms.MaxLimit))
-	}
-	var all []firms.Firm
-	for p := 1; ; p++ {
-		res, err := s.Firms.Directory(ctx, firms.DirectoryQuery{Search: search, Page: p, Limit: firms.MaxLimit})
-		if err != nil {
-			return firms.Page{}, err
-		}
-		for _, f := range res.Firms {
-			if keep(f) {
-				all = append(all, f)
-			}
-		}
-		if len(res.Firms) < firms.MaxLimit || p >= res.TotalPages() {
-			break
-		}
-	}
-	out := firms.Page{Page: page, Limit: limit, Total: len(all), Firms: []firms.Firm{}}
-	if from := (page - 1) * limit; from < len(all) {
-		out.Firms = all[from:min(from+limit, len(all))]
-	}
-	return out, nil
 }
 
 // GetOwnFirm returns the firm of the calling API key.

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -152,6 +153,43 @@ func TestFirms(t *testing.T) {
 		for _, q := range [][]string{{"limit", "0"}, {"limit", "101"}, {"page", "0"}, {"limit", "x"}} {
 			r := b.h.Do("GET", fdDirectoryPath, apitest.APIKey(b.keyA), apitest.Query(q...))
 			fdRequireValidation(t, r, "query."+q[0])
+		}
+	})
+
+	t.Run("filtered pages add up to the unpaged filtered list", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		// 6 of the 11 new firms match jurisdiction NY and personal injury; the others interleave
+		// with them in name order.
+		for i := range 11 {
+			o := apitest.FirmOpts{Name: fmt.Sprintf("Elm %02d Law", i), Jurisdictions: []string{"NY"},
+				CaseTypeIDs: []uuid.UUID{refdata.PersonalInjuryID}}
+			switch i % 3 {
+			case 1:
+				o.Jurisdictions = []string{"NJ"}
+			case 2:
+				if i > 6 {
+					o.CaseTypeIDs = []uuid.UUID{refdata.WorkersCompensationID}
+				}
+			}
+			b.h.NewFirm(o)
+		}
+		filter := []string{"jurisdiction", "NY", "caseType", "Personal Injury", "search", "l"}
+		all := directory(t, b, b.keyA, filter...)
+		require.Equal(t, 7, all.Pagination.Total, "Alder Injury Law and 6 Elm firms")
+		require.Len(t, all.Data, 7)
+		for _, limit := range []int{1, 3, 5} {
+			var paged []string
+			pages := (7 + limit - 1) / limit
+			for p := 1; p <= pages+1; p++ {
+				page := directory(t, b, b.keyA, append([]string{"limit", strconv.Itoa(limit), "page", strconv.Itoa(p)}, filter...)...)
+				require.Equal(t, api.Pagination{Page: p, Limit: limit, Total: 7, TotalPages: pages}, page.Pagination, "limit %d page %d", limit, p)
+				if p > pages {
+					require.Empty(t, page.Data, "past the end")
+				}
+				paged = append(paged, names(page.Data)...)
+			}
+			require.Equal(t, names(all.Data), paged, "limit %d", limit)
 		}
 	})
 

@@ -22,7 +22,7 @@ const exportBatch = 500
 // received, so a case referred to the firm twice gives two received rows. It calls begin
 // once, before any row, with whether more rows matched than the limit allows, then row for
 // each of them as the caller's firm sees it. A received row is a view whose Current (and only)
-// referral is the row's referral, masked by that referral's acknowledgment, like the
+// referral is the row's referral, masked by that referral alone (see Masked), like the
 // received-referral views.
 //
 // The walk goes by keyset through the list's index in batches, each read in a short

@@ -28,6 +28,7 @@ func TestMasking(t *testing.T) {
 			ClientFirstName: ptr("Ada"), ClientLastName: ptr("Okafor"), ClientEmail: ptr("a@example.org"),
 			ClientPhone: ptr("312"), ClientDateOfBirth: &dob, IncidentDate: &dob, Notes: ptr("case notes"),
 			CustomFields: []CustomField{{FieldID: uuid.New(), Value: ptr("2")}},
+			SalesforceID: ptr("SF-1"), SalesforceObjectType: ptr("Opportunity"), OtherCMSID: ptr("CMS-1"),
 		}
 	}
 	referral := func(seq int, to uuid.UUID, st Status, acked bool) Referral {
@@ -76,7 +77,9 @@ func TestMasking(t *testing.T) {
 		{"ReceiverAfterAcknowledging", receiver, []Referral{referral(1, receiver, StatusUnderEvaluation, true)}, true, false},
 		{"ReceiverRejectedUnacknowledgedStaysMasked", receiver, []Referral{referral(1, receiver, StatusRejected, false)}, true, true},
 		{"ReceiverWithdrawnUnacknowledgedStaysMasked", receiver, []Referral{referral(1, receiver, StatusWithdrawn, false)}, true, true},
-		{"ReceiverRejectedAfterAcknowledgingKeepsAccess", receiver, []Referral{referral(1, receiver, StatusRejected, true)}, true, false},
+		{"ReceiverRejectedAfterAcknowledgingIsMaskedAgain", receiver, []Referral{referral(1, receiver, StatusRejected, true)}, true, true},
+		{"ReceiverWithdrawnAfterAcknowledgingIsMaskedAgain", receiver, []Referral{referral(1, receiver, StatusWithdrawn, true)}, true, true},
+		{"ReceiverClosedKeepsAccess", receiver, []Referral{referral(1, receiver, StatusClosed, true)}, true, false},
 		{"OtherFirmSeesNothing", other, []Referral{referral(1, receiver, StatusSent, false)}, false, false},
 		{"DraftIsInvisibleToItsFutureReceiver", receiver, []Referral{referral(1, uuid.Nil, StatusDraft, false)}, false, false},
 		{
@@ -103,10 +106,18 @@ func TestMasking(t *testing.T) {
 			} else {
 				requireClear(t, v.Case)
 			}
+			if tt.viewer == owner {
+				require.Equal(t, "SF-1", *v.Case.SalesforceID)
+				require.Equal(t, "CMS-1", *v.Case.CMSID())
+			} else {
+				require.Nil(t, v.Case.SalesforceID, "a receiver never sees the sender's record ids")
+				require.Nil(t, v.Case.SalesforceObjectType)
+				require.Nil(t, v.Case.CMSID())
+			}
 			if tt.viewer != owner {
 				for _, r := range v.Referrals {
 					require.Equal(t, tt.viewer, *r.ReferentFirmID, "a receiver sees only its own referrals")
-					if r.AcknowledgedAt == nil {
+					if Masked(SideReceiving, &r) {
 						require.Nil(t, r.Notes)
 						require.Nil(t, r.LeadAttorneyName)
 					}
@@ -125,6 +136,10 @@ func TestMasking(t *testing.T) {
 			if tt.masked {
 				requireMasked(t, rv.Case)
 				require.Nil(t, rv.Referral.Notes)
+			}
+			if tt.viewer != owner {
+				require.Nil(t, rv.Case.SalesforceID)
+				require.Nil(t, rv.Case.CMSID())
 			}
 		})
 	}

@@ -176,8 +176,9 @@ type CaseSnapshot struct {
 	UpdatedAt                      time.Time  `json:"updatedAt"`
 }
 
-// MaskedCaseSnapshot is what a receiving firm that has not acknowledged the referral gets
-// instead of a CaseSnapshot: these 14 fields and no others.
+// MaskedCaseSnapshot is what a receiving firm gets instead of a CaseSnapshot while it is masked
+// (before acknowledging the referral, and again once it is rejected or withdrawn): these 14
+// fields and no others.
 type MaskedCaseSnapshot struct {
 	ID               uuid.UUID  `json:"id"`
 	BaseCaseID       uuid.UUID  `json:"baseCaseId"`
@@ -193,6 +194,31 @@ type MaskedCaseSnapshot struct {
 	IsRetainerSigned bool       `json:"isRetainerSigned"`
 	CreatedAt        time.Time  `json:"createdAt"`
 	UpdatedAt        time.Time  `json:"updatedAt"`
+}
+
+// forReceiver returns c without the sending firm's record ids in its own systems.
+func (c CaseSnapshot) forReceiver() CaseSnapshot {
+	c.CMSID, c.SalesforceID, c.SalesforceObjectType = nil, nil, nil
+	return c
+}
+
+// withoutExternalIDs returns event data as a receiving firm gets it unmasked: every case
+// snapshot in it without the sender's record ids. Data without a snapshot is returned as is.
+func withoutExternalIDs(data any) any {
+	switch d := data.(type) {
+	case *CaseSnapshot:
+		c := d.forReceiver()
+		return &c
+	case *StatusChangeData:
+		c := *d
+		c.Case = d.Case.forReceiver()
+		return &c
+	case *CaseRatingData:
+		c := *d
+		c.Case = d.Case.forReceiver()
+		return &c
+	}
+	return data
 }
 
 // Masked returns the masked form of c.
@@ -217,7 +243,7 @@ type StatusChangeData struct {
 	Case           CaseSnapshot `json:"case"`
 }
 
-// maskedStatusChangeData is StatusChangeData for a receiving firm that has not acknowledged.
+// maskedStatusChangeData is StatusChangeData for a masked receiving firm.
 type maskedStatusChangeData struct {
 	StatusUpdateID *uuid.UUID         `json:"statusUpdateId"`
 	PreviousStatus *string            `json:"previousStatus"`
@@ -351,7 +377,9 @@ var workingStatuses = map[string]bool{
 //   - the referring firm receives every event of its cases, unmasked;
 //   - the receiving firm of the referral receives its status events (referral.received for
 //     referral.sent, referral.accepted, referral.rejected, case.status_changed), masked until it
-//     has acknowledged the referral;
+//     has acknowledged the referral and again once the referral is rejected or withdrawn;
+//   - the receiving firm never gets the sender's record ids (cmsId, salesforceId,
+//     salesforceObjectType are null in its unmasked snapshots);
 //   - once it has acknowledged, and while the referral is in a working status (under_evaluation
 //     to closed), it also receives case.updated, the referring firm's notes, and documents it
 //     may see, the latter only until the referral is closed;
@@ -370,11 +398,14 @@ func Recipients(ev Event) []Recipient {
 	}
 	recv := Recipient{FirmID: ev.ReferentFirm.ID, Type: ev.Type, Perspective: PerspectiveReceived}
 	working := ev.Acknowledged && workingStatuses[ev.Status]
+	// The receiver's masking rule of internal/referrals: masked until it acknowledged, and again
+	// once the referral is rejected or withdrawn (the event's status is the one after it).
+	masked := !ev.Acknowledged || ev.Status == "rejected" || ev.Status == "withdrawn"
 	switch ev.Type {
 	case EventReferralSent, EventReferralReceived:
-		recv.Type, recv.Masked = EventReferralReceived, !ev.Acknowledged
+		recv.Type, recv.Masked = EventReferralReceived, masked
 	case EventReferralAccepted, EventReferralRejected, EventCaseStatusChanged:
-		recv.Masked = !ev.Acknowledged
+		recv.Masked = masked
 	case EventCaseUpdated:
 		if !working {
 			return out
@@ -439,6 +470,8 @@ func Payload(ev Event, r Recipient) ([]byte, error) {
 			// Only status events are ever sent masked; anything else is withheld instead.
 			return nil, fmt.Errorf("webhooks: %s cannot be sent masked", ev.Type)
 		}
+	} else if r.Perspective == PerspectiveReceived {
+		data = withoutExternalIDs(data)
 	}
 	env := envelope{
 		SchemaVersion: SchemaVersion, Event: r.Type, EventID: ev.ID, OccurredAt: ev.OccurredAt.UTC(),

@@ -48,6 +48,7 @@ func snapshot(sender, receiver webhooks.Firm, status string) webhooks.CaseSnapsh
 		Notes: strp("Client has photos"), RatedTier: &tier, ClientFeeAgreementPercentage: &fee,
 		ReferringFirmID: sender.ID, ReferringFirmName: sender.Name, ReferentFirmID: &receiver.ID,
 		ReferentFirmName: &receiver.Name, SentDate: &sent, CreatedAt: sent, UpdatedAt: sent,
+		CMSID: strp("006SF1"), SalesforceID: strp("006SF1"), SalesforceObjectType: strp("Opportunity"),
 	}
 }
 
@@ -142,6 +143,15 @@ func TestRecipients(t *testing.T) {
 		{"a withdrawal before acknowledgment stays masked",
 			eventOpts{Type: webhooks.EventCaseStatusChanged, Status: "withdrawn"},
 			map[uuid.UUID]got{mine: {webhooks.EventCaseStatusChanged, false}, other: {webhooks.EventCaseStatusChanged, true}}},
+		{"a rejection after acknowledgment masks the receiver again",
+			eventOpts{Type: webhooks.EventReferralRejected, Status: "rejected", Acknowledged: true},
+			map[uuid.UUID]got{mine: {webhooks.EventReferralRejected, false}, other: {webhooks.EventReferralRejected, true}}},
+		{"a withdrawal after acknowledgment masks the receiver again",
+			eventOpts{Type: webhooks.EventCaseStatusChanged, Status: "withdrawn", Acknowledged: true},
+			map[uuid.UUID]got{mine: {webhooks.EventCaseStatusChanged, false}, other: {webhooks.EventCaseStatusChanged, true}}},
+		{"closing after acknowledgment stays unmasked",
+			eventOpts{Type: webhooks.EventCaseStatusChanged, Status: "closed", Acknowledged: true},
+			map[uuid.UUID]got{mine: {webhooks.EventCaseStatusChanged, false}, other: {webhooks.EventCaseStatusChanged, false}}},
 		{"a status change after acknowledgment is unmasked",
 			eventOpts{Type: webhooks.EventCaseStatusChanged, Status: "signed", Acknowledged: true},
 			map[uuid.UUID]got{mine: {webhooks.EventCaseStatusChanged, false}, other: {webhooks.EventCaseStatusChanged, false}}},
@@ -238,6 +248,13 @@ func TestPayload(t *testing.T) {
 		for _, k := range []string{"tier", "source", "customFields"} {
 			require.NotContains(t, c, k)
 		}
+		for _, k := range []string{"cmsId", "salesforceId", "salesforceObjectType"} {
+			require.Contains(t, c, k)
+			require.Nil(t, c[k], "the sender's record ids never reach the receiver: %s", k)
+		}
+		sender := decode(t, must(webhooks.Payload(ev, rs[0])))["data"].(map[string]any)["case"].(map[string]any)
+		require.Equal(t, "006SF1", sender["salesforceId"], "the referring firm keeps its own")
+		require.Equal(t, "006SF1", *ev.StatusChange.Case.SalesforceID, "the event itself is left as it was")
 	})
 	t.Run("a masked status event has no message and exactly the 14 masked case keys", func(t *testing.T) {
 		t.Parallel()
