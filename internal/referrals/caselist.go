@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -51,6 +52,7 @@ type caseListSpec struct {
 	createdFrom   *time.Time
 	createdBefore *time.Time
 	search        *string // a LIKE pattern over lower-cased text
+	searchText    string  // the lower-cased text it matches
 	sort          string
 	desc          bool
 	limit, offset int
@@ -72,6 +74,10 @@ func (cq CaseQuery) spec(firm uuid.UUID) (caseListSpec, string, error) {
 	if p := searchPattern(cq.Search); p != nil {
 		l := strings.ToLower(*p)
 		sp.search = &l
+		sp.searchText = strings.ToLower(strings.TrimSpace(cq.Search))
+		if utf8.RuneCountInString(sp.searchText) > maxSearch {
+			sp.searchText = string([]rune(sp.searchText)[:maxSearch])
+		}
 	}
 	switch cq.View {
 	case ViewSent:

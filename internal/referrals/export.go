@@ -3,6 +3,7 @@ package referrals
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -67,7 +68,7 @@ func (s *Service) Export(ctx context.Context, a Actor, cq CaseQuery, begin func(
 				sp.after = &keyset.Cursor{Key: last.key, ID: last.CaseID.String(), Page: 2}
 				sp.offset = 0
 			}
-			views, err = s.exportViewsTx(ctx, q, a.FirmID, rows, sp.status, sp.closing)
+			views, err = s.exportViewsTx(ctx, q, a.FirmID, rows, sp)
 			return err
 		})
 		if err != nil {
@@ -101,7 +102,8 @@ func exportCountTx(ctx context.Context, tx pgx.Tx, sp caseListSpec) (int, error)
 // exportViewsTx returns the export rows of one page of the case list: the case as the owner
 // sees it, or one view per non-draft referral of the case addressed to viewer (in sequence
 // order, of the filtered status and closing status when there are).
-func (s *Service) exportViewsTx(ctx context.Context, q *db.Queries, viewer uuid.UUID, rows []caseRow, status, closing *string) ([]CaseView, error) {
+func (s *Service) exportViewsTx(ctx context.Context, q *db.Queries, viewer uuid.UUID, rows []caseRow, sp caseListSpec) ([]CaseView, error) {
+	status, closing := sp.status, sp.closing
 	ids := make([]uuid.UUID, len(rows))
 	for i, r := range rows {
 		ids[i] = r.CaseID
@@ -135,10 +137,33 @@ func (s *Service) exportViewsTx(ctx context.Context, q *db.Queries, viewer uuid.
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, receivedExportView(v))
+			ev := receivedExportView(v)
+			if sp.search != nil && !exportRowMatches(ev, sp.searchText) {
+				continue // the case matched through another of its referrals
+			}
+			out = append(out, ev)
 		}
 	}
 	return out, nil
+}
+
+// exportRowMatches reports whether a received export row matches a search by its own
+// referral: the fields of the case list's search text (case_listing_compute), the client's
+// names only where the row is not masked.
+func exportRowMatches(v CaseView, text string) bool {
+	fields := []string{v.Case.Title, v.Case.ReferenceNumber, v.Case.OwnerFirmName}
+	if v.Current != nil {
+		fields = append(fields, v.Current.ReferenceNumber)
+	}
+	if !v.Masked && v.Case.ClientFirstName != nil && v.Case.ClientLastName != nil {
+		fields = append(fields, *v.Case.ClientFirstName+" "+*v.Case.ClientLastName)
+	}
+	for _, f := range fields {
+		if strings.Contains(strings.ToLower(f), text) {
+			return true
+		}
+	}
+	return false
 }
 
 // receivedExportView is the case view of one received referral: the case and the referral
