@@ -328,7 +328,9 @@ facts AS (
 base AS MATERIALIZED (
     SELECT f.direction, f.status, f.closing_status, f.status = 'draft' AS draft, f.partner_firm_id,
            f.case_type_id, f.jurisdiction_code, f.sent_at, f.created_at, f.signed_at, f.responded_at, f.won,
-           f.settlement_amount, f.attorney_fees, f.sending_firm_percentage, f.projected_settlement_amount,
+           f.settlement_amount::numeric AS settlement_amount, f.attorney_fees::numeric AS attorney_fees,
+           f.sending_firm_percentage::numeric AS sending_firm_percentage,
+           f.projected_settlement_amount::numeric AS projected_settlement_amount,
            date_trunc('month', COALESCE(f.sent_at, f.created_at) AT TIME ZONE $8::text)::date AS referral_month,
            date_trunc('month', f.signed_at AT TIME ZONE $8::text)::date AS signed_month,
            date_trunc('month', f.won_at AT TIME ZONE $8::text)::date AS won_month
@@ -409,16 +411,16 @@ SELECT g.dimension::text AS dimension,
        COALESCE(g.response_seconds, 0)::float8 AS response_seconds,
        COALESCE(g.sign_seconds, 0)::float8 AS sign_seconds,
        g.with_settlement::bigint AS with_settlement,
-       COALESCE(g.settlement, 0)::float8 AS settlement,
+       LEAST(COALESCE(g.settlement, 0), 1e300)::float8 AS settlement,
        g.with_fees::bigint AS with_fees,
-       COALESCE(g.fees, 0)::float8 AS fees,
+       LEAST(COALESCE(g.fees, 0), 1e300)::float8 AS fees,
        g.with_split::bigint AS with_split,
-       COALESCE(g.sending_share, 0)::float8 AS sending_share,
-       COALESCE(g.receiving_share, 0)::float8 AS receiving_share,
-       COALESCE(g.share_ratio_sum, 0)::float8 AS share_ratio_sum,
+       LEAST(COALESCE(g.sending_share, 0), 1e300)::float8 AS sending_share,
+       LEAST(COALESCE(g.receiving_share, 0), 1e300)::float8 AS receiving_share,
+       LEAST(COALESCE(g.share_ratio_sum, 0), 1e300)::float8 AS share_ratio_sum,
        g.without_split::bigint AS without_split,
        g.with_projection::bigint AS with_projection,
-       COALESCE(g.projected, 0)::float8 AS projected,
+       LEAST(COALESCE(g.projected, 0), 1e300)::float8 AS projected,
        COALESCE(g.first_at, 'epoch')::timestamptz AS first_at
 FROM groups g
 LEFT JOIN firms pf ON pf.id = g.partner_firm_id
@@ -507,7 +509,10 @@ type AnalyticsGroupsRow struct {
 // or reject; not the sender's withdrawal or a system expiry), reaching the end, and the length
 // in days of each completed stay. A referral enters each status at most once (the lifecycle
 // only moves forward), so a stay runs from the transition into the status to the one out of it.
-// What the groups read of each referral, computed once.
+// What the groups read of each referral, computed once. The money columns are read as numeric,
+// so that sums and products are exact and cannot overflow (double precision would turn a sum of
+// huge amounts into an error or an infinity); the output casts them back to double precision,
+// capped at 1e300 so that the cast cannot fail and Go can still add up the group rows.
 func (q *Queries) AnalyticsGroups(ctx context.Context, arg AnalyticsGroupsParams) ([]AnalyticsGroupsRow, error) {
 	rows, err := q.db.Query(ctx, analyticsGroups,
 		arg.FirmID,

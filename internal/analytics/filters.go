@@ -79,6 +79,14 @@ func unknownZone(name string) error {
 	return apperr.Field("query.tz", fmt.Sprintf("unknown time zone %q: use an IANA name such as America/Chicago", name))
 }
 
+// CheckFilters validates f as Dashboard, Flow, Revenue and the others do, without computing
+// anything, so that a caller can refuse bad filters before spending anything on the request
+// (the export budget). It returns the apperr.ErrValidation error those would return.
+func (s *Service) CheckFilters(ctx context.Context, firm uuid.UUID, f Filters) error {
+	_, err := s.resolve(ctx, firm, f)
+	return err
+}
+
 // resolve validates f for firm and turns it into query parameters. It returns an
 // apperr.ErrValidation error naming the field for an unknown zone or an inverted range.
 func (s *Service) resolve(ctx context.Context, firm uuid.UUID, f Filters) (scope, error) {

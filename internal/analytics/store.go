@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/casexchange/server/gen/db"
@@ -69,21 +70,26 @@ func (t *tally) add(r db.AnalyticsGroupsRow) {
 	t.responseSeconds += r.ResponseSeconds
 	t.signSeconds += r.SignSeconds
 	t.withSettlement += r.WithSettlement
-	t.settlement += r.Settlement
+	t.settlement = money(t.settlement, r.Settlement)
 	t.withFees += r.WithFees
-	t.fees += r.Fees
+	t.fees = money(t.fees, r.Fees)
 	t.withSplit += r.WithSplit
-	t.sendingShare += r.SendingShare
-	t.receivingShare += r.ReceivingShare
-	t.shareRatioSum += r.ShareRatioSum
+	t.sendingShare = money(t.sendingShare, r.SendingShare)
+	t.receivingShare = money(t.receivingShare, r.ReceivingShare)
+	t.shareRatioSum = money(t.shareRatioSum, r.ShareRatioSum)
 	t.withoutSplit += r.WithoutSplit
 	t.withProjection += r.WithProjection
-	t.projected += r.Projected
+	t.projected = money(t.projected, r.Projected)
 	// Only status groups carry the earliest referral time.
 	if r.Dimension == dimStatus && (t.firstAt.IsZero() || r.FirstAt.Before(t.firstAt)) {
 		t.firstAt = r.FirstAt
 	}
 }
+
+// money adds two money sums of group rows. The query caps each at 1e300, so the sum of any
+// realistic number of rows is finite; the cap here makes that hold for any number of rows, so
+// that no figure can become an infinity (which JSON cannot carry).
+func money(a, b float64) float64 { return min(a+b, math.MaxFloat64) }
 
 func sum(rows []db.AnalyticsGroupsRow) tally {
 	var t tally

@@ -175,13 +175,19 @@ const (
 var analyticsCategories = []string{"dashboard", "cases", "homepage", "received", "sent", "revenue-received", "revenue-sent", "referrals"}
 
 // ExportAllAnalytics streams a workbook with one sheet per category.
+// Invalid filters are refused before the export budget is touched: a 400 costs no export.
 func (s *Server) ExportAllAnalytics(ctx context.Context, req api.ExportAllAnalyticsRequestObject) (api.ExportAllAnalyticsResponseObject, error) {
+	firm := PrincipalFrom(ctx).FirmID
+	f := analyticsParams{req.Params.ReferralStartDate, req.Params.ReferralEndDate, req.Params.FirstReferralStartDate,
+		req.Params.FirstReferralEndDate, req.Params.SignedStartDate, req.Params.SignedEndDate, req.Params.CaseType,
+		req.Params.Jurisdiction, req.Params.Tz}.filters()
+	if err := s.Analytics.CheckFilters(ctx, firm, f); err != nil {
+		return nil, err
+	}
 	if limited := s.takeAnalyticsExport(ctx); limited != nil {
 		return api.ExportAllAnalytics429JSONResponse{AnalyticsExportRateLimitedJSONResponse: *limited}, nil
 	}
-	rep, err := s.Analytics.Report(ctx, PrincipalFrom(ctx).FirmID, analyticsParams{req.Params.ReferralStartDate, req.Params.ReferralEndDate, req.Params.FirstReferralStartDate,
-		req.Params.FirstReferralEndDate, req.Params.SignedStartDate, req.Params.SignedEndDate, req.Params.CaseType,
-		req.Params.Jurisdiction, req.Params.Tz}.filters())
+	rep, err := s.Analytics.Report(ctx, firm, f)
 	if err != nil {
 		return nil, err
 	}
@@ -207,14 +213,18 @@ func (s *Server) ExportAllAnalytics(ctx context.Context, req api.ExportAllAnalyt
 }
 
 // ExportAnalyticsCategory streams one category as a single-sheet workbook or as CSV.
+// Invalid filters are refused before the export budget is touched: a 400 costs no export.
 func (s *Server) ExportAnalyticsCategory(ctx context.Context, req api.ExportAnalyticsCategoryRequestObject) (api.ExportAnalyticsCategoryResponseObject, error) {
-	if limited := s.takeAnalyticsExport(ctx); limited != nil {
-		return api.ExportAnalyticsCategory429JSONResponse{AnalyticsExportRateLimitedJSONResponse: *limited}, nil
-	}
 	p := req.Params
 	ap := analyticsParams{p.ReferralStartDate, p.ReferralEndDate, p.FirstReferralStartDate, p.FirstReferralEndDate,
 		p.SignedStartDate, p.SignedEndDate, p.CaseType, p.Jurisdiction, p.Tz}
 	category := string(req.Category)
+	if err := s.checkAnalyticsCategory(ctx, category, ap); err != nil {
+		return nil, err
+	}
+	if limited := s.takeAnalyticsExport(ctx); limited != nil {
+		return api.ExportAnalyticsCategory429JSONResponse{AnalyticsExportRateLimitedJSONResponse: *limited}, nil
+	}
 	data, err := s.analyticsCategory(ctx, category, ap)
 	if err != nil {
 		return nil, err
@@ -262,6 +272,17 @@ func (s *Server) analyticsCategory(ctx context.Context, category string, p analy
 		return anReferrals(r), err
 	}
 	return nil, apperr.NotFound("analytics category")
+}
+
+// checkAnalyticsCategory validates what analyticsCategory would read of p for category: the
+// homepage reads only the zone, the other categories every filter.
+func (s *Server) checkAnalyticsCategory(ctx context.Context, category string, p analyticsParams) error {
+	f := p.filters()
+	if category == "homepage" {
+		_, _, err := analytics.LoadZone(f.TimeZone)
+		return err
+	}
+	return s.Analytics.CheckFilters(ctx, PrincipalFrom(ctx).FirmID, f)
 }
 
 // takeAnalyticsExport counts one export against the caller's export budget and returns the 429 to send

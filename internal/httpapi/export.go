@@ -2,16 +2,13 @@ package httpapi
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
-	"strconv"
 	"time"
-
-	"github.com/xuri/excelize/v2"
 
 	"github.com/casexchange/server/gen/api"
 	"github.com/casexchange/server/internal/referrals"
+	"github.com/casexchange/server/internal/tabular"
 )
 
 // exportColumns are the columns of GET /cases/export, in order.
@@ -21,50 +18,13 @@ var exportColumns = []string{
 	"clientLastName", "tier", "ratedTier", "source", "isRetainerSigned", "createdAt", "updatedAt",
 }
 
-// exportCell is one cell: text (neutralized against formula injection), a number, a boolean, or
-// empty for null.
-type exportCell struct {
-	text  *string
-	num   *int
-	flag  *bool
-	empty bool
-}
-
-func exportTextCell(s *string) exportCell {
-	if s == nil {
-		return exportCell{empty: true}
-	}
-	v := exportNeutralize(*s)
-	return exportCell{text: &v}
-}
-
-func exportTextOf(s string) exportCell { return exportTextCell(&s) }
-
-func exportNumCell(n *int) exportCell {
-	if n == nil {
-		return exportCell{empty: true}
-	}
-	return exportCell{num: n}
-}
-
-func exportTimeCell(t time.Time) exportCell { return exportTextOf(t.UTC().Format(time.RFC3339)) }
-
-// neutralize prefixes text that a spreadsheet program would read as a formula with a quote.
-func exportNeutralize(s string) string {
-	if s != "" {
-		switch s[0] {
-		case '=', '+', '-', '@':
-			return "'" + s
-		}
-	}
-	return s
-}
+func exportTimeCell(t time.Time) tabular.Cell { return tabular.Text(t.UTC().Format(time.RFC3339)) }
 
 // exportRow lays out one export row as the caller's firm sees it. A sent row is about the case
 // (with its latest referral); a received row is about one referral addressed to the caller (a
 // case referred to it twice has two), with the client names masked as that referral's view
 // masks them and without the sender's record ids.
-func exportRow(v referrals.CaseView) []exportCell {
+func exportRow(v referrals.CaseView) []tabular.Cell {
 	c, r := v.Case, v.Current
 	perspective, id, ref := "sent", c.ID.String(), c.ReferenceNumber
 	cmsID, sfID := c.CMSID(), c.SalesforceID
@@ -82,110 +42,63 @@ func exportRow(v referrals.CaseView) []exportCell {
 		receiving, rated = r.ReferentFirmName, r.RatedTier
 	}
 	signed := v.IsRetainerSigned()
-	return []exportCell{
-		exportTextOf(perspective), exportTextOf(id), exportTextOf(ref), exportTextCell(cmsID), exportTextCell(sfID), exportTextOf(c.Title),
-		exportTextOf(c.CaseType), exportTextOf(c.Jurisdiction), exportTextCell(c.County), exportTextOf(string(v.Status())),
-		exportTextCell(closing), exportTextOf(c.OwnerFirmName), exportTextCell(receiving), exportTextCell(c.ClientFirstName),
-		exportTextCell(c.ClientLastName), exportNumCell(c.Tier), exportNumCell(rated), exportTextCell(c.Source), {flag: &signed},
+	T, TP := tabular.Text, tabular.TextPtr
+	return []tabular.Cell{
+		T(perspective), T(id), T(ref), TP(cmsID), TP(sfID), T(c.Title),
+		T(c.CaseType), T(c.Jurisdiction), TP(c.County), T(string(v.Status())),
+		TP(closing), T(c.OwnerFirmName), TP(receiving), TP(c.ClientFirstName),
+		TP(c.ClientLastName), tabular.IntPtr(c.Tier), tabular.IntPtr(rated), TP(c.Source), tabular.Bool(signed),
 		exportTimeCell(c.CreatedAt), exportTimeCell(c.UpdatedAt),
 	}
 }
 
-// exportWriter writes the rows of an export in one format.
+// exportWriter writes the rows of an export in one format (tabular's writers, which neutralize
+// text against formulas).
 type exportWriter interface {
-	header() error
-	row([]exportCell) error
-	close() error
+	row([]tabular.Cell) error
+	close() error // writes what remains of the file
+	discard()     // releases the writer after a failure
 }
 
-type csvExport struct{ w *csv.Writer }
+type csvExport struct{ w *tabular.CSV }
 
-func newCSVExport(w io.Writer) *csvExport {
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
-	return &csvExport{w: cw}
+func newCSVExport(w io.Writer) (*csvExport, error) {
+	e := &csvExport{w: tabular.NewCSV(w, true)}
+	return e, e.w.Row(tabular.Texts(exportColumns))
 }
 
-func (e *csvExport) header() error { return e.w.Write(exportColumns) }
+func (e *csvExport) row(cells []tabular.Cell) error { return e.w.Row(cells) }
+func (e *csvExport) close() error                   { return e.w.Close() }
+func (e *csvExport) discard()                       {}
 
-func (e *csvExport) row(cells []exportCell) error {
-	rec := make([]string, len(cells))
-	for i, c := range cells {
-		switch {
-		case c.text != nil:
-			rec[i] = *c.text
-		case c.num != nil:
-			rec[i] = strconv.Itoa(*c.num)
-		case c.flag != nil:
-			rec[i] = strconv.FormatBool(*c.flag)
-		}
-	}
-	return e.w.Write(rec)
-}
-
-func (e *csvExport) close() error {
-	e.w.Flush()
-	return e.w.Error()
-}
-
-// xlsxExport fills one worksheet through excelize's stream writer (rows go to a temporary
-// file, not memory) and writes the workbook when closed.
+// xlsxExport fills one worksheet and writes the workbook when closed. Not deterministic: the
+// workbook of 50,000 rows is not held in memory.
 type xlsxExport struct {
-	out  io.Writer
-	f    *excelize.File
-	sw   *excelize.StreamWriter
-	next int
+	out io.Writer
+	b   *tabular.Workbook
+	s   *tabular.Sheet
 }
 
 func newXLSXExport(out io.Writer) (*xlsxExport, error) {
-	f := excelize.NewFile()
-	sw, err := f.NewStreamWriter("Sheet1")
+	b, err := tabular.NewWorkbook()
 	if err != nil {
 		return nil, err
 	}
-	return &xlsxExport{out: out, f: f, sw: sw, next: 1}, nil
-}
-
-func (e *xlsxExport) write(values []interface{}) error {
-	cell, err := excelize.CoordinatesToCellName(1, e.next)
+	s, err := b.AddSheet("Sheet1", exportColumns, tabular.SheetOptions{})
 	if err != nil {
-		return err
+		b.Close()
+		return nil, err
 	}
-	e.next++
-	return e.sw.SetRow(cell, values)
+	return &xlsxExport{out: out, b: b, s: s}, nil
 }
 
-func (e *xlsxExport) header() error {
-	values := make([]interface{}, len(exportColumns))
-	for i, c := range exportColumns {
-		values[i] = c
-	}
-	return e.write(values)
-}
+func (e *xlsxExport) row(cells []tabular.Cell) error { return e.s.Row(cells) }
 
-func (e *xlsxExport) row(cells []exportCell) error {
-	values := make([]interface{}, len(cells))
-	for i, c := range cells {
-		switch {
-		case c.text != nil:
-			values[i] = *c.text
-		case c.num != nil:
-			values[i] = *c.num
-		case c.flag != nil:
-			values[i] = *c.flag
-		default:
-			values[i] = nil
-		}
-	}
-	return e.write(values)
-}
+func (e *xlsxExport) discard() { e.b.Close() }
 
 func (e *xlsxExport) close() error {
-	defer e.f.Close()
-	if err := e.sw.Flush(); err != nil {
-		return err
-	}
-	return e.f.Write(e.out)
+	defer e.b.Close()
+	return e.b.Write(e.out, false)
 }
 
 // ExportCases streams the caller's cases as CSV or XLSX. The rows are produced by a goroutine
@@ -210,18 +123,26 @@ func (s *Server) ExportCases(ctx context.Context, req api.ExportCasesRequestObje
 	done := make(chan error, 1)
 	go func() {
 		var w exportWriter
-		var err error
-		if xlsx {
-			w, err = newXLSXExport(pw)
-		} else {
-			w = newCSVExport(pw)
+		begin := func(truncated bool) error {
+			started <- truncated
+			if xlsx {
+				x, err := newXLSXExport(pw)
+				if err != nil {
+					return err
+				}
+				w = x
+				return nil
+			}
+			c, err := newCSVExport(pw)
+			w = c
+			return err
 		}
-		if err == nil {
-			err = s.Referrals.Export(ctx, a, cq,
-				func(truncated bool) error { started <- truncated; return w.header() },
-				func(v referrals.CaseView) error { return w.row(exportRow(v)) })
-		}
-		if err == nil {
+		err := s.Referrals.Export(ctx, a, cq, begin, func(v referrals.CaseView) error { return w.row(exportRow(v)) })
+		switch {
+		case w == nil:
+		case err != nil:
+			w.discard()
+		default:
 			err = w.close()
 		}
 		pw.CloseWithError(err)

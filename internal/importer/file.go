@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/tabular"
 )
 
 // Columns of the import file in template order: the required ones first, then the optional
@@ -26,13 +27,11 @@ var Columns = []string{
 // Required are the columns a creating import needs in its header.
 var Required = []string{"title", "caseType", "jurisdiction", "clientFirstName", "clientLastName"}
 
-// Template is the CSV template: the header row alone.
+// Template is the CSV template: the header row alone, written by tabular's CSV writer like
+// every file the server produces.
 func Template() []byte {
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	_ = w.Write(Columns)
-	w.Flush()
-	return b.Bytes()
+	b, _ := tabular.CSVBytes(tabular.Texts(Columns)) // writes to memory: cannot fail
+	return b
 }
 
 // header maps the file's column positions to known column names.

@@ -101,11 +101,22 @@ func (in ActionInput) validate(a Actor, action Action) error {
 	return nil
 }
 
+// MaxAmount is the largest money amount (USD) a referral stores: a trillion dollars, far above
+// any settlement or fee, and small enough that the analytics sums of every referral a firm could
+// hold stay finite numbers.
+const MaxAmount = 1e12
+
+// checkAmounts checks money amounts: from 0 to MaxAmount.
 func checkAmounts(m map[string]*float64) []apperr.FieldError {
 	var out []apperr.FieldError
 	for _, field := range sortedKeys(m) {
-		if v := m[field]; v != nil && *v < 0 {
+		v := m[field]
+		switch {
+		case v == nil:
+		case *v < 0:
 			out = append(out, apperr.FieldError{Field: field, Message: "must not be negative"})
+		case !(*v <= MaxAmount): // also NaN
+			out = append(out, apperr.FieldError{Field: field, Message: "must be at most 1,000,000,000,000"})
 		}
 	}
 	return out
@@ -121,7 +132,7 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 func checkRange(field string, v *float64, lo, hi float64) []apperr.FieldError {
-	if v != nil && (*v < lo || *v > hi) {
+	if v != nil && !(*v >= lo && *v <= hi) { // NaN is out of range too
 		return []apperr.FieldError{{Field: field, Message: fmt.Sprintf("must be between %v and %v", lo, hi)}}
 	}
 	return nil
