@@ -225,6 +225,27 @@ func TestLoginThrottling(t *testing.T) {
 		require.NoError(t, err)
 	})
 
+	t.Run("ConcurrentGuessesAreCountedBeforeTheyAreChecked", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, auth.Config{})
+		const n = 30
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { _, errs[i] = b.svc.Login(ctx, b.user.Email, "wrong password!", "192.0.2.7", "") })
+		}
+		wg.Wait()
+		evaluated := 0
+		for _, err := range errs {
+			if errors.Is(err, apperr.ErrUnauthenticated) {
+				evaluated++
+				continue
+			}
+			requireCode(t, err, apperr.ErrRateLimited, auth.CodeRateLimitedEmail)
+		}
+		require.Equal(t, auth.DefaultEmailFailures, evaluated)
+	})
+
 	t.Run("SuccessResetsTheEmailWindow", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, auth.Config{})
