@@ -1,6 +1,18 @@
+-- ApiKeyCreate inserts a key. A key created by a user is only inserted while that user is an
+-- active administrator of the firm (FIRM_ADMIN, or ADMIN: Role.CanManageFirm); the row lock
+-- taken on the user serializes the insert with a concurrent demotion or deactivation, which
+-- revokes the user's keys (ApiKeyRevokeByCreator), so no key can slip past it. No row comes
+-- back when the check fails.
 -- name: ApiKeyCreate :one
+WITH creator AS (
+    SELECT u.id FROM users u
+    WHERE u.id = sqlc.narg(created_by)::uuid AND u.firm_id = @firm_id AND u.is_active
+      AND u.role IN ('FIRM_ADMIN', 'ADMIN')
+    FOR SHARE
+)
 INSERT INTO api_keys (firm_id, name, tier, key_hash, key_prefix, created_by, expires_at)
-VALUES (@firm_id, @name, @tier, @key_hash, @key_prefix, sqlc.narg(created_by), sqlc.narg(expires_at))
+SELECT @firm_id, @name, @tier, @key_hash, @key_prefix, sqlc.narg(created_by), sqlc.narg(expires_at)
+WHERE sqlc.narg(created_by)::uuid IS NULL OR EXISTS (SELECT 1 FROM creator)
 RETURNING *;
 
 -- ApiKeyGetByHash authenticates a request: it runs on every Public API call, through the unique
@@ -46,3 +58,11 @@ ON CONFLICT (api_key_id, day) DO UPDATE SET count = api_key_usage_daily.count + 
 SELECT day::text AS day, count FROM api_key_usage_daily
 WHERE api_key_id = @api_key_id AND day >= timezone('UTC', sqlc.arg(since)::timestamptz)::date
 ORDER BY day;
+
+-- ApiKeyRevokeByCreator revokes every live key a user created in their firm. Keys belong to the
+-- administrator who made them: when that user is deactivated or stops being a FIRM_ADMIN, their
+-- keys stop working in the same transaction. Keys created from the command line (no creator)
+-- are unaffected.
+-- name: ApiKeyRevokeByCreator :execrows
+UPDATE api_keys SET revoked_at = now(), revoked_by = sqlc.narg(revoked_by)
+WHERE firm_id = @firm_id AND created_by = @created_by AND revoked_at IS NULL;

@@ -1,10 +1,12 @@
 -- Users, as the login flow needs them. The firm's name and status ride along because every
 -- login and refresh answers with them.
 
+-- UserGetByEmail finds the one user who may sign in with an address; undeliverable
+-- invitations (users.undeliverable) at other firms share it but never sign in.
 -- name: UserGetByEmail :one
 SELECT u.*, f.name AS firm_name, f.is_active AS firm_is_active
 FROM users u JOIN firms f ON f.id = u.firm_id
-WHERE u.email = lower(@email::text);
+WHERE u.email = lower(@email::text) AND NOT u.undeliverable;
 
 -- name: UserGetByID :one
 SELECT u.*, f.name AS firm_name, f.is_active AS firm_is_active
@@ -74,17 +76,19 @@ UPDATE auth_sessions SET revoked_at = now(), revoke_reason = @reason::text
 WHERE user_id = @user_id AND revoked_at IS NULL
   AND family_id <> coalesce(sqlc.narg(except_family_id)::uuid, '00000000-0000-0000-0000-000000000000'::uuid);
 
--- SessionFamilyLive reports whether a session family still has a usable token and its user may
--- still sign in; access tokens name the family in their sid claim.
--- name: SessionFamilyLive :one
-SELECT EXISTS (
-    SELECT 1 FROM auth_sessions s
-    JOIN users u ON u.id = s.user_id
-    JOIN firms f ON f.id = u.firm_id
-    WHERE s.family_id = @family_id AND s.user_id = @user_id
-      AND s.rotated_at IS NULL AND s.revoked_at IS NULL AND s.expires_at > now()
-      AND u.is_active AND f.is_active
-)::bool AS live;
+-- SessionFamilyUser returns the current role and firm of the user of a session family, or no
+-- row when the family has no usable token left or its user may no longer sign in. Access
+-- tokens name the family in their sid claim; the role is read here on every request rather
+-- than trusted from the token, so a demotion takes effect at once.
+-- name: SessionFamilyUser :one
+SELECT u.role, u.firm_id
+FROM users u
+JOIN firms f ON f.id = u.firm_id
+WHERE u.id = @user_id AND u.is_active AND f.is_active
+  AND EXISTS (
+      SELECT 1 FROM auth_sessions s
+      WHERE s.family_id = @family_id AND s.user_id = @user_id
+        AND s.rotated_at IS NULL AND s.revoked_at IS NULL AND s.expires_at > now());
 
 -- The live sessions of a user: the newest, unrotated token of each family. started_at is when
 -- the family's first token was issued.
@@ -99,10 +103,31 @@ ORDER BY s.last_used_at DESC;
 -- name: SessionDeleteExpired :execrows
 DELETE FROM auth_sessions WHERE expires_at < @before;
 
--- Login throttling.
+-- Login throttling. An attempt is reserved before its password is hashed: under the two
+-- advisory locks below the caller counts the recent failures and, if the budget allows, inserts
+-- the attempt as a failure (LoginAttemptReserve), all in one short transaction. Concurrent
+-- attempts for one e-mail or from one address are thereby serialized across every server
+-- process, so no more guesses are evaluated than the budget holds. A success then flips its own
+-- row (LoginAttemptSucceeded).
 
--- name: LoginAttemptRecord :exec
-INSERT INTO login_attempts (email, ip, succeeded) VALUES (lower(@email::text), @ip, @succeeded);
+-- LoginAttemptLockEmail serializes the throttle decisions of one e-mail address. Callers take it
+-- before LoginAttemptLockIP, always in this order.
+-- name: LoginAttemptLockEmail :exec
+SELECT pg_advisory_xact_lock(hashtextextended('login_attempts:email:' || lower(@email::text), 0));
+
+-- LoginAttemptLockIP serializes the throttle decisions of one client address.
+-- name: LoginAttemptLockIP :exec
+SELECT pg_advisory_xact_lock(hashtextextended('login_attempts:ip:' || @ip::text, 0));
+
+-- LoginAttemptReserve records an attempt as failed before it is evaluated, so that attempts in
+-- flight count against the budget.
+-- name: LoginAttemptReserve :one
+INSERT INTO login_attempts (email, ip, succeeded) VALUES (lower(@email::text), @ip, false)
+RETURNING id;
+
+-- LoginAttemptSucceeded marks a reserved attempt as the success it turned out to be.
+-- name: LoginAttemptSucceeded :exec
+UPDATE login_attempts SET succeeded = true WHERE id = @id;
 
 -- LoginAttemptFailures counts recent failures for an e-mail (only those after its last success)
 -- and for a client address, and returns the oldest failure of each window (now() for an empty one)

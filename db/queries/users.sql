@@ -87,5 +87,35 @@ UPDATE users SET
 WHERE invitation_token_hash = @invitation_token_hash::text
   AND invitation_expires_at > now()
   AND activation_state = 'invited'
+  AND NOT undeliverable
   AND EXISTS (SELECT 1 FROM firms f WHERE f.id = users.firm_id AND f.is_active)
+RETURNING *;
+
+-- UserGetByInvitationToken finds the invitee of a token (used or not, expired or not), so the
+-- password policy can check the chosen password against their address.
+-- name: UserGetByInvitationToken :one
+SELECT * FROM users WHERE invitation_token_hash = @invitation_token_hash::text;
+
+-- UserEmailHolder returns the firm of the user who holds an address (the deliverable one), if any.
+-- name: UserEmailHolder :one
+SELECT firm_id FROM users WHERE email = lower(@email::text) AND NOT undeliverable;
+
+-- UserCreateUndeliverable stores an invitation to an address that belongs to a user of another
+-- firm. It looks like any invited user (with a token that is never sent) so that the inviting
+-- firm cannot tell it apart; nobody can accept it or sign in with it.
+-- name: UserCreateUndeliverable :one
+INSERT INTO users (
+    firm_id, email, first_name, last_name, role, is_active, activation_state,
+    invitation_token_hash, invitation_expires_at, undeliverable
+) VALUES (
+    @firm_id, lower(@email::text), @first_name, @last_name, @role, false, 'invited',
+    @invitation_token_hash::text, @invitation_expires_at::timestamptz, true
+)
+RETURNING *;
+
+-- UserSetDeliverable records whether an invited user's address can receive the invitation,
+-- after its address changed.
+-- name: UserSetDeliverable :one
+UPDATE users SET undeliverable = NOT @deliverable::bool, updated_at = now()
+WHERE id = @id AND activation_state = 'invited'
 RETURNING *;

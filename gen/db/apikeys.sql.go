@@ -13,8 +13,15 @@ import (
 )
 
 const apiKeyCreate = `-- name: ApiKeyCreate :one
+WITH creator AS (
+    SELECT u.id FROM users u
+    WHERE u.id = $6::uuid AND u.firm_id = $1 AND u.is_active
+      AND u.role IN ('FIRM_ADMIN', 'ADMIN')
+    FOR SHARE
+)
 INSERT INTO api_keys (firm_id, name, tier, key_hash, key_prefix, created_by, expires_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+SELECT $1, $2, $3, $4, $5, $6, $7
+WHERE $6::uuid IS NULL OR EXISTS (SELECT 1 FROM creator)
 RETURNING id, firm_id, name, tier, key_hash, key_prefix, created_by, revoked_by, created_at, expires_at, last_used_at, revoked_at, request_count
 `
 
@@ -28,6 +35,11 @@ type ApiKeyCreateParams struct {
 	ExpiresAt *time.Time
 }
 
+// ApiKeyCreate inserts a key. A key created by a user is only inserted while that user is an
+// active administrator of the firm (FIRM_ADMIN, or ADMIN: Role.CanManageFirm); the row lock
+// taken on the user serializes the insert with a concurrent demotion or deactivation, which
+// revokes the user's keys (ApiKeyRevokeByCreator), so no key can slip past it. No row comes
+// back when the check fails.
 func (q *Queries) ApiKeyCreate(ctx context.Context, arg ApiKeyCreateParams) (ApiKey, error) {
 	row := q.db.QueryRow(ctx, apiKeyCreate,
 		arg.FirmID,
@@ -201,6 +213,29 @@ func (q *Queries) ApiKeyRevoke(ctx context.Context, arg ApiKeyRevokeParams) (Api
 		&i.RequestCount,
 	)
 	return i, err
+}
+
+const apiKeyRevokeByCreator = `-- name: ApiKeyRevokeByCreator :execrows
+UPDATE api_keys SET revoked_at = now(), revoked_by = $1
+WHERE firm_id = $2 AND created_by = $3 AND revoked_at IS NULL
+`
+
+type ApiKeyRevokeByCreatorParams struct {
+	RevokedBy *uuid.UUID
+	FirmID    uuid.UUID
+	CreatedBy *uuid.UUID
+}
+
+// ApiKeyRevokeByCreator revokes every live key a user created in their firm. Keys belong to the
+// administrator who made them: when that user is deactivated or stops being a FIRM_ADMIN, their
+// keys stop working in the same transaction. Keys created from the command line (no creator)
+// are unaffected.
+func (q *Queries) ApiKeyRevokeByCreator(ctx context.Context, arg ApiKeyRevokeByCreatorParams) (int64, error) {
+	result, err := q.db.Exec(ctx, apiKeyRevokeByCreator, arg.RevokedBy, arg.FirmID, arg.CreatedBy)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const apiKeyTouch = `-- name: ApiKeyTouch :exec

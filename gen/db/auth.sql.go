@@ -71,20 +71,60 @@ func (q *Queries) LoginAttemptFailures(ctx context.Context, arg LoginAttemptFail
 	return i, err
 }
 
-const loginAttemptRecord = `-- name: LoginAttemptRecord :exec
+const loginAttemptLockEmail = `-- name: LoginAttemptLockEmail :exec
 
-INSERT INTO login_attempts (email, ip, succeeded) VALUES (lower($1::text), $2, $3)
+SELECT pg_advisory_xact_lock(hashtextextended('login_attempts:email:' || lower($1::text), 0))
 `
 
-type LoginAttemptRecordParams struct {
-	Email     string
-	Ip        string
-	Succeeded bool
+// Login throttling. An attempt is reserved before its password is hashed: under the two
+// advisory locks below the caller counts the recent failures and, if the budget allows, inserts
+// the attempt as a failure (LoginAttemptReserve), all in one short transaction. Concurrent
+// attempts for one e-mail or from one address are thereby serialized across every server
+// process, so no more guesses are evaluated than the budget holds. A success then flips its own
+// row (LoginAttemptSucceeded).
+// LoginAttemptLockEmail serializes the throttle decisions of one e-mail address. Callers take it
+// before LoginAttemptLockIP, always in this order.
+func (q *Queries) LoginAttemptLockEmail(ctx context.Context, email string) error {
+	_, err := q.db.Exec(ctx, loginAttemptLockEmail, email)
+	return err
 }
 
-// Login throttling.
-func (q *Queries) LoginAttemptRecord(ctx context.Context, arg LoginAttemptRecordParams) error {
-	_, err := q.db.Exec(ctx, loginAttemptRecord, arg.Email, arg.Ip, arg.Succeeded)
+const loginAttemptLockIP = `-- name: LoginAttemptLockIP :exec
+SELECT pg_advisory_xact_lock(hashtextextended('login_attempts:ip:' || $1::text, 0))
+`
+
+// LoginAttemptLockIP serializes the throttle decisions of one client address.
+func (q *Queries) LoginAttemptLockIP(ctx context.Context, ip string) error {
+	_, err := q.db.Exec(ctx, loginAttemptLockIP, ip)
+	return err
+}
+
+const loginAttemptReserve = `-- name: LoginAttemptReserve :one
+INSERT INTO login_attempts (email, ip, succeeded) VALUES (lower($1::text), $2, false)
+RETURNING id
+`
+
+type LoginAttemptReserveParams struct {
+	Email string
+	Ip    string
+}
+
+// LoginAttemptReserve records an attempt as failed before it is evaluated, so that attempts in
+// flight count against the budget.
+func (q *Queries) LoginAttemptReserve(ctx context.Context, arg LoginAttemptReserveParams) (int64, error) {
+	row := q.db.QueryRow(ctx, loginAttemptReserve, arg.Email, arg.Ip)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
+}
+
+const loginAttemptSucceeded = `-- name: LoginAttemptSucceeded :exec
+UPDATE login_attempts SET succeeded = true WHERE id = $1
+`
+
+// LoginAttemptSucceeded marks a reserved attempt as the success it turned out to be.
+func (q *Queries) LoginAttemptSucceeded(ctx context.Context, id int64) error {
+	_, err := q.db.Exec(ctx, loginAttemptSucceeded, id)
 	return err
 }
 
@@ -150,29 +190,36 @@ func (q *Queries) SessionDeleteExpired(ctx context.Context, before time.Time) (i
 	return result.RowsAffected(), nil
 }
 
-const sessionFamilyLive = `-- name: SessionFamilyLive :one
-SELECT EXISTS (
-    SELECT 1 FROM auth_sessions s
-    JOIN users u ON u.id = s.user_id
-    JOIN firms f ON f.id = u.firm_id
-    WHERE s.family_id = $1 AND s.user_id = $2
-      AND s.rotated_at IS NULL AND s.revoked_at IS NULL AND s.expires_at > now()
-      AND u.is_active AND f.is_active
-)::bool AS live
+const sessionFamilyUser = `-- name: SessionFamilyUser :one
+SELECT u.role, u.firm_id
+FROM users u
+JOIN firms f ON f.id = u.firm_id
+WHERE u.id = $1 AND u.is_active AND f.is_active
+  AND EXISTS (
+      SELECT 1 FROM auth_sessions s
+      WHERE s.family_id = $2 AND s.user_id = $1
+        AND s.rotated_at IS NULL AND s.revoked_at IS NULL AND s.expires_at > now())
 `
 
-type SessionFamilyLiveParams struct {
-	FamilyID uuid.UUID
+type SessionFamilyUserParams struct {
 	UserID   uuid.UUID
+	FamilyID uuid.UUID
 }
 
-// SessionFamilyLive reports whether a session family still has a usable token and its user may
-// still sign in; access tokens name the family in their sid claim.
-func (q *Queries) SessionFamilyLive(ctx context.Context, arg SessionFamilyLiveParams) (bool, error) {
-	row := q.db.QueryRow(ctx, sessionFamilyLive, arg.FamilyID, arg.UserID)
-	var live bool
-	err := row.Scan(&live)
-	return live, err
+type SessionFamilyUserRow struct {
+	Role   string
+	FirmID uuid.UUID
+}
+
+// SessionFamilyUser returns the current role and firm of the user of a session family, or no
+// row when the family has no usable token left or its user may no longer sign in. Access
+// tokens name the family in their sid claim; the role is read here on every request rather
+// than trusted from the token, so a demotion takes effect at once.
+func (q *Queries) SessionFamilyUser(ctx context.Context, arg SessionFamilyUserParams) (SessionFamilyUserRow, error) {
+	row := q.db.QueryRow(ctx, sessionFamilyUser, arg.UserID, arg.FamilyID)
+	var i SessionFamilyUserRow
+	err := row.Scan(&i.Role, &i.FirmID)
+	return i, err
 }
 
 const sessionGetByTokenHash = `-- name: SessionGetByTokenHash :one
@@ -359,7 +406,7 @@ INSERT INTO users (
     $8, $9, $10,
     CASE WHEN $6::text IS NULL THEN NULL ELSE now() END
 )
-RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at
+RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable
 `
 
 type UserCreateParams struct {
@@ -409,15 +456,16 @@ func (q *Queries) UserCreate(ctx context.Context, arg UserCreateParams) (User, e
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Undeliverable,
 	)
 	return i, err
 }
 
 const userGetByEmail = `-- name: UserGetByEmail :one
 
-SELECT u.id, u.firm_id, u.email, u.first_name, u.last_name, u.role, u.password_hash, u.is_active, u.activation_state, u.invitation_token_hash, u.invitation_expires_at, u.password_reset_token_hash, u.password_reset_expires_at, u.password_changed_at, u.last_login_at, u.created_at, u.updated_at, f.name AS firm_name, f.is_active AS firm_is_active
+SELECT u.id, u.firm_id, u.email, u.first_name, u.last_name, u.role, u.password_hash, u.is_active, u.activation_state, u.invitation_token_hash, u.invitation_expires_at, u.password_reset_token_hash, u.password_reset_expires_at, u.password_changed_at, u.last_login_at, u.created_at, u.updated_at, u.undeliverable, f.name AS firm_name, f.is_active AS firm_is_active
 FROM users u JOIN firms f ON f.id = u.firm_id
-WHERE u.email = lower($1::text)
+WHERE u.email = lower($1::text) AND NOT u.undeliverable
 `
 
 type UserGetByEmailRow struct {
@@ -438,12 +486,15 @@ type UserGetByEmailRow struct {
 	LastLoginAt            *time.Time
 	CreatedAt              time.Time
 	UpdatedAt              time.Time
+	Undeliverable          bool
 	FirmName               string
 	FirmIsActive           bool
 }
 
 // Users, as the login flow needs them. The firm's name and status ride along because every
 // login and refresh answers with them.
+// UserGetByEmail finds the one user who may sign in with an address; undeliverable
+// invitations (users.undeliverable) at other firms share it but never sign in.
 func (q *Queries) UserGetByEmail(ctx context.Context, email string) (UserGetByEmailRow, error) {
 	row := q.db.QueryRow(ctx, userGetByEmail, email)
 	var i UserGetByEmailRow
@@ -465,6 +516,7 @@ func (q *Queries) UserGetByEmail(ctx context.Context, email string) (UserGetByEm
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Undeliverable,
 		&i.FirmName,
 		&i.FirmIsActive,
 	)
@@ -472,7 +524,7 @@ func (q *Queries) UserGetByEmail(ctx context.Context, email string) (UserGetByEm
 }
 
 const userGetByID = `-- name: UserGetByID :one
-SELECT u.id, u.firm_id, u.email, u.first_name, u.last_name, u.role, u.password_hash, u.is_active, u.activation_state, u.invitation_token_hash, u.invitation_expires_at, u.password_reset_token_hash, u.password_reset_expires_at, u.password_changed_at, u.last_login_at, u.created_at, u.updated_at, f.name AS firm_name, f.is_active AS firm_is_active
+SELECT u.id, u.firm_id, u.email, u.first_name, u.last_name, u.role, u.password_hash, u.is_active, u.activation_state, u.invitation_token_hash, u.invitation_expires_at, u.password_reset_token_hash, u.password_reset_expires_at, u.password_changed_at, u.last_login_at, u.created_at, u.updated_at, u.undeliverable, f.name AS firm_name, f.is_active AS firm_is_active
 FROM users u JOIN firms f ON f.id = u.firm_id
 WHERE u.id = $1
 `
@@ -495,6 +547,7 @@ type UserGetByIDRow struct {
 	LastLoginAt            *time.Time
 	CreatedAt              time.Time
 	UpdatedAt              time.Time
+	Undeliverable          bool
 	FirmName               string
 	FirmIsActive           bool
 }
@@ -520,6 +573,7 @@ func (q *Queries) UserGetByID(ctx context.Context, id uuid.UUID) (UserGetByIDRow
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Undeliverable,
 		&i.FirmName,
 		&i.FirmIsActive,
 	)
@@ -537,7 +591,7 @@ UPDATE users SET
     password_changed_at = now(),
     updated_at = now()
 WHERE id = $2
-RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at
+RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable
 `
 
 type UserSetPasswordParams struct {
@@ -568,6 +622,7 @@ func (q *Queries) UserSetPassword(ctx context.Context, arg UserSetPasswordParams
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Undeliverable,
 	)
 	return i, err
 }

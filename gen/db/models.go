@@ -389,6 +389,7 @@ type User struct {
 	LastLoginAt            *time.Time
 	CreatedAt              time.Time
 	UpdatedAt              time.Time
+	Undeliverable          bool
 }
 
 type WebhookDelivery struct {

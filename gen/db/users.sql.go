@@ -24,8 +24,9 @@ UPDATE users SET
 WHERE invitation_token_hash = $2::text
   AND invitation_expires_at > now()
   AND activation_state = 'invited'
+  AND NOT undeliverable
   AND EXISTS (SELECT 1 FROM firms f WHERE f.id = users.firm_id AND f.is_active)
-RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at
+RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable
 `
 
 type UserAcceptInvitationParams struct {
@@ -56,6 +57,7 @@ func (q *Queries) UserAcceptInvitation(ctx context.Context, arg UserAcceptInvita
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Undeliverable,
 	)
 	return i, err
 }
@@ -89,6 +91,64 @@ func (q *Queries) UserCountByFirm(ctx context.Context, arg UserCountByFirmParams
 	return count, err
 }
 
+const userCreateUndeliverable = `-- name: UserCreateUndeliverable :one
+INSERT INTO users (
+    firm_id, email, first_name, last_name, role, is_active, activation_state,
+    invitation_token_hash, invitation_expires_at, undeliverable
+) VALUES (
+    $1, lower($2::text), $3, $4, $5, false, 'invited',
+    $6::text, $7::timestamptz, true
+)
+RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable
+`
+
+type UserCreateUndeliverableParams struct {
+	FirmID              uuid.UUID
+	Email               string
+	FirstName           string
+	LastName            string
+	Role                string
+	InvitationTokenHash string
+	InvitationExpiresAt time.Time
+}
+
+// UserCreateUndeliverable stores an invitation to an address that belongs to a user of another
+// firm. It looks like any invited user (with a token that is never sent) so that the inviting
+// firm cannot tell it apart; nobody can accept it or sign in with it.
+func (q *Queries) UserCreateUndeliverable(ctx context.Context, arg UserCreateUndeliverableParams) (User, error) {
+	row := q.db.QueryRow(ctx, userCreateUndeliverable,
+		arg.FirmID,
+		arg.Email,
+		arg.FirstName,
+		arg.LastName,
+		arg.Role,
+		arg.InvitationTokenHash,
+		arg.InvitationExpiresAt,
+	)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.FirmID,
+		&i.Email,
+		&i.FirstName,
+		&i.LastName,
+		&i.Role,
+		&i.PasswordHash,
+		&i.IsActive,
+		&i.ActivationState,
+		&i.InvitationTokenHash,
+		&i.InvitationExpiresAt,
+		&i.PasswordResetTokenHash,
+		&i.PasswordResetExpiresAt,
+		&i.PasswordChangedAt,
+		&i.LastLoginAt,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Undeliverable,
+	)
+	return i, err
+}
+
 const userDeactivate = `-- name: UserDeactivate :one
 UPDATE users SET
     is_active = false,
@@ -96,7 +156,7 @@ UPDATE users SET
     invitation_expires_at = NULL,
     updated_at = now()
 WHERE id = $1 AND firm_id = $2
-RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at
+RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable
 `
 
 type UserDeactivateParams struct {
@@ -126,12 +186,57 @@ func (q *Queries) UserDeactivate(ctx context.Context, arg UserDeactivateParams) 
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Undeliverable,
+	)
+	return i, err
+}
+
+const userEmailHolder = `-- name: UserEmailHolder :one
+SELECT firm_id FROM users WHERE email = lower($1::text) AND NOT undeliverable
+`
+
+// UserEmailHolder returns the firm of the user who holds an address (the deliverable one), if any.
+func (q *Queries) UserEmailHolder(ctx context.Context, email string) (uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, userEmailHolder, email)
+	var firm_id uuid.UUID
+	err := row.Scan(&firm_id)
+	return firm_id, err
+}
+
+const userGetByInvitationToken = `-- name: UserGetByInvitationToken :one
+SELECT id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable FROM users WHERE invitation_token_hash = $1::text
+`
+
+// UserGetByInvitationToken finds the invitee of a token (used or not, expired or not), so the
+// password policy can check the chosen password against their address.
+func (q *Queries) UserGetByInvitationToken(ctx context.Context, invitationTokenHash string) (User, error) {
+	row := q.db.QueryRow(ctx, userGetByInvitationToken, invitationTokenHash)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.FirmID,
+		&i.Email,
+		&i.FirstName,
+		&i.LastName,
+		&i.Role,
+		&i.PasswordHash,
+		&i.IsActive,
+		&i.ActivationState,
+		&i.InvitationTokenHash,
+		&i.InvitationExpiresAt,
+		&i.PasswordResetTokenHash,
+		&i.PasswordResetExpiresAt,
+		&i.PasswordChangedAt,
+		&i.LastLoginAt,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Undeliverable,
 	)
 	return i, err
 }
 
 const userGetInFirm = `-- name: UserGetInFirm :one
-SELECT id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at FROM users WHERE id = $1 AND firm_id = $2
+SELECT id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable FROM users WHERE id = $1 AND firm_id = $2
 `
 
 type UserGetInFirmParams struct {
@@ -160,13 +265,14 @@ func (q *Queries) UserGetInFirm(ctx context.Context, arg UserGetInFirmParams) (U
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Undeliverable,
 	)
 	return i, err
 }
 
 const userListByFirm = `-- name: UserListByFirm :many
 
-SELECT u.id, u.firm_id, u.email, u.first_name, u.last_name, u.role, u.password_hash, u.is_active, u.activation_state, u.invitation_token_hash, u.invitation_expires_at, u.password_reset_token_hash, u.password_reset_expires_at, u.password_changed_at, u.last_login_at, u.created_at, u.updated_at FROM users u
+SELECT u.id, u.firm_id, u.email, u.first_name, u.last_name, u.role, u.password_hash, u.is_active, u.activation_state, u.invitation_token_hash, u.invitation_expires_at, u.password_reset_token_hash, u.password_reset_expires_at, u.password_changed_at, u.last_login_at, u.created_at, u.updated_at, u.undeliverable FROM users u
 WHERE u.firm_id = $1
   AND ($2::text = '' OR u.first_name ILIKE '%' || $2::text || '%'
        OR u.last_name ILIKE '%' || $2::text || '%' OR u.email ILIKE '%' || $2::text || '%')
@@ -222,6 +328,7 @@ func (q *Queries) UserListByFirm(ctx context.Context, arg UserListByFirmParams) 
 			&i.LastLoginAt,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Undeliverable,
 		); err != nil {
 			return nil, err
 		}
@@ -264,7 +371,7 @@ func (q *Queries) UserLockActiveFirmAdmins(ctx context.Context, firmID uuid.UUID
 }
 
 const userLockInFirm = `-- name: UserLockInFirm :one
-SELECT id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at FROM users WHERE id = $1 AND firm_id = $2 FOR UPDATE
+SELECT id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable FROM users WHERE id = $1 AND firm_id = $2 FOR UPDATE
 `
 
 type UserLockInFirmParams struct {
@@ -294,6 +401,7 @@ func (q *Queries) UserLockInFirm(ctx context.Context, arg UserLockInFirmParams) 
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Undeliverable,
 	)
 	return i, err
 }
@@ -301,7 +409,7 @@ func (q *Queries) UserLockInFirm(ctx context.Context, arg UserLockInFirmParams) 
 const userReactivate = `-- name: UserReactivate :one
 UPDATE users SET is_active = true, updated_at = now()
 WHERE id = $1 AND firm_id = $2 AND activation_state = 'active'
-RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at
+RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable
 `
 
 type UserReactivateParams struct {
@@ -331,6 +439,46 @@ func (q *Queries) UserReactivate(ctx context.Context, arg UserReactivateParams) 
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Undeliverable,
+	)
+	return i, err
+}
+
+const userSetDeliverable = `-- name: UserSetDeliverable :one
+UPDATE users SET undeliverable = NOT $1::bool, updated_at = now()
+WHERE id = $2 AND activation_state = 'invited'
+RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable
+`
+
+type UserSetDeliverableParams struct {
+	Deliverable bool
+	ID          uuid.UUID
+}
+
+// UserSetDeliverable records whether an invited user's address can receive the invitation,
+// after its address changed.
+func (q *Queries) UserSetDeliverable(ctx context.Context, arg UserSetDeliverableParams) (User, error) {
+	row := q.db.QueryRow(ctx, userSetDeliverable, arg.Deliverable, arg.ID)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.FirmID,
+		&i.Email,
+		&i.FirstName,
+		&i.LastName,
+		&i.Role,
+		&i.PasswordHash,
+		&i.IsActive,
+		&i.ActivationState,
+		&i.InvitationTokenHash,
+		&i.InvitationExpiresAt,
+		&i.PasswordResetTokenHash,
+		&i.PasswordResetExpiresAt,
+		&i.PasswordChangedAt,
+		&i.LastLoginAt,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Undeliverable,
 	)
 	return i, err
 }
@@ -341,7 +489,7 @@ UPDATE users SET
     invitation_expires_at = $2::timestamptz,
     updated_at = now()
 WHERE id = $3 AND activation_state = 'invited'
-RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at
+RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable
 `
 
 type UserSetInvitationParams struct {
@@ -372,6 +520,7 @@ func (q *Queries) UserSetInvitation(ctx context.Context, arg UserSetInvitationPa
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Undeliverable,
 	)
 	return i, err
 }
@@ -384,7 +533,7 @@ UPDATE users SET
     role       = coalesce($4::text, role),
     updated_at = now()
 WHERE id = $5 AND firm_id = $6
-RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at
+RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable
 `
 
 type UserUpdateProfileParams struct {
@@ -425,6 +574,7 @@ func (q *Queries) UserUpdateProfile(ctx context.Context, arg UserUpdateProfilePa
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Undeliverable,
 	)
 	return i, err
 }

@@ -131,7 +131,9 @@ func (s *Service) ListKeys(ctx context.Context, p UserPrincipal, includeRevoked 
 	return out, nil
 }
 
-// CreateKey creates a key for the caller's firm and returns its plaintext, once.
+// CreateKey creates a key for the caller's firm and returns its plaintext, once. The key is the
+// caller's responsibility: it is revoked when the caller is deactivated or stops being a
+// FIRM_ADMIN (RevokeUserKeysTx).
 // Errors: ErrPermission unless the caller administers the firm; ErrValidation for a blank or
 // long name (field name), an unknown tier (field tier) or an expiry in the past (field expiresAt).
 func (s *Service) CreateKey(ctx context.Context, p UserPrincipal, in KeyInput) (CreatedKey, error) {
@@ -180,7 +182,11 @@ func (s *Service) createKey(ctx context.Context, firmID uuid.UUID, createdBy *uu
 		ExpiresAt: in.ExpiresAt,
 	})
 	if err != nil {
-		return CreatedKey{}, fmt.Errorf("create api key: %w", postgres.InterpretError(err))
+		if err = postgres.InterpretError(err); errors.Is(err, apperr.ErrNotFound) && createdBy != nil {
+			// The creator stopped administering the firm after the request was authenticated.
+			return CreatedKey{}, apperr.Permission("Only firm administrators can manage API keys")
+		}
+		return CreatedKey{}, fmt.Errorf("create api key: %w", err)
 	}
 	return CreatedKey{APIKey: keyFromRow(row), Key: plain}, nil
 }

@@ -49,14 +49,23 @@ func normalizeEmail(email string) string { return strings.ToLower(strings.TrimSp
 // client; ip keys the per-address throttle (an empty ip skips it) and both are shown in the
 // session list.
 //
+// Throttling: every attempt is reserved before its password is hashed (see reserveAttempt), so
+// however many requests arrive at once, at most EmailFailures guesses per e-mail and IPFailures
+// per client address are evaluated within ThrottleWindow. So that a stranger who knows an
+// address cannot lock its owner out, an e-mail's exhausted budget does not stop an attempt from
+// an address that has no failed attempt (for any account) in the window: that address gets one
+// attempt, and if it fails the address is no longer clean.
+//
 // Errors (all *apperr.Error, Code set):
 //   - ErrValidation: empty e-mail or password.
 //   - ErrRateLimited, CodeRateLimitedEmail or CodeRateLimitedIP, wrapped in a *RetryError:
 //     too many recent failures for the e-mail or the address.
-//   - ErrUnauthenticated, CodeInvalidCredentials: unknown e-mail or wrong password.
-//   - ErrPermission, CodeAccountNotFullyActivated: the user was invited and never set a password.
+//   - ErrUnauthenticated, CodeInvalidCredentials: unknown e-mail, wrong password, or a user
+//     who never set a password (an invited user).
+//   - ErrPermission, CodeAccountNotFullyActivated: right password, but the account has not
+//     completed its activation.
 //   - ErrPermission, CodeAccountInactiveLoginAttempt: right password, but the user or the firm
-//     is deactivated. Deactivation is only revealed to someone who knows the password.
+//     is deactivated. Account states are only revealed to someone who knows the password.
 func (s *Service) Login(ctx context.Context, email, password, ip, userAgent string) (LoginResult, error) {
 	email = normalizeEmail(email)
 	var details []apperr.FieldError
@@ -69,7 +78,8 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 	if len(details) > 0 {
 		return LoginResult{}, apperr.Validation("", details...)
 	}
-	if err := s.checkThrottle(ctx, email, ip); err != nil {
+	attempt, err := s.reserveAttempt(ctx, email, ip)
+	if err != nil {
 		return LoginResult{}, err
 	}
 
@@ -79,32 +89,32 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 			return LoginResult{}, fmt.Errorf("load user: %w", err)
 		}
 		s.hasher.VerifyDummy(ctx, password)
-		s.recordAttempt(ctx, email, ip, false)
 		return LoginResult{}, invalidCredentials()
 	}
-	user := userFromRow(db.UserGetByIDRow(row))
-	if row.PasswordHash == nil || row.ActivationState != "active" {
+	if row.PasswordHash == nil {
+		// An invited user has no password: every attempt is a wrong one, and it takes as long.
 		s.hasher.VerifyDummy(ctx, password)
-		s.recordAttempt(ctx, email, ip, false)
-		return LoginResult{}, &apperr.Error{Kind: apperr.ErrPermission, Code: CodeAccountNotFullyActivated,
-			Message: "This account has not been activated yet; finish the invitation to set a password"}
+		return LoginResult{}, invalidCredentials()
 	}
 	ok, err := s.hasher.Verify(ctx, password, *row.PasswordHash)
 	if err != nil {
 		return LoginResult{}, fmt.Errorf("verify password of user %s: %w", row.ID, err)
 	}
 	if !ok {
-		s.recordAttempt(ctx, email, ip, false)
 		return LoginResult{}, invalidCredentials()
 	}
+	if row.ActivationState != "active" {
+		return LoginResult{}, &apperr.Error{Kind: apperr.ErrPermission, Code: CodeAccountNotFullyActivated,
+			Message: "This account has not been activated yet; finish the invitation to set a password"}
+	}
 	if !row.IsActive || !row.FirmIsActive {
-		s.recordAttempt(ctx, email, ip, false)
 		return LoginResult{}, &apperr.Error{Kind: apperr.ErrPermission, Code: CodeAccountInactiveLoginAttempt,
 			Message: "This account is deactivated"}
 	}
 
+	user := userFromRow(db.UserGetByIDRow(row))
 	res, err := postgres.WithTxV(ctx, s.pool, func(q *db.Queries) (LoginResult, error) {
-		if err := q.LoginAttemptRecord(ctx, db.LoginAttemptRecordParams{Email: email, Ip: ip, Succeeded: true}); err != nil {
+		if err := q.LoginAttemptSucceeded(ctx, attempt); err != nil {
 			return LoginResult{}, fmt.Errorf("record login: %w", err)
 		}
 		if err := q.UserTouchLogin(ctx, user.ID); err != nil {
@@ -129,34 +139,55 @@ func invalidCredentials() *apperr.Error {
 	return apperr.Unauthenticated(CodeInvalidCredentials, "The e-mail or password is incorrect")
 }
 
-// checkThrottle refuses an attempt when the e-mail or the address has too many recent failures.
-func (s *Service) checkThrottle(ctx context.Context, email, ip string) error {
-	now := time.Now()
-	since := now.Add(-s.cfg.ThrottleWindow)
-	counts, err := s.q.LoginAttemptFailures(ctx, db.LoginAttemptFailuresParams{Email: email, Ip: ip, Since: since})
-	if err != nil {
-		return fmt.Errorf("count login failures: %w", postgres.InterpretError(err))
-	}
-	retry := func(oldest time.Time) time.Duration {
-		d := oldest.Add(s.cfg.ThrottleWindow).Sub(now)
-		return max(d.Round(time.Second), time.Second)
-	}
-	if int(counts.EmailFailures) >= s.cfg.EmailFailures {
-		return &RetryError{After: retry(counts.EmailOldest), Err: &apperr.Error{Kind: apperr.ErrRateLimited,
-			Code: CodeRateLimitedEmail, Message: "Too many failed login attempts for this account; try again later"}}
-	}
-	if ip != "" && int(counts.IpFailures) >= s.cfg.IPFailures {
-		return &RetryError{After: retry(counts.IpOldest), Err: &apperr.Error{Kind: apperr.ErrRateLimited,
-			Code: CodeRateLimitedIP, Message: "Too many failed login attempts from this address; try again later"}}
-	}
-	return nil
+// reserveAttempt decides whether a password may be checked for email from ip and, if so,
+// records the attempt as a failure before anything is hashed; the caller marks it succeeded
+// when the password turns out right. The decision and the record happen in one transaction
+// under advisory locks on the e-mail and on the address, so concurrent attempts (in any server
+// process) are counted one after the other and an attempt in flight already counts.
+//
+// The rule: an e-mail's failures since its last success, and an address's failures, within
+// ThrottleWindow. The e-mail budget is waived for an address without any failure in the
+// window, which keeps the real owner able to sign in while someone else guesses.
+func (s *Service) reserveAttempt(ctx context.Context, email, ip string) (int64, error) {
+	return postgres.WithTxV(ctx, s.pool, func(q *db.Queries) (int64, error) {
+		if err := q.LoginAttemptLockEmail(ctx, email); err != nil {
+			return 0, fmt.Errorf("lock login throttle: %w", err)
+		}
+		if ip != "" {
+			if err := q.LoginAttemptLockIP(ctx, ip); err != nil {
+				return 0, fmt.Errorf("lock login throttle: %w", err)
+			}
+		}
+		now := time.Now()
+		counts, err := q.LoginAttemptFailures(ctx, db.LoginAttemptFailuresParams{Email: email, Ip: ip, Since: now.Add(-s.cfg.ThrottleWindow)})
+		if err != nil {
+			return 0, fmt.Errorf("count login failures: %w", postgres.InterpretError(err))
+		}
+		retry := func(oldest time.Time) time.Duration {
+			d := oldest.Add(s.cfg.ThrottleWindow).Sub(now)
+			return max(d.Round(time.Second), time.Second)
+		}
+		cleanAddress := ip != "" && counts.IpFailures == 0
+		if int(counts.EmailFailures) >= s.cfg.EmailFailures && !cleanAddress {
+			return 0, &RetryError{After: retry(counts.EmailOldest), Err: &apperr.Error{Kind: apperr.ErrRateLimited,
+				Code: CodeRateLimitedEmail, Message: "Too many failed login attempts for this account; try again later"}}
+		}
+		if ip != "" && int(counts.IpFailures) >= s.cfg.IPFailures {
+			return 0, &RetryError{After: retry(counts.IpOldest), Err: &apperr.Error{Kind: apperr.ErrRateLimited,
+				Code: CodeRateLimitedIP, Message: "Too many failed login attempts from this address; try again later"}}
+		}
+		id, err := q.LoginAttemptReserve(ctx, db.LoginAttemptReserveParams{Email: email, Ip: ip})
+		if err != nil {
+			return 0, fmt.Errorf("record login attempt: %w", err)
+		}
+		return id, nil
+	})
 }
 
-// recordAttempt writes a login attempt outside any transaction: a failure must count even
-// though the request fails. A write error only weakens throttling, so it is reported, not returned.
-func (s *Service) recordAttempt(ctx context.Context, email, ip string, ok bool) {
-	err := s.q.LoginAttemptRecord(context.WithoutCancel(ctx), db.LoginAttemptRecordParams{Email: email, Ip: ip, Succeeded: ok})
-	if err != nil {
+// attemptSucceeded marks a reserved attempt as a success outside any transaction. A write
+// error only makes throttling stricter, so it is reported, not returned.
+func (s *Service) attemptSucceeded(ctx context.Context, id int64) {
+	if err := s.q.LoginAttemptSucceeded(context.WithoutCancel(ctx), id); err != nil {
 		s.report(fmt.Errorf("record login attempt: %w", err))
 	}
 }
@@ -339,13 +370,16 @@ func (s *Service) AuthenticateBearer(ctx context.Context, token string) (UserPri
 	if err != nil {
 		return UserPrincipal{}, err
 	}
-	live, err := s.q.SessionFamilyLive(ctx, db.SessionFamilyLiveParams{FamilyID: p.SessionID, UserID: p.UserID})
+	cur, err := s.q.SessionFamilyUser(ctx, db.SessionFamilyUserParams{FamilyID: p.SessionID, UserID: p.UserID})
 	if err != nil {
-		return UserPrincipal{}, fmt.Errorf("check session: %w", postgres.InterpretError(err))
+		if err = postgres.InterpretError(err); errors.Is(err, apperr.ErrNotFound) {
+			return UserPrincipal{}, apperr.Unauthenticated(CodeTokenInvalid, "The session of this access token has ended")
+		}
+		return UserPrincipal{}, fmt.Errorf("check session: %w", err)
 	}
-	if !live {
-		return UserPrincipal{}, apperr.Unauthenticated(CodeTokenInvalid, "The session of this access token has ended")
-	}
+	// The role (and firm) in the token are what they were at issue; the stored ones decide, so
+	// a demoted administrator loses the administrator's powers with their next request.
+	p.Role, p.FirmID = Role(cur.Role), cur.FirmID
 	return p, nil
 }
 
@@ -360,25 +394,26 @@ func (s *Service) Me(ctx context.Context, p UserPrincipal) (User, error) {
 
 // ChangePassword replaces the caller's password after checking the current one, and ends
 // every other session of the user (the caller's own stays open). ip keys the throttle, which
-// also guards the current-password check against guessing with a stolen access token.
+// also guards the current-password check against guessing with a stolen access token; the
+// check is reserved like a login attempt (see Login).
 //
 // Errors:
-//   - ErrValidation: the new password breaks the policy (field newPassword) or equals the
-//     current one; CodeInvalidCurrentPassword when the current password is wrong (field
-//     currentPassword).
+//   - ErrValidation: the new password breaks the policy (field newPassword, see
+//     CheckPasswordPolicy) or equals the current one; CodeInvalidCurrentPassword when the
+//     current password is wrong (field currentPassword).
 //   - ErrRateLimited (*RetryError): too many recent failures.
 //   - ErrPermission, CodeAccountNotFullyActivated or CodeAccountInactive.
 //   - ErrNotFound: the user is gone.
 func (s *Service) ChangePassword(ctx context.Context, p UserPrincipal, current, next, ip string) error {
-	if err := CheckPasswordPolicy("newPassword", next); err != nil {
+	row, err := s.q.UserGetByID(ctx, p.UserID)
+	if err != nil {
+		return postgres.InterpretError(err)
+	}
+	if err := CheckPasswordPolicy("newPassword", next, row.Email); err != nil {
 		return err
 	}
 	if current == next {
 		return apperr.Field("newPassword", "must differ from the current password")
-	}
-	row, err := s.q.UserGetByID(ctx, p.UserID)
-	if err != nil {
-		return postgres.InterpretError(err)
 	}
 	if row.PasswordHash == nil || row.ActivationState != "active" {
 		return apperr.New(apperr.ErrPermission, CodeAccountNotFullyActivated, "This account has not been activated yet")
@@ -386,7 +421,8 @@ func (s *Service) ChangePassword(ctx context.Context, p UserPrincipal, current, 
 	if !row.IsActive || !row.FirmIsActive {
 		return apperr.New(apperr.ErrPermission, CodeAccountInactive, "This account is deactivated")
 	}
-	if err := s.checkThrottle(ctx, row.Email, ip); err != nil {
+	attempt, err := s.reserveAttempt(ctx, row.Email, ip)
+	if err != nil {
 		return err
 	}
 	ok, err := s.hasher.Verify(ctx, current, *row.PasswordHash)
@@ -394,11 +430,11 @@ func (s *Service) ChangePassword(ctx context.Context, p UserPrincipal, current, 
 		return fmt.Errorf("verify password of user %s: %w", row.ID, err)
 	}
 	if !ok {
-		s.recordAttempt(ctx, row.Email, ip, false)
 		return &apperr.Error{Kind: apperr.ErrValidation, Code: CodeInvalidCurrentPassword,
 			Message: "The current password is incorrect",
 			Details: []apperr.FieldError{{Field: "currentPassword", Message: "is incorrect"}}}
 	}
+	s.attemptSucceeded(ctx, attempt)
 	hash, err := s.hasher.Hash(ctx, next)
 	if err != nil {
 		return err
@@ -421,7 +457,11 @@ func (s *Service) ChangePassword(ctx context.Context, p UserPrincipal, current, 
 // completed invitations or resets; it activates an invited user and ends all their sessions.
 // Errors: ErrValidation (policy, field "password"), ErrNotFound.
 func (s *Service) SetPassword(ctx context.Context, userID uuid.UUID, password string) error {
-	if err := CheckPasswordPolicy("password", password); err != nil {
+	row, err := s.q.UserGetByID(ctx, userID)
+	if err != nil {
+		return postgres.InterpretError(err)
+	}
+	if err := CheckPasswordPolicy("password", password, row.Email); err != nil {
 		return err
 	}
 	hash, err := s.hasher.Hash(ctx, password)
@@ -462,6 +502,18 @@ func (s *Service) RevokeSession(ctx context.Context, p UserPrincipal, sessionID 
 	}
 	if n == 0 {
 		return apperr.NotFound("session")
+	}
+	return nil
+}
+
+// RevokeUserKeysTx revokes, inside the caller's transaction, every live Public API key that
+// userID created in firmID. Keys are the responsibility of the administrator who created them:
+// they stop working when that user is deactivated or loses the FIRM_ADMIN role. Keys created
+// from the command line have no creator and are not affected.
+func RevokeUserKeysTx(ctx context.Context, q *db.Queries, firmID, userID uuid.UUID) error {
+	_, err := q.ApiKeyRevokeByCreator(ctx, db.ApiKeyRevokeByCreatorParams{FirmID: firmID, CreatedBy: &userID})
+	if err != nil {
+		return fmt.Errorf("revoke api keys of user %s: %w", userID, err)
 	}
 	return nil
 }

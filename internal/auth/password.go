@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
+	_ "embed"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"runtime"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -116,8 +118,23 @@ func (h *Hasher) VerifyDummy(ctx context.Context, password string) {
 	_, _ = h.Verify(ctx, password, h.dummy)
 }
 
-// CheckPasswordPolicy validates a new password. field names the input in the error details.
-func CheckPasswordPolicy(field, password string) error {
+// MinPasswordDistinctChars is how many different characters a password must contain.
+const MinPasswordDistinctChars = 5
+
+// CheckPasswordPolicy validates a new password of the user with address email (may be empty
+// when unknown). field names the input in the error details. Besides the length bounds, it
+// refuses, comparing without regard to letter case:
+//   - passwords with fewer than MinPasswordDistinctChars different characters;
+//   - repetitions of a shorter pattern ("abcabcabcabc") and runs along the alphabet, the
+//     digits or a keyboard row ("qwertyuiopas", "123456789012");
+//   - passwords on the bundled list of common passwords (common_passwords.txt), also when digits
+//     or symbols were added at either end or letters replaced by look-alike digits or symbols
+//     ("P@ssw0rd2024!");
+//   - passwords that contain the local part of email (the part before "@"), when it has at
+//     least three characters.
+//
+// Errors: ErrValidation naming field, whose message states the rule broken.
+func CheckPasswordPolicy(field, password, email string) error {
 	switch {
 	case utf8.RuneCountInString(password) < MinPasswordLength:
 		return apperr.Field(field, fmt.Sprintf("must be at least %d characters long", MinPasswordLength))
@@ -128,7 +145,138 @@ func CheckPasswordPolicy(field, password string) error {
 	case !utf8.ValidString(password):
 		return apperr.Field(field, "must be valid UTF-8")
 	}
+	lower := strings.ToLower(password)
+	if distinctRunes(lower) < MinPasswordDistinctChars {
+		return apperr.Field(field, fmt.Sprintf("must contain at least %d different characters", MinPasswordDistinctChars))
+	}
+	if isRepetition(lower) || isSequence(lower) {
+		return apperr.Field(field, "must not be a repeated pattern or a run of the alphabet, the digits or a keyboard row")
+	}
+	if isCommonPassword(lower) {
+		return apperr.Field(field, "must not be a common password, also not with digits or symbols added at the ends or letters replaced by look-alike characters")
+	}
+	if local := emailLocalPart(email); utf8.RuneCountInString(local) >= 3 && strings.Contains(lower, local) {
+		return apperr.Field(field, "must not contain the part of the account's e-mail address before the @")
+	}
 	return nil
+}
+
+//go:embed common_passwords.txt
+var commonPasswordsFile string
+
+// commonPasswords is the bundled list, lower-cased: one password per line, compiled from the
+// well-known public lists of the most used passwords.
+var commonPasswords = sync.OnceValue(func() map[string]struct{} {
+	m := make(map[string]struct{}, 2500)
+	for _, line := range strings.Split(commonPasswordsFile, "\n") {
+		if line = strings.ToLower(strings.TrimSpace(line)); line != "" {
+			m[line] = struct{}{}
+		}
+	}
+	return m
+})
+
+// lookAlikes undo the usual substitutions of letters by digits and symbols. "1" stands for
+// either "i" or "l", so both readings are tried.
+var lookAlikes = []*strings.Replacer{
+	strings.NewReplacer("@", "a", "4", "a", "0", "o", "3", "e", "1", "i", "!", "i", "$", "s", "5", "s", "7", "t", "+", "t", "8", "b", "9", "g"),
+	strings.NewReplacer("@", "a", "4", "a", "0", "o", "3", "e", "1", "l", "!", "l", "$", "s", "5", "s", "7", "t", "+", "t", "8", "b", "9", "g"),
+}
+
+// isCommonPassword reports whether lower (a lower-cased password) is on the list: as it is,
+// without the non-letters at its ends, or with look-alike characters read as letters after
+// trimming either the non-letters or only the digits and spaces at its ends
+// ("P@ssw0rd2024!" -> "p@ssw0rd" -> "password"; "$ecret123456" -> "$ecret" -> "secret").
+func isCommonPassword(lower string) bool {
+	list := commonPasswords()
+	listed := func(c string) bool {
+		_, ok := list[c]
+		return c != "" && ok
+	}
+	notLetter := func(r rune) bool { return !unicode.IsLetter(r) }
+	digitOrSpace := func(r rune) bool { return unicode.IsDigit(r) || unicode.IsSpace(r) }
+	if listed(lower) || listed(strings.TrimFunc(lower, notLetter)) {
+		return true
+	}
+	for _, trimmed := range []string{strings.TrimFunc(lower, notLetter), strings.TrimFunc(lower, digitOrSpace)} {
+		for _, r := range lookAlikes {
+			if listed(strings.TrimFunc(r.Replace(trimmed), notLetter)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func distinctRunes(s string) int {
+	seen := map[rune]struct{}{}
+	for _, r := range s {
+		seen[r] = struct{}{}
+	}
+	return len(seen)
+}
+
+// isRepetition reports whether s repeats a shorter pattern throughout ("abcabcabca").
+func isRepetition(s string) bool {
+	rs := []rune(s)
+	for period := 1; period <= len(rs)/2; period++ {
+		rep := true
+		for i := period; i < len(rs); i++ {
+			if rs[i] != rs[i-period] {
+				rep = false
+				break
+			}
+		}
+		if rep {
+			return true
+		}
+	}
+	return false
+}
+
+// passwordSequences are runs people type instead of choosing: the alphabet, the digits (with
+// wrap-around) and keyboard rows and columns of the common layouts.
+var passwordSequences = func() []string {
+	seqs := []string{
+		"abcdefghijklmnopqrstuvwxyz",
+		strings.Repeat("0123456789", 4),
+		"1234567890qwertyuiopasdfghjklzxcvbnm",
+		"1234567890qwertzuiopasdfghjklyxcvbnm",
+		"1234567890azertyuiopqsdfghjklmwxcvbn",
+		"!@#$%^&*()_+",
+		"1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p",
+		"qazwsxedcrfvtgbyhnujmikolp",
+		"1q2w3e4r5t6y7u8i9o0p",
+		"zaq12wsxcde34rfvbgt56yhnmju78ik,.lo90p;/-['=]",
+	}
+	out := make([]string, 0, 2*len(seqs))
+	for _, s := range seqs {
+		rs := []rune(s)
+		for i, j := 0, len(rs)-1; i < j; i, j = i+1, j-1 {
+			rs[i], rs[j] = rs[j], rs[i]
+		}
+		out = append(out, s, string(rs))
+	}
+	return out
+}()
+
+// isSequence reports whether s is a stretch of one of passwordSequences.
+func isSequence(s string) bool {
+	for _, seq := range passwordSequences {
+		if strings.Contains(seq, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// emailLocalPart is the lower-cased part of an address before its last "@".
+func emailLocalPart(email string) string {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if i := strings.LastIndexByte(email, '@'); i >= 0 {
+		return email[:i]
+	}
+	return email
 }
 
 var b64 = base64.RawStdEncoding

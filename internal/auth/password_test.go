@@ -89,17 +89,41 @@ func TestHasher(t *testing.T) {
 
 func TestCheckPasswordPolicy(t *testing.T) {
 	t.Parallel()
-	require.NoError(t, CheckPasswordPolicy("password", "twelve chars"))
-	require.NoError(t, CheckPasswordPolicy("password", "ééééééééééé1")) // 12 characters, 23 bytes
-	for name, pw := range map[string]string{
-		"Short":   "elevenchars",
-		"Blank":   strings.Repeat(" ", 20),
-		"TooLong": strings.Repeat("a", MaxPasswordLength+1),
-		"BadUTF8": "abcdefghijk\xff",
+	for _, pw := range []string{
+		"twelve chars",
+		"éàèùâêîôûçé1", // 12 characters, 23 bytes
+		"correct horse battery",
+		"my dog eats 3 socks",
+		"Tr0ub4dor&3xq",
 	} {
-		err := CheckPasswordPolicy("newPassword", pw)
+		require.NoError(t, CheckPasswordPolicy("password", pw, "jane.doe@example.test"), pw)
+	}
+	for name, tc := range map[string]struct{ pw, rule string }{
+		"Short":          {"elevenchars", "at least 12 characters"},
+		"Blank":          {strings.Repeat(" ", 20), "blank"},
+		"TooLong":        {strings.Repeat("ab", MaxPasswordLength), "at most"},
+		"BadUTF8":        {"abcdefghijk\xff", "UTF-8"},
+		"OneCharacter":   {"aaaaaaaaaaaa", "different characters"},
+		"FewCharacters":  {"abababababab", "different characters"},
+		"Pattern":        {"abcdeabcdeabcde", "repeated pattern"},
+		"Alphabet":       {"abcdefghijklm", "run of the alphabet"},
+		"Digits":         {"345678901234", "run of the alphabet"},
+		"KeyboardRow":    {"qwertyuiopas", "keyboard row"},
+		"KeyboardColumn": {"1qaz2wsx3edc", "keyboard row"},
+		"Listed":         {"administrator", "common password"},
+		"ListedLong":     {"iloveyou1234", "common password"},
+		"Suffixed":       {"Password2024!", "common password"},
+		"Prefixed":       {"2024sunshine", "common password"},
+		"LookAlikes":     {"P@ssw0rd2024!", "common password"},
+		"LookAlikeS":     {"$ecret123456", "common password"},
+		"EmailLocalPart": {"xx-Jane.Doe-2024", "e-mail address"},
+	} {
+		err := CheckPasswordPolicy("newPassword", tc.pw, "jane.doe@example.test")
 		require.ErrorIs(t, err, apperr.ErrValidation, name)
 		e, _ := apperr.As(err)
 		require.Equal(t, "newPassword", e.Details[0].Field, name)
+		require.Contains(t, e.Details[0].Message, tc.rule, name)
 	}
+	// A local part shorter than three characters is not a rule of its own.
+	require.NoError(t, CheckPasswordPolicy("password", "a fine passphrase", "a@example.test"))
 }

@@ -27,7 +27,7 @@ func (s *Service) ProvisionUser(ctx context.Context, in ProvisionInput) (User, e
 	if !in.Role.Valid() {
 		return User{}, apperr.Field("role", "unknown role")
 	}
-	if err := CheckPasswordPolicy("password", in.Password); err != nil {
+	if err := CheckPasswordPolicy("password", in.Password, in.Email); err != nil {
 		return User{}, err
 	}
 	email := normalizeEmail(in.Email)

@@ -149,11 +149,23 @@ func TestLogin(t *testing.T) {
 		require.Len(t, e.Details, 2)
 	})
 
-	t.Run("InvitedUserIsNotFullyActivated", func(t *testing.T) {
+	t.Run("InvitedUserWithoutPasswordIsInvalidCredentials", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, auth.Config{})
 		u := b.newUser(t, userOpts{Invited: true, Inactive: true})
 		_, err := b.svc.Login(ctx, u.Email, "anything at all", "", "")
+		requireCode(t, err, apperr.ErrUnauthenticated, auth.CodeInvalidCredentials)
+	})
+
+	t.Run("NotFullyActivatedIsToldOnlyWithTheRightPassword", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, auth.Config{})
+		u := b.newUser(t, userOpts{})
+		_, err := b.pool.Exec(ctx, "UPDATE users SET activation_state = 'invited' WHERE id = $1", u.ID)
+		require.NoError(t, err)
+		_, err = b.svc.Login(ctx, u.Email, "not the password", "", "")
+		requireCode(t, err, apperr.ErrUnauthenticated, auth.CodeInvalidCredentials)
+		_, err = b.svc.Login(ctx, u.Email, testPassword, "", "")
 		requireCode(t, err, apperr.ErrPermission, auth.CodeAccountNotFullyActivated)
 	})
 
@@ -188,18 +200,50 @@ func TestLoginThrottling(t *testing.T) {
 			_, err := b.svc.Login(ctx, b.user.Email, "wrong password!", fmt.Sprintf("192.0.2.%d", i), "")
 			requireCode(t, err, apperr.ErrUnauthenticated, auth.CodeInvalidCredentials)
 		}
-		// Even the right password is refused now, from any address.
-		_, err := b.svc.Login(ctx, b.user.Email, testPassword, "192.0.2.200", "")
+		// Even the right password is refused now from an address that failed, and from no address.
+		_, err := b.svc.Login(ctx, b.user.Email, testPassword, "", "")
+		requireCode(t, err, apperr.ErrRateLimited, auth.CodeRateLimitedEmail)
+		_, err = b.svc.Login(ctx, b.user.Email, testPassword, "192.0.2.1", "")
 		requireCode(t, err, apperr.ErrRateLimited, auth.CodeRateLimitedEmail)
 		var retry *auth.RetryError
 		require.True(t, errors.As(err, &retry))
 		require.Greater(t, retry.After, 14*time.Minute)
 		require.LessOrEqual(t, retry.After, auth.DefaultThrottleWindow)
 
+		// The owner is not locked out by someone else's guesses: an address without failures
+		// gets its attempt. A wrong one there uses it up.
+		_, err = b.svc.Login(ctx, b.user.Email, "still not it!", "192.0.2.200", "")
+		requireCode(t, err, apperr.ErrUnauthenticated, auth.CodeInvalidCredentials)
+		_, err = b.svc.Login(ctx, b.user.Email, testPassword, "192.0.2.200", "")
+		requireCode(t, err, apperr.ErrRateLimited, auth.CodeRateLimitedEmail)
+		_, err = b.svc.Login(ctx, b.user.Email, testPassword, "192.0.2.201", "")
+		require.NoError(t, err)
+
 		// Another account is unaffected.
 		other := b.newUser(t, userOpts{})
 		_, err = b.svc.Login(ctx, other.Email, testPassword, "192.0.2.1", "")
 		require.NoError(t, err)
+	})
+
+	t.Run("ConcurrentGuessesAreCountedBeforeTheyAreChecked", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, auth.Config{})
+		const n = 30
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { _, errs[i] = b.svc.Login(ctx, b.user.Email, "wrong password!", "192.0.2.7", "") })
+		}
+		wg.Wait()
+		evaluated := 0
+		for _, err := range errs {
+			if errors.Is(err, apperr.ErrUnauthenticated) {
+				evaluated++
+				continue
+			}
+			requireCode(t, err, apperr.ErrRateLimited, auth.CodeRateLimitedEmail)
+		}
+		require.Equal(t, auth.DefaultEmailFailures, evaluated)
 	})
 
 	t.Run("SuccessResetsTheEmailWindow", func(t *testing.T) {

@@ -131,7 +131,7 @@ func TestAuthAPI(t *testing.T) {
 		fdRequireValidation(t, r, "")
 	})
 
-	t.Run("an invited user who never set a password is account_not_fully_activated", func(t *testing.T) {
+	t.Run("an invited user who never set a password is invalid_credentials like a wrong password", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		email := "invited-" + uuid.NewString()[:8] + "@example.test"
@@ -139,8 +139,8 @@ func TestAuthAPI(t *testing.T) {
 			`INSERT INTO users (firm_id, email, role) VALUES ($1, $2, 'MEMBER')`, b.firm.ID, email)
 		require.NoError(t, err)
 		r := b.h.Do("POST", fdLoginPath, apitest.JSON(map[string]string{"email": email, "password": "anything-at-all"}))
-		require.Equal(t, http.StatusForbidden, r.StatusCode)
-		require.Equal(t, "account_not_fully_activated", r.ErrorCode())
+		require.Equal(t, http.StatusUnauthorized, r.StatusCode)
+		require.Equal(t, "invalid_credentials", r.ErrorCode())
 	})
 
 	t.Run("a deactivated user with the right password is account_inactive_login_attempt", func(t *testing.T) {

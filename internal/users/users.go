@@ -158,8 +158,12 @@ type InviteInput struct {
 // Invite creates an inactive user of firm and enqueues the invitation e-mail with a link
 // valid for InvitationTTL.
 //
+// An address that belongs to a user of another firm is answered like a new one (the caller must
+// not learn who is registered elsewhere): the invited user is stored and listed as usual, but
+// marked undeliverable, so no e-mail is sent and nobody can accept or sign in with it.
+//
 // Errors: ErrValidation naming the field (email, firstName, lastName, role); ErrConflict when
-// the address belongs to any CaseXchange user; ErrNotFound when the firm does not exist.
+// the address is already used in firm; ErrNotFound when the firm does not exist.
 func (s *Service) Invite(ctx context.Context, firm uuid.UUID, in InviteInput) (User, error) {
 	email, err := notify.ParseAddress("email", in.Email)
 	if err != nil {
@@ -191,6 +195,26 @@ func (s *Service) Invite(ctx context.Context, firm uuid.UUID, in InviteInput) (U
 			return err
 		}
 		expires := s.cfg.Now().Add(InvitationTTL)
+		holder, err := q.UserEmailHolder(ctx, email)
+		switch {
+		case err == nil && holder == firm:
+			return emailTaken()
+		case err == nil:
+			// The address is someone's at another firm. Saying so would tell the caller who is
+			// registered elsewhere, so the answer is the one of a new invitation; the row is
+			// kept (and listed) like one, but its e-mail is never sent.
+			row, err := q.UserCreateUndeliverable(ctx, db.UserCreateUndeliverableParams{
+				FirmID: firm, Email: email, FirstName: first, LastName: last, Role: string(role),
+				InvitationTokenHash: hash, InvitationExpiresAt: expires,
+			})
+			if err != nil {
+				return emailConflict(err)
+			}
+			out = userFromRow(row)
+			return nil
+		case !errors.Is(err, pgx.ErrNoRows):
+			return fmt.Errorf("look up address: %w", postgres.InterpretError(err))
+		}
 		row, err := q.UserCreate(ctx, db.UserCreateParams{
 			FirmID: firm, Email: email, FirstName: first, LastName: last, Role: string(role),
 			IsActive: false, ActivationState: "invited", InvitationTokenHash: &hash, InvitationExpiresAt: &expires,
@@ -220,11 +244,16 @@ type UpdateInput struct {
 
 // Update changes a user of firm. Changing the address of a user who has not accepted the
 // invitation yet sends a new invitation to the new address (the old link stops working).
+// Taking the FIRM_ADMIN role away revokes the Public API keys the user created, as
+// deactivation does; the user's sessions stay open but carry the new role from the next
+// request on (the role is never taken from the access token).
 //
 // Errors: ErrNotFound (also for another firm's user); ErrValidation naming the field,
 // including reactivating a user who never accepted the invitation (field isActive);
-// ErrConflict when the address belongs to another user, or when the change would leave the
-// firm without an active FIRM_ADMIN.
+// ErrConflict when the address belongs to another user of firm, or to a user of another firm
+// while this user has accepted the invitation (an invited user's invitation becomes
+// undeliverable instead, as in Invite), or when the change would leave the firm without an
+// active FIRM_ADMIN.
 func (s *Service) Update(ctx context.Context, firm, id uuid.UUID, in UpdateInput) (User, error) {
 	var p db.UserUpdateProfileParams
 	var err error
@@ -279,11 +308,44 @@ func (s *Service) Update(ctx context.Context, firm, id uuid.UUID, in UpdateInput
 				return err
 			}
 		}
+		// A new address may belong to a user of another firm. An invited user then keeps an
+		// undeliverable invitation (see Invite) rather than revealing it with a conflict.
+		var deliverable *bool
+		if p.Email != nil && *p.Email != cur.Email {
+			holder, err := q.UserEmailHolder(ctx, *p.Email)
+			switch {
+			case errors.Is(err, pgx.ErrNoRows):
+				if cur.Undeliverable {
+					deliverable = new(true)
+				}
+			case err != nil:
+				return fmt.Errorf("look up address: %w", postgres.InterpretError(err))
+			case holder == firm || cur.ActivationState == "active":
+				return emailTaken()
+			case !cur.Undeliverable:
+				deliverable = new(false)
+				if cur, err = q.UserSetDeliverable(ctx, db.UserSetDeliverableParams{ID: cur.ID, Deliverable: false}); err != nil {
+					return fmt.Errorf("mark invitation undeliverable: %w", err)
+				}
+			}
+		}
 		row := cur
 		if p.FirstName != nil || p.LastName != nil || p.Email != nil || p.Role != nil {
 			p.ID, p.FirmID = id, firm
 			if row, err = q.UserUpdateProfile(ctx, p); err != nil {
 				return emailConflict(err)
+			}
+		}
+		if deliverable != nil && *deliverable {
+			if row, err = q.UserSetDeliverable(ctx, db.UserSetDeliverableParams{ID: row.ID, Deliverable: true}); err != nil {
+				return emailConflict(err)
+			}
+		}
+		if p.Role != nil && *p.Role != cur.Role && !auth.Role(*p.Role).CanManageFirm() {
+			// The role is read from the database on every request, so the user's sessions lose
+			// the administrator's powers at once; the keys the user created go with them.
+			if err := auth.RevokeUserKeysTx(ctx, q, firm, cur.ID); err != nil {
+				return err
 			}
 		}
 		if in.Active != nil {
@@ -306,9 +368,10 @@ func (s *Service) Update(ctx context.Context, firm, id uuid.UUID, in UpdateInput
 	return out, nil
 }
 
-// Deactivate switches a user of firm off: it cancels a pending invitation and ends all the
-// user's sessions in the same transaction, so their refresh tokens and access tokens stop
-// working at once. Deactivating an inactive user changes nothing.
+// Deactivate switches a user of firm off: it cancels a pending invitation, ends all the
+// user's sessions and revokes the Public API keys the user created, in the same transaction,
+// so their refresh tokens, access tokens and keys stop working at once (reactivation does not
+// bring the keys back). Deactivating an inactive user changes nothing.
 //
 // Errors: ErrNotFound (also for another firm's user); ErrConflict for the firm's last active
 // FIRM_ADMIN.
@@ -354,10 +417,14 @@ func (s *Service) setActiveTx(ctx context.Context, q *db.Queries, cur db.User, a
 	if err := auth.RevokeUserSessionsTx(ctx, q, cur.ID); err != nil {
 		return db.User{}, err
 	}
+	if err := auth.RevokeUserKeysTx(ctx, q, cur.FirmID, cur.ID); err != nil {
+		return db.User{}, err
+	}
 	return row, nil
 }
 
-// reinviteTx gives an invited user a new token and sends it to their current address.
+// reinviteTx gives an invited user a new token and sends it to their current address; the
+// token of an undeliverable invitation is renewed (so the old link dies) but not sent.
 func (s *Service) reinviteTx(ctx context.Context, tx pgx.Tx, q *db.Queries, u db.User) (db.User, error) {
 	f, err := q.FirmGetByID(ctx, u.FirmID)
 	if err != nil {
@@ -372,6 +439,9 @@ func (s *Service) reinviteTx(ctx context.Context, tx pgx.Tx, q *db.Queries, u db
 	if err != nil {
 		return db.User{}, fmt.Errorf("renew invitation: %w", err)
 	}
+	if row.Undeliverable {
+		return row, nil
+	}
 	err = s.notify.EnqueueInvitationTx(ctx, tx, notify.Invitation{
 		To: row.Email, FirstName: row.FirstName, FirmName: f.Name, Link: s.invitationLink(token), ExpiresAt: expires,
 	})
@@ -381,15 +451,27 @@ func (s *Service) reinviteTx(ctx context.Context, tx pgx.Tx, q *db.Queries, u db
 // AcceptInvitation completes an invitation: it sets the user's first password and activates
 // the account. The token works once.
 //
-// Errors: ErrValidation for a password that breaks the policy (field password), or for an
+// Errors: ErrValidation for a password that breaks the policy (field password, see
+// auth.CheckPasswordPolicy), or for an
 // unknown, used, cancelled or expired token (field token).
 func (s *Service) AcceptInvitation(ctx context.Context, token, password string) (User, error) {
-	if err := auth.CheckPasswordPolicy("password", password); err != nil {
+	if err := auth.CheckPasswordPolicy("password", password, ""); err != nil {
 		return User{}, err
 	}
 	token = strings.TrimSpace(token)
 	if token == "" {
 		return User{}, apperr.Field("token", "is required")
+	}
+	// The policy also depends on the invitee's address.
+	invitee, err := db.New(s.pool).UserGetByInvitationToken(ctx, hashToken(token))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return User{}, apperr.Field("token", "is invalid or has expired")
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("load invitation: %w", postgres.InterpretError(err))
+	}
+	if err := auth.CheckPasswordPolicy("password", password, invitee.Email); err != nil {
+		return User{}, err
 	}
 	hash, err := s.hasher.Hash(ctx, password)
 	if err != nil {
@@ -459,11 +541,17 @@ func hashToken(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// emailConflict turns the unique violation on users.email into a clear conflict.
+// emailTaken is the conflict of an address already used in the caller's firm.
+func emailTaken() error {
+	return &apperr.Error{Kind: apperr.ErrConflict, Message: "A user with this e-mail address already exists in this firm"}
+}
+
+// emailConflict turns the unique violations on users.email into a clear conflict.
 func emailConflict(err error) error {
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "users_email_key" {
-		return &apperr.Error{Kind: apperr.ErrConflict, Message: "A user with this e-mail address already exists", Cause: err}
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" &&
+		(pgErr.ConstraintName == "users_email_key" || pgErr.ConstraintName == "users_firm_email_key") {
+		return &apperr.Error{Kind: apperr.ErrConflict, Message: "A user with this e-mail address already exists in this firm", Cause: err}
 	}
 	return postgres.InterpretError(err)
 }

@@ -141,7 +141,12 @@ func TestInvitation(t *testing.T) {
 		b := setup(t)
 		invite(t, b, "weak@harbor.example")
 		token := b.invitationToken(t, "weak@harbor.example")
-		_, err := b.svc.AcceptInvitation(t.Context(), token, "short")
+		for _, pw := range []string{"short", "aaaaaaaaaaaa", "Password2024!", "my weak@harbor password"} {
+			_, err := b.svc.AcceptInvitation(t.Context(), token, pw)
+			require.ErrorIs(t, err, apperr.ErrValidation, pw)
+		}
+		// The invitee's own address is part of the policy.
+		_, err := b.svc.AcceptInvitation(t.Context(), token, "so WEAK it hurts")
 		require.ErrorIs(t, err, apperr.ErrValidation)
 		_, err = b.svc.AcceptInvitation(t.Context(), token, "a long enough password")
 		require.NoError(t, err)
