@@ -46,3 +46,15 @@ ON CONFLICT (api_key_id, day) DO UPDATE SET count = api_key_usage_daily.count + 
 SELECT day::text AS day, count FROM api_key_usage_daily
 WHERE api_key_id = @api_key_id AND day >= timezone('UTC', sqlc.arg(since)::timestamptz)::date
 ORDER BY day;
+
+-- ApiKeyNotify queues a notification on channel with payload. It is sent on commit of the
+-- surrounding transaction, so listeners (the API key caches) never hear of a change that did
+-- not happen.
+-- name: ApiKeyNotify :exec
+SELECT pg_notify(@channel::text, @payload::text);
+
+-- ApiKeyCacheListeners returns the backends of this database whose application_name is
+-- app_name: the key cache listeners of every server process, which acknowledge invalidations.
+-- name: ApiKeyCacheListeners :many
+SELECT pid::int AS pid FROM pg_catalog.pg_stat_activity
+WHERE datname = current_database() AND application_name = @app_name::text;

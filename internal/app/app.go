@@ -55,6 +55,7 @@ type Options struct {
 	Limiter      ratelimit.Limiter   // nil: by Config.RateStore
 	PasswordCost auth.PasswordParams // zero: production cost
 	Registry     *prometheus.Registry
+	AuthOptions  []auth.Option // extra options of the auth service (tests: key listener dial)
 }
 
 // New builds an App over an open, migrated pool.
@@ -67,7 +68,8 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 		AccessTTL:  cfg.AccessTokenTTL,
 		RefreshTTL: cfg.RefreshTokenTTL,
 		Password:   opts.PasswordCost,
-	}, auth.WithErrorHandler(func(err error) { log.Warn("auth background task failed", "error", err.Error()) }))
+	}, append([]auth.Option{auth.WithErrorHandler(func(err error) { log.Warn("auth background task failed", "error", err.Error()) })},
+		opts.AuthOptions...)...)
 	if err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
@@ -242,13 +244,17 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // Start runs the background work of this process until ctx ends: flushing API key usage
-// counters and pruning expired sessions and login attempts.
+// counters, listening for API key invalidations (the key cache) and pruning expired sessions
+// and login attempts.
 func (a *App) Start(ctx context.Context) {
 	// jobs (issue 5): work queued jobs (e-mail) until ctx ends.
 	if err := a.Jobs.Start(ctx); err != nil {
 		a.Log.Error("job queue did not start", "error", err.Error())
 	}
 	go a.Auth.RunUsageFlusher(ctx, 0)
+	// The API key cache is used only while its listener runs (invalidations from every
+	// process arrive on it).
+	go a.Auth.RunKeyListener(ctx)
 	// Referrals left unacknowledged past their deadline are withdrawn by the system. Every
 	// process may run this: each withdrawal is a compare-and-set, so none happens twice.
 	go func() {
