@@ -88,6 +88,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		reg.MustRegister(newPoolCollector(pool))
+		reg.MustRegister(newKeyCacheCollector(authSvc))
 	}
 
 	// jobs (issue 5): River's schema (idempotent), the job client with the e-mail worker, and
@@ -294,4 +295,43 @@ func (a *App) Start(ctx context.Context) {
 			}
 		}
 	}()
+}
+
+// keyCacheCollector exposes the API key cache counters of this process.
+type keyCacheCollector struct {
+	auth                                *auth.Service
+	live, entries, hits, lookups, conns *prometheus.Desc
+}
+
+func newKeyCacheCollector(a *auth.Service) *keyCacheCollector {
+	d := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc("casexchange_api_key_cache_"+name, help, nil, nil)
+	}
+	return &keyCacheCollector{
+		auth:    a,
+		live:    d("listener_up", "1 while the invalidation listener is connected (the cache is in use), else 0."),
+		entries: d("entries", "Keys cached."),
+		hits:    d("hits_total", "Key authentications answered from the cache."),
+		lookups: d("lookups_total", "Key authentications that read the database."),
+		conns:   d("listener_connects_total", "Connections made by the invalidation listener."),
+	}
+}
+
+func (c *keyCacheCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.live, c.entries, c.hits, c.lookups, c.conns} {
+		ch <- d
+	}
+}
+
+func (c *keyCacheCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.auth.KeyCacheStats()
+	live := 0.0
+	if s.Live {
+		live = 1
+	}
+	ch <- prometheus.MustNewConstMetric(c.live, prometheus.GaugeValue, live)
+	ch <- prometheus.MustNewConstMetric(c.entries, prometheus.GaugeValue, float64(s.Entries))
+	ch <- prometheus.MustNewConstMetric(c.hits, prometheus.CounterValue, float64(s.Hits))
+	ch <- prometheus.MustNewConstMetric(c.lookups, prometheus.CounterValue, float64(s.Lookups))
+	ch <- prometheus.MustNewConstMetric(c.conns, prometheus.CounterValue, float64(s.Connects))
 }

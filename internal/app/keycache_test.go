@@ -121,6 +121,10 @@ func TestTwoProcessesKeyCache(t *testing.T) {
 		}
 		require.Equal(t, before, lookupsOf(tb.b), "%d cached requests on B read the key from the database", n)
 		cachedN = n
+		metrics := call("GET", tb.urlB+"/metrics", nil)
+		require.Equal(t, http.StatusOK, metrics.Status)
+		require.Contains(t, string(metrics.Body), "casexchange_api_key_cache_listener_up 1")
+		require.Contains(t, string(metrics.Body), "casexchange_api_key_cache_entries 1")
 
 		revokeTook = revokeOnA(t, tb, id)
 		r := me(tb.urlB, key)
