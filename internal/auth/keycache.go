@@ -52,8 +52,8 @@ const (
 	KeyChannel = "cx_api_keys"
 	// keyAckChannel carries acknowledgements: the nonce of an invalidation a listener applied.
 	keyAckChannel = "cx_api_keys_ack"
-	// KeyListenerApplicationName is the application_name of listener connections, set once
-	// they listen: writers wait for the acknowledgement of each backend with this name.
+	// KeyListenerApplicationName is the application_name of listener connections: writers
+	// wait for the acknowledgement of each backend with this name.
 	KeyListenerApplicationName = "casexchange-keycache"
 )
 
@@ -492,7 +492,12 @@ func (s *Service) listenOnce(ctx context.Context) (wasLive bool, err error) {
 	for k, v := range cc.RuntimeParams {
 		params[k] = v
 	}
-	params["application_name"] = KeyListenerApplicationName + "-starting"
+	// The name is taken before LISTEN: a writer that sees this backend waits for its
+	// acknowledgement. A listener named after LISTEN could go live, and cache a key, between a
+	// writer's listing of listeners and its commit without being waited for. (A writer that
+	// lists it before LISTEN ran waits for the timeout: correct, merely slow, and only during
+	// a connection's first milliseconds.)
+	params["application_name"] = KeyListenerApplicationName
 	cc.RuntimeParams = params
 	// A timed-out wait must leave the connection usable (no cancel request that could hit
 	// the next statement).
@@ -515,10 +520,6 @@ func (s *Service) listenOnce(ctx context.Context) (wasLive bool, err error) {
 	s.keys.reconnects.Add(1)
 	if _, err := conn.Exec(ctx, "LISTEN "+KeyChannel+"; LISTEN "+keyAckChannel); err != nil {
 		return false, fmt.Errorf("listen: %w", err)
-	}
-	// Writers wait for backends with the listener name: take it only once listening.
-	if _, err := conn.Exec(ctx, "SELECT set_config('application_name', $1, false)", KeyListenerApplicationName); err != nil {
-		return false, fmt.Errorf("set application_name: %w", err)
 	}
 	s.keys.listenerPID.Store(int32(conn.PgConn().PID()))
 	s.keys.setLive(true)

@@ -190,7 +190,8 @@ func (s *Service) createKey(ctx context.Context, firmID uuid.UUID, createdBy *uu
 	return CreatedKey{APIKey: keyFromRow(row), Key: plain}, nil
 }
 
-// RevokeKey revokes a key of the caller's firm. Revoking a revoked key succeeds and returns it
+// RevokeKey revokes a key of the caller's firm and returns once every server process has
+// dropped it from its key cache (KeyNotice.Await). Revoking a revoked key succeeds and returns it
 // unchanged. Errors: ErrPermission unless the caller administers the firm; ErrNotFound when
 // the firm has no such key (keys of other firms included).
 func (s *Service) RevokeKey(ctx context.Context, p UserPrincipal, id uuid.UUID) (APIKey, error) {
@@ -201,7 +202,9 @@ func (s *Service) RevokeKey(ctx context.Context, p UserPrincipal, id uuid.UUID) 
 	return s.revokeKey(ctx, p.FirmID, id, &revokedBy)
 }
 
-// RevokeKeyForFirm is RevokeKey for the command line.
+// RevokeKeyForFirm is RevokeKey for the command line. A process without a running key
+// listener (RunKeyListener) cannot see acknowledgements: the servers then drop the key when
+// the notification reaches them (milliseconds) rather than before this returns.
 func (s *Service) RevokeKeyForFirm(ctx context.Context, firmID, id uuid.UUID) (APIKey, error) {
 	return s.revokeKey(ctx, firmID, id, nil)
 }
