@@ -198,4 +198,43 @@ func TestKeyCache(t *testing.T) {
 		require.NoError(t, err)
 		require.Eventually(t, func() bool { return b.svc.KeyCacheStats().Entries == 0 }, 10*time.Second, 5*time.Millisecond)
 	})
+
+	t.Run("AListenerThatNeverAcknowledgesDelaysARevocationByTheTimeoutOnly", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, auth.Config{})
+		var mu sync.Mutex
+		var reported []error
+		svc, err := auth.New(b.pool, auth.Config{
+			JWTSecret: []byte("test secret that is at least thirty-two bytes long"), KeyAckTimeout: 300 * time.Millisecond,
+		}, auth.WithErrorHandler(func(err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			reported = append(reported, err)
+		}))
+		require.NoError(t, err)
+		startListener(t, &testBundle{svc: svc})
+		// A backend that claims to be a listener but never listens (a process stuck before
+		// LISTEN, say).
+		cc := b.pool.Config().ConnConfig.Copy()
+		cc.RuntimeParams = map[string]string{"application_name": auth.KeyListenerApplicationName}
+		stuck, err := pgx.ConnectConfig(ctx, cc)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = stuck.Close(context.Background()) })
+
+		k := newKey(t, b)
+		_, err = svc.AuthenticateKey(ctx, k.Key)
+		require.NoError(t, err)
+		start := time.Now()
+		_, err = svc.RevokeKeyForFirm(ctx, b.firm.ID, k.ID)
+		took := time.Since(start)
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, took, 300*time.Millisecond)
+		require.Less(t, took, 5*time.Second)
+		_, err = svc.AuthenticateKey(ctx, k.Key)
+		requireCode(t, err, apperr.ErrUnauthenticated, auth.CodeInvalidAPIKey)
+		mu.Lock()
+		defer mu.Unlock()
+		require.Len(t, reported, 1)
+		require.ErrorContains(t, reported[0], "not acknowledged by every process")
+	})
 }
