@@ -66,3 +66,15 @@ ORDER BY day;
 -- name: ApiKeyRevokeByCreator :execrows
 UPDATE api_keys SET revoked_at = now(), revoked_by = sqlc.narg(revoked_by)
 WHERE firm_id = @firm_id AND created_by = @created_by AND revoked_at IS NULL;
+
+-- ApiKeyNotify queues a notification on channel with payload. It is sent on commit of the
+-- surrounding transaction, so listeners (the API key caches) never hear of a change that did
+-- not happen.
+-- name: ApiKeyNotify :exec
+SELECT pg_notify(@channel::text, @payload::text);
+
+-- ApiKeyCacheListeners returns the backends of this database whose application_name is
+-- app_name: the key cache listeners of every server process, which acknowledge invalidations.
+-- name: ApiKeyCacheListeners :many
+SELECT pid::int AS pid FROM pg_catalog.pg_stat_activity
+WHERE datname = current_database() AND application_name = @app_name::text;

@@ -12,6 +12,33 @@ import (
 	"github.com/google/uuid"
 )
 
+const apiKeyCacheListeners = `-- name: ApiKeyCacheListeners :many
+SELECT pid::int AS pid FROM pg_catalog.pg_stat_activity
+WHERE datname = current_database() AND application_name = $1::text
+`
+
+// ApiKeyCacheListeners returns the backends of this database whose application_name is
+// app_name: the key cache listeners of every server process, which acknowledge invalidations.
+func (q *Queries) ApiKeyCacheListeners(ctx context.Context, appName string) ([]int32, error) {
+	rows, err := q.db.Query(ctx, apiKeyCacheListeners, appName)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []int32
+	for rows.Next() {
+		var pid int32
+		if err := rows.Scan(&pid); err != nil {
+			return nil, err
+		}
+		items = append(items, pid)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const apiKeyCreate = `-- name: ApiKeyCreate :one
 WITH creator AS (
     SELECT u.id FROM users u
@@ -178,6 +205,23 @@ func (q *Queries) ApiKeyListByFirm(ctx context.Context, arg ApiKeyListByFirmPara
 		return nil, err
 	}
 	return items, nil
+}
+
+const apiKeyNotify = `-- name: ApiKeyNotify :exec
+SELECT pg_notify($1::text, $2::text)
+`
+
+type ApiKeyNotifyParams struct {
+	Channel string
+	Payload string
+}
+
+// ApiKeyNotify queues a notification on channel with payload. It is sent on commit of the
+// surrounding transaction, so listeners (the API key caches) never hear of a change that did
+// not happen.
+func (q *Queries) ApiKeyNotify(ctx context.Context, arg ApiKeyNotifyParams) error {
+	_, err := q.db.Exec(ctx, apiKeyNotify, arg.Channel, arg.Payload)
+	return err
 }
 
 const apiKeyRevoke = `-- name: ApiKeyRevoke :one

@@ -55,6 +55,7 @@ type Options struct {
 	Limiter      ratelimit.Limiter   // nil: by Config.RateStore
 	PasswordCost auth.PasswordParams // zero: production cost
 	Registry     *prometheus.Registry
+	AuthOptions  []auth.Option // extra options of the auth service (tests: key listener dial)
 }
 
 // New builds an App over an open, migrated pool.
@@ -67,7 +68,8 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 		AccessTTL:  cfg.AccessTokenTTL,
 		RefreshTTL: cfg.RefreshTokenTTL,
 		Password:   opts.PasswordCost,
-	}, auth.WithErrorHandler(func(err error) { log.Warn("auth background task failed", "error", err.Error()) }))
+	}, append([]auth.Option{auth.WithErrorHandler(func(err error) { log.Warn("auth background task failed", "error", err.Error()) })},
+		opts.AuthOptions...)...)
 	if err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
@@ -86,6 +88,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		reg.MustRegister(newPoolCollector(pool))
+		reg.MustRegister(newKeyCacheCollector(authSvc))
 	}
 
 	// jobs (issue 5): River's schema (idempotent), the job client with the e-mail worker, and
@@ -140,7 +143,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 		Network:   network.New(pool, a.RefData),
 		Routing:   routing.New(pool, a.RefData),
 		Referrals: referralSvc,
-		Users:     users.New(pool, notifier, a.Auth.Hasher(), users.Config{BaseURL: cfg.PublicBaseURL}),
+		Users:     users.New(pool, notifier, a.Auth.Hasher(), users.Config{BaseURL: cfg.PublicBaseURL, Keys: a.Auth}),
 		Notify:    notifier,
 		// issue 5: documents, medical referrals, import
 		Documents: documents.New(pool, store, log, notifier, documents.WithWebhooks(hooks)),
@@ -242,13 +245,17 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // Start runs the background work of this process until ctx ends: flushing API key usage
-// counters and pruning expired sessions and login attempts.
+// counters, listening for API key invalidations (the key cache) and pruning expired sessions
+// and login attempts.
 func (a *App) Start(ctx context.Context) {
 	// jobs (issue 5): work queued jobs (e-mail) until ctx ends.
 	if err := a.Jobs.Start(ctx); err != nil {
 		a.Log.Error("job queue did not start", "error", err.Error())
 	}
 	go a.Auth.RunUsageFlusher(ctx, 0)
+	// The API key cache is used only while its listener runs (invalidations from every
+	// process arrive on it).
+	go a.Auth.RunKeyListener(ctx)
 	// Referrals left unacknowledged past their deadline are withdrawn by the system. Every
 	// process may run this: each withdrawal is a compare-and-set, so none happens twice.
 	go func() {
@@ -288,4 +295,43 @@ func (a *App) Start(ctx context.Context) {
 			}
 		}
 	}()
+}
+
+// keyCacheCollector exposes the API key cache counters of this process.
+type keyCacheCollector struct {
+	auth                                *auth.Service
+	live, entries, hits, lookups, conns *prometheus.Desc
+}
+
+func newKeyCacheCollector(a *auth.Service) *keyCacheCollector {
+	d := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc("casexchange_api_key_cache_"+name, help, nil, nil)
+	}
+	return &keyCacheCollector{
+		auth:    a,
+		live:    d("listener_up", "1 while the invalidation listener is connected (the cache is in use), else 0."),
+		entries: d("entries", "Keys cached."),
+		hits:    d("hits_total", "Key authentications answered from the cache."),
+		lookups: d("lookups_total", "Key authentications that read the database."),
+		conns:   d("listener_connects_total", "Connections made by the invalidation listener."),
+	}
+}
+
+func (c *keyCacheCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.live, c.entries, c.hits, c.lookups, c.conns} {
+		ch <- d
+	}
+}
+
+func (c *keyCacheCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.auth.KeyCacheStats()
+	live := 0.0
+	if s.Live {
+		live = 1
+	}
+	ch <- prometheus.MustNewConstMetric(c.live, prometheus.GaugeValue, live)
+	ch <- prometheus.MustNewConstMetric(c.entries, prometheus.GaugeValue, float64(s.Entries))
+	ch <- prometheus.MustNewConstMetric(c.hits, prometheus.CounterValue, float64(s.Hits))
+	ch <- prometheus.MustNewConstMetric(c.lookups, prometheus.CounterValue, float64(s.Lookups))
+	ch <- prometheus.MustNewConstMetric(c.conns, prometheus.CounterValue, float64(s.Connects))
 }

@@ -71,8 +71,10 @@ const maxKeyNameLength = 100
 
 // AuthenticateKey resolves a presented Public API key. The shape is checked first, so garbage
 // never reaches the database; a well-formed key is looked up by its hash, which is safe to do
-// with an ordinary index because keys are long random strings. A successful use is counted
-// (in memory, flushed by RunUsageFlusher).
+// with an ordinary index because keys are long random strings. Keys that authenticate are
+// cached by hash while the key listener runs (keycache.go), so a repeated key costs no round
+// trip; the checks below run on every use, cached or not. A successful use is counted (in
+// memory, flushed by RunUsageFlusher).
 //
 // Errors: ErrUnauthenticated with CodeInvalidAPIKey for a missing, malformed, unknown,
 // revoked or expired key, or one whose firm is deactivated.
@@ -82,7 +84,7 @@ func (s *Service) AuthenticateKey(ctx context.Context, key string) (KeyPrincipal
 		return KeyPrincipal{}, invalidKey()
 	}
 	hash := HashKey(key)
-	row, err := s.q.ApiKeyGetByHash(ctx, hash)
+	row, cached, gen, err := s.lookupKey(ctx, hash)
 	if err != nil {
 		if err = postgres.InterpretError(err); errors.Is(err, apperr.ErrNotFound) {
 			return KeyPrincipal{}, invalidKey()
@@ -97,6 +99,9 @@ func (s *Service) AuthenticateKey(ctx context.Context, key string) (KeyPrincipal
 	case Tier(row.Tier) != tier,
 		subtle.ConstantTimeCompare([]byte(row.KeyPrefix), []byte(DisplayPrefix(key))) != 1:
 		return KeyPrincipal{}, invalidKey()
+	}
+	if !cached {
+		s.keys.put(hash, row, gen)
 	}
 	s.usage.record(row.ID, now)
 	return KeyPrincipal{KeyID: row.ID, FirmID: row.FirmID, Tier: tier, Prefix: row.KeyPrefix, Name: row.Name}, nil
@@ -191,7 +196,8 @@ func (s *Service) createKey(ctx context.Context, firmID uuid.UUID, createdBy *uu
 	return CreatedKey{APIKey: keyFromRow(row), Key: plain}, nil
 }
 
-// RevokeKey revokes a key of the caller's firm. Revoking a revoked key succeeds and returns it
+// RevokeKey revokes a key of the caller's firm and returns once every server process has
+// dropped it from its key cache (KeyNotice.Await). Revoking a revoked key succeeds and returns it
 // unchanged. Errors: ErrPermission unless the caller administers the firm; ErrNotFound when
 // the firm has no such key (keys of other firms included).
 func (s *Service) RevokeKey(ctx context.Context, p UserPrincipal, id uuid.UUID) (APIKey, error) {
@@ -202,14 +208,27 @@ func (s *Service) RevokeKey(ctx context.Context, p UserPrincipal, id uuid.UUID) 
 	return s.revokeKey(ctx, p.FirmID, id, &revokedBy)
 }
 
-// RevokeKeyForFirm is RevokeKey for the command line.
+// RevokeKeyForFirm is RevokeKey for the command line. A process without a running key
+// listener (RunKeyListener) cannot see acknowledgements: the servers then drop the key when
+// the notification reaches them (milliseconds) rather than before this returns.
 func (s *Service) RevokeKeyForFirm(ctx context.Context, firmID, id uuid.UUID) (APIKey, error) {
 	return s.revokeKey(ctx, firmID, id, nil)
 }
 
+// revokeKey revokes in one transaction with the key cache notification, and answers once
+// every process has evicted the key (KeyNotice.Await), so the next request anywhere is refused.
 func (s *Service) revokeKey(ctx context.Context, firmID, id uuid.UUID, by *uuid.UUID) (APIKey, error) {
-	row, err := s.q.ApiKeyRevoke(ctx, db.ApiKeyRevokeParams{ID: id, FirmID: firmID, RevokedBy: by})
+	var notice *KeyNotice
+	row, err := postgres.WithTxV(ctx, s.pool, func(q *db.Queries) (db.ApiKey, error) {
+		row, err := q.ApiKeyRevoke(ctx, db.ApiKeyRevokeParams{ID: id, FirmID: firmID, RevokedBy: by})
+		if err != nil {
+			return row, err
+		}
+		notice, err = s.NotifyKeysChangedTx(ctx, q, KeyChanged(row.ID))
+		return row, err
+	})
 	if err == nil {
+		notice.Await(ctx)
 		return keyFromRow(row), nil
 	}
 	if err = postgres.InterpretError(err); !errors.Is(err, apperr.ErrNotFound) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/casexchange/server/gen/db"
@@ -38,6 +39,14 @@ type Config struct {
 
 	// Now is the clock of token issuing and verification; nil means time.Now.
 	Now func() time.Time
+
+	// API key cache (keycache.go): at most KeyCacheSize keys (default DefaultKeyCacheSize;
+	// negative disables the cache), none kept longer than KeyCacheTTL (DefaultKeyCacheTTL);
+	// a key change waits up to KeyAckTimeout (DefaultKeyAckTimeout) for every process to
+	// apply it.
+	KeyCacheSize  int
+	KeyCacheTTL   time.Duration
+	KeyAckTimeout time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -59,6 +68,15 @@ func (c *Config) setDefaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.KeyCacheSize == 0 {
+		c.KeyCacheSize = DefaultKeyCacheSize
+	}
+	if c.KeyCacheTTL <= 0 {
+		c.KeyCacheTTL = DefaultKeyCacheTTL
+	}
+	if c.KeyAckTimeout <= 0 {
+		c.KeyAckTimeout = DefaultKeyAckTimeout
+	}
 }
 
 // Service is the auth domain: logins, sessions, access tokens and Public API keys.
@@ -69,7 +87,10 @@ type Service struct {
 	hasher  *Hasher
 	signer  *TokenSigner
 	usage   *usageRecorder
+	keys    *keyCache
 	onError func(error) // reports background failures (usage flushes); may be nil
+
+	dialListener func(context.Context, *pgx.ConnConfig) (*pgx.Conn, error) // nil: pgx.ConnectConfig
 }
 
 // Option customizes a Service.
@@ -93,6 +114,7 @@ func New(pool *pgxpool.Pool, cfg Config, opts ...Option) (*Service, error) {
 		hasher: NewHasher(cfg.Password),
 		signer: signer,
 		usage:  newUsageRecorder(),
+		keys:   newKeyCache(cfg.KeyCacheSize, cfg.KeyCacheTTL, cfg.Now),
 	}
 	for _, o := range opts {
 		o(s)

@@ -71,6 +71,39 @@ type Config struct {
 	BaseURL string
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// Keys announces revoked keys to the API key caches of every process; nil announces
+	// nothing (a process without caches, such as a command).
+	Keys KeyNotifier
+}
+
+// KeyNotifier is the part of auth.Service that invalidates cached API keys.
+type KeyNotifier interface {
+	NotifyKeysChangedTx(ctx context.Context, q *db.Queries, changes ...auth.KeyChange) (*auth.KeyNotice, error)
+}
+
+// keyNotices collects the key invalidations of one transaction, awaited after its commit.
+type keyNotices []*auth.KeyNotice
+
+func (n keyNotices) await(ctx context.Context) {
+	for _, k := range n {
+		k.Await(ctx)
+	}
+}
+
+// revokeKeysTx revokes the keys userID created in firm and queues their invalidation.
+func (s *Service) revokeKeysTx(ctx context.Context, q *db.Queries, firm, userID uuid.UUID, notices *keyNotices) error {
+	if err := auth.RevokeUserKeysTx(ctx, q, firm, userID); err != nil {
+		return err
+	}
+	if s.cfg.Keys == nil {
+		return nil
+	}
+	n, err := s.cfg.Keys.NotifyKeysChangedTx(ctx, q, auth.FirmKeysChanged(firm))
+	if err != nil {
+		return err
+	}
+	*notices = append(*notices, n)
+	return nil
 }
 
 // Service administers users.
@@ -287,7 +320,14 @@ func (s *Service) Update(ctx context.Context, firm, id uuid.UUID, in UpdateInput
 		p.Role = &v
 	}
 	var out User
+	var notices keyNotices
+	defer func() {
+		if err == nil {
+			notices.await(ctx)
+		}
+	}()
 	err = postgres.RunTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		notices = nil
 		q := db.New(tx)
 		admins, err := q.UserLockActiveFirmAdmins(ctx, firm)
 		if err != nil {
@@ -344,12 +384,12 @@ func (s *Service) Update(ctx context.Context, firm, id uuid.UUID, in UpdateInput
 		if p.Role != nil && *p.Role != cur.Role && !auth.Role(*p.Role).CanManageFirm() {
 			// The role is read from the database on every request, so the user's sessions lose
 			// the administrator's powers at once; the keys the user created go with them.
-			if err := auth.RevokeUserKeysTx(ctx, q, firm, cur.ID); err != nil {
+			if err := s.revokeKeysTx(ctx, q, firm, cur.ID, &notices); err != nil {
 				return err
 			}
 		}
 		if in.Active != nil {
-			if row, err = s.setActiveTx(ctx, q, row, *in.Active); err != nil {
+			if row, err = s.setActiveTx(ctx, q, row, *in.Active, &notices); err != nil {
 				return err
 			}
 		}
@@ -376,7 +416,9 @@ func (s *Service) Update(ctx context.Context, firm, id uuid.UUID, in UpdateInput
 // Errors: ErrNotFound (also for another firm's user); ErrConflict for the firm's last active
 // FIRM_ADMIN.
 func (s *Service) Deactivate(ctx context.Context, firm, id uuid.UUID) error {
-	return postgres.WithTx(ctx, s.pool, func(q *db.Queries) error {
+	var notices keyNotices
+	err := postgres.WithTx(ctx, s.pool, func(q *db.Queries) error {
+		notices = nil
 		admins, err := q.UserLockActiveFirmAdmins(ctx, firm)
 		if err != nil {
 			return fmt.Errorf("lock administrators: %w", err)
@@ -390,13 +432,17 @@ func (s *Service) Deactivate(ctx context.Context, firm, id uuid.UUID) error {
 				return err
 			}
 		}
-		_, err = s.setActiveTx(ctx, q, cur, false)
+		_, err = s.setActiveTx(ctx, q, cur, false, &notices)
 		return err
 	})
+	if err == nil {
+		notices.await(ctx)
+	}
+	return err
 }
 
 // setActiveTx applies isActive to a locked row.
-func (s *Service) setActiveTx(ctx context.Context, q *db.Queries, cur db.User, active bool) (db.User, error) {
+func (s *Service) setActiveTx(ctx context.Context, q *db.Queries, cur db.User, active bool, notices *keyNotices) (db.User, error) {
 	if active {
 		if cur.IsActive {
 			return cur, nil
@@ -417,7 +463,7 @@ func (s *Service) setActiveTx(ctx context.Context, q *db.Queries, cur db.User, a
 	if err := auth.RevokeUserSessionsTx(ctx, q, cur.ID); err != nil {
 		return db.User{}, err
 	}
-	if err := auth.RevokeUserKeysTx(ctx, q, cur.FirmID, cur.ID); err != nil {
+	if err := s.revokeKeysTx(ctx, q, cur.FirmID, cur.ID, notices); err != nil {
 		return db.User{}, err
 	}
 	return row, nil
