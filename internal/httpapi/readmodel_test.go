@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -140,6 +141,17 @@ func TestListReadModelProperty(t *testing.T) {
 				do("update-case", "PUT", apitest.Path(api+"/cases", tg.caseID.String()), keys[tg.owner], map[string]any{
 					"title": fmt.Sprintf("Renamed case %d", step), "clientLastName": fmt.Sprintf("Changed%d", step)})
 			}
+		case n < 97: // the bulk importer (COPY in batches) writes cases too
+			var csv strings.Builder
+			csv.WriteString(importHeader)
+			for j := 0; j < 1+rng.IntN(30); j++ {
+				fmt.Fprintf(&csv, "Imported %d-%d,Personal Injury,WA,Imported%d,Rowson,,,,\n", step, j, j)
+			}
+			r := importCSV(t, h, keys[rng.IntN(len(firms))], api+"/import/cases", []byte(csv.String()))
+			require.Less(t, r.StatusCode, 500, string(r.Body))
+			if r.StatusCode == http.StatusOK {
+				actions["import"]++
+			}
 		default:
 			f := rng.IntN(len(firms))
 			do("rename-firm", "PUT", api+"/firms/me", keys[f], map[string]any{"name": fmt.Sprintf("Property Firm %d-%d", f, step)})
@@ -148,7 +160,7 @@ func TestListReadModelProperty(t *testing.T) {
 	require.Zero(t, fivexx)
 	require.Greater(t, actions["create"], 20)
 	require.Greater(t, actions["acknowledge"], 5)
-	for _, a := range []string{"refer", "reject", "withdraw", "delete-draft", "update-case", "rename-firm", "close"} {
+	for _, a := range []string{"import", "refer", "reject", "withdraw", "delete-draft", "update-case", "rename-firm", "close"} {
 		require.Greater(t, actions[a], 0, "no %s succeeded: %v", a, actions)
 	}
 
