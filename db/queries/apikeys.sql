@@ -46,3 +46,13 @@ ON CONFLICT (api_key_id, day) DO UPDATE SET count = api_key_usage_daily.count + 
 SELECT day::text AS day, count FROM api_key_usage_daily
 WHERE api_key_id = @api_key_id AND day >= timezone('UTC', sqlc.arg(since)::timestamptz)::date
 ORDER BY day;
+
+-- ApiKeyLockFirm locks the firm row for the rest of the transaction, so that concurrent key
+-- creations of one firm cannot pass the cap on active keys together.
+-- name: ApiKeyLockFirm :one
+SELECT id FROM firms WHERE id = @firm_id FOR UPDATE;
+
+-- ApiKeyCountActive counts the keys of a firm that still authenticate (not revoked, not expired).
+-- name: ApiKeyCountActive :one
+SELECT count(*) FROM api_keys
+WHERE firm_id = @firm_id AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now());
