@@ -110,9 +110,23 @@ type deadlineWriter struct {
 	idle time.Duration
 }
 
+// streamChunk bounds one write of a streamed response: a caller handing over a large buffer
+// at once (io.Copy from a bytes.Reader) must still get a fresh deadline per chunk.
+const streamChunk = 64 << 10
+
 func (w *deadlineWriter) Write(b []byte) (int, error) {
-	_ = w.rc.SetWriteDeadline(time.Now().Add(w.idle))
-	return w.ResponseWriter.Write(b)
+	written := 0
+	for len(b) > 0 {
+		n := min(len(b), streamChunk)
+		_ = w.rc.SetWriteDeadline(time.Now().Add(w.idle))
+		m, err := w.ResponseWriter.Write(b[:n])
+		written += m
+		if err != nil {
+			return written, err
+		}
+		b = b[n:]
+	}
+	return written, nil
 }
 
 func (w *deadlineWriter) Flush() {

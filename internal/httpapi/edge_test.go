@@ -1,8 +1,14 @@
 package httpapi_test
 
 import (
+	"bufio"
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"runtime"
 	"strconv"
 	"strings"
@@ -13,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/casexchange/server/internal/config"
 	"github.com/casexchange/server/internal/httpapi/apitest"
 )
 
@@ -258,4 +265,67 @@ FOR EACH ROW EXECUTE FUNCTION edge_idem_down();`)
 	left := retryFinishGoroutines()
 	require.Zero(t, left, "background finishers left after App.Close")
 	apitest.SecurityFinding(t, 12, "12c: %d failed finishes -> peak %d finishers (bound 64), 0 after Close", burst, peak)
+}
+
+// TestEdgeStalledDownload covers the streamed-response rule of issue 15, finding 5: a
+// document download (like an export) has no overall write deadline, so a client reading
+// steadily gets the whole file, while one that stops reading is cut off once a write makes no
+// progress for the stream timeout (shortened to 500 ms here).
+func TestEdgeStalledDownload(t *testing.T) {
+	t.Parallel()
+	const idle = 500 * time.Millisecond
+	h := apitest.New(t, apitest.Options{Config: func(c *config.Config) { c.StreamWriteTimeout = idle }})
+	firm := h.NewFirm(apitest.FirmOpts{})
+	key := h.Key(firm, apitest.Full)
+	caseID := newCase(t, h, key, nil, nil)
+	const size = 24 << 20 // more than the socket buffers of both ends hold
+	data := bytes.Repeat(sampleText, size/len(sampleText))
+	upStart := time.Now()
+	doc := uploadOK(t, h, key, caseID, "big.txt", data)
+	t.Logf("upload took %s", time.Since(upStart))
+	link := downloadLink(t, h, key, caseID, doc.Id)
+	u, err := url.Parse(link.Url)
+	require.NoError(t, err)
+
+	// get sends the download request on a raw connection and returns it with the response.
+	get := func() (net.Conn, *http.Response) {
+		t.Helper()
+		conn, err := net.Dial("tcp", u.Host)
+		require.NoError(t, err)
+		_, err = fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", u.RequestURI(), u.Host)
+		require.NoError(t, err)
+		resp, err := http.ReadResponse(bufio.NewReaderSize(conn, 16<<10), nil)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		require.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"))
+		return conn, resp
+	}
+
+	// A slow but live reader (1 MiB every 50 ms) gets every byte.
+	conn, resp := get()
+	var got int64
+	for {
+		n, err := io.CopyN(io.Discard, resp.Body, 1<<20)
+		got += n
+		if err != nil {
+			require.ErrorIs(t, err, io.EOF, "the slow reader was cut after %d bytes: %v", got, err)
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	conn.Close()
+	require.Equal(t, int64(len(data)), got, "the slow reader got the whole file")
+
+	// A reader that stalls for several stream timeouts is cut off: once it reads again, the
+	// body ends early.
+	conn, resp = get()
+	defer conn.Close()
+	time.Sleep(6 * idle)
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+	got, err = io.Copy(io.Discard, resp.Body)
+	require.Error(t, err, "the stalled download was not cut off")
+	var ne net.Error
+	require.False(t, errors.As(err, &ne) && ne.Timeout(), "the connection stayed open: %v", err)
+	require.Less(t, got, int64(len(data)))
+	apitest.SecurityFinding(t, 5, "download: live reader got %d MiB, one stalled %s cut after %d MiB", len(data)>>20, 6*idle, got>>20)
 }
