@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -153,7 +152,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 		defer stopBG()
 		a.Start(bg)
-		srv := &http.Server{Handler: a.Echo, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+		srv := a.HTTPServer()
 		errc := make(chan error, 1)
 		go func() { errc <- srv.Serve(ln) }()
 		url := "http://" + ln.Addr().String()

@@ -78,3 +78,13 @@ SELECT pg_notify(@channel::text, @payload::text);
 -- name: ApiKeyCacheListeners :many
 SELECT pid::int AS pid FROM pg_catalog.pg_stat_activity
 WHERE datname = current_database() AND application_name = @app_name::text;
+
+-- ApiKeyLockFirm locks the firm row for the rest of the transaction, so that concurrent key
+-- creations of one firm cannot pass the cap on active keys together.
+-- name: ApiKeyLockFirm :one
+SELECT id FROM firms WHERE id = @firm_id FOR UPDATE;
+
+-- ApiKeyCountActive counts the keys of a firm that still authenticate (not revoked, not expired).
+-- name: ApiKeyCountActive :one
+SELECT count(*) FROM api_keys
+WHERE firm_id = @firm_id AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now());

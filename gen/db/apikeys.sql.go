@@ -39,6 +39,19 @@ func (q *Queries) ApiKeyCacheListeners(ctx context.Context, appName string) ([]i
 	return items, nil
 }
 
+const apiKeyCountActive = `-- name: ApiKeyCountActive :one
+SELECT count(*) FROM api_keys
+WHERE firm_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+`
+
+// ApiKeyCountActive counts the keys of a firm that still authenticate (not revoked, not expired).
+func (q *Queries) ApiKeyCountActive(ctx context.Context, firmID uuid.UUID) (int64, error) {
+	row := q.db.QueryRow(ctx, apiKeyCountActive, firmID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const apiKeyCreate = `-- name: ApiKeyCreate :one
 WITH creator AS (
     SELECT u.id FROM users u
@@ -205,6 +218,19 @@ func (q *Queries) ApiKeyListByFirm(ctx context.Context, arg ApiKeyListByFirmPara
 		return nil, err
 	}
 	return items, nil
+}
+
+const apiKeyLockFirm = `-- name: ApiKeyLockFirm :one
+SELECT id FROM firms WHERE id = $1 FOR UPDATE
+`
+
+// ApiKeyLockFirm locks the firm row for the rest of the transaction, so that concurrent key
+// creations of one firm cannot pass the cap on active keys together.
+func (q *Queries) ApiKeyLockFirm(ctx context.Context, firmID uuid.UUID) (uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, apiKeyLockFirm, firmID)
+	var id uuid.UUID
+	err := row.Scan(&id)
+	return id, err
 }
 
 const apiKeyNotify = `-- name: ApiKeyNotify :exec

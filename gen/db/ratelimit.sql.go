@@ -40,3 +40,43 @@ func (q *Queries) RateLimitTake(ctx context.Context, arg RateLimitTakeParams) (i
 	err := row.Scan(&count)
 	return count, err
 }
+
+const rateLimitTakeMany = `-- name: RateLimitTakeMany :many
+INSERT INTO rate_limit_counters (key, window_start, count)
+SELECT k, $1, 1 FROM unnest($2::text[]) WITH ORDINALITY AS t(k, ord)
+ORDER BY ord
+ON CONFLICT (key, window_start) DO UPDATE SET count = rate_limit_counters.count + 1
+RETURNING key, count
+`
+
+type RateLimitTakeManyParams struct {
+	WindowStart time.Time
+	Keys        []string
+}
+
+type RateLimitTakeManyRow struct {
+	Key   string
+	Count int64
+}
+
+// RateLimitTakeMany counts one request against several keys of one window in one statement.
+// Callers pass the keys sorted, so that concurrent statements lock shared rows in one order.
+func (q *Queries) RateLimitTakeMany(ctx context.Context, arg RateLimitTakeManyParams) ([]RateLimitTakeManyRow, error) {
+	rows, err := q.db.Query(ctx, rateLimitTakeMany, arg.WindowStart, arg.Keys)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []RateLimitTakeManyRow
+	for rows.Next() {
+		var i RateLimitTakeManyRow
+		if err := rows.Scan(&i.Key, &i.Count); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}

@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -47,7 +49,8 @@ type App struct {
 	RefData *refdata.Service
 	Jobs    *jobs.Client // jobs (issue 5): the background job queue (e-mail delivery)
 
-	limiter ratelimit.Limiter
+	limiter   ratelimit.Limiter
+	closeOnce sync.Once
 }
 
 // Options adjust an App for tests and tools.
@@ -63,11 +66,14 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 	if log == nil {
 		log = slog.Default()
 	}
+	cfg = withLimitDefaults(cfg)
 	authSvc, err := auth.New(pool, auth.Config{
 		JWTSecret:  cfg.JWTSecret,
 		AccessTTL:  cfg.AccessTokenTTL,
 		RefreshTTL: cfg.RefreshTokenTTL,
 		Password:   opts.PasswordCost,
+
+		MaxActiveKeys: cfg.MaxActiveKeys,
 	}, append([]auth.Option{auth.WithErrorHandler(func(err error) { log.Warn("auth background task failed", "error", err.Error()) })},
 		opts.AuthOptions...)...)
 	if err != nil {
@@ -161,6 +167,11 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 		Limiter: limiter,
 		RateLimits: httpapi.RateLimits{
 			Window: cfg.RateWindow, ReadOnly: cfg.RateReadOnly, Standard: cfg.RateStandard, Full: cfg.RateFull,
+			Firm: cfg.RateFirm, Session: cfg.RateSession, IP: cfg.RateIP,
+		},
+		Timeouts: httpapi.Timeouts{
+			BodyRead: cfg.BodyReadTimeout, UploadRead: cfg.UploadReadTimeout,
+			Write: cfg.WriteTimeout, StreamIdle: cfg.StreamWriteTimeout,
 		},
 		Registry: reg,
 		Ready:    func(ctx context.Context) error { return postgres.Ping(ctx, pool) },
@@ -173,6 +184,21 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 	}
 	a.Echo, a.Server = e, srv
 	return a, nil
+}
+
+// withLimitDefaults gives the budgets added by issue 15 (finding 10) their defaults when a
+// Config was built by hand (tests, tools) rather than by config.Load: zero is not "unlimited".
+func withLimitDefaults(cfg config.Config) config.Config {
+	if cfg.RateFirm <= 0 {
+		cfg.RateFirm = 2 * cfg.RateFull
+	}
+	if cfg.RateSession <= 0 {
+		cfg.RateSession = config.DefaultRateSession
+	}
+	if cfg.RateIP <= 0 {
+		cfg.RateIP = config.DefaultRateIP
+	}
+	return cfg
 }
 
 func (a *App) authenticators() httpapi.Authenticators {
@@ -194,16 +220,31 @@ func (a *App) authenticators() httpapi.Authenticators {
 	}
 }
 
-// Close releases background resources (not the pool, which the caller owns).
+// HTTPServer returns the http.Server the binary serves a with. Only the headers have a
+// server-wide deadline: body reads and response writes get theirs per request from the HTTP
+// layer (Config.BodyReadTimeout and the rest), since uploads and exports need longer ones.
+func (a *App) HTTPServer() *http.Server {
+	return &http.Server{Handler: a.Echo, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+}
+
+// Close releases background resources (not the pool, which the caller owns). Calling it again
+// does nothing.
 func (a *App) Close() {
-	// jobs (issue 5): let running jobs finish (bounded) before the caller closes the pool.
-	if a.Jobs != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		if err := a.Jobs.Stop(ctx); err != nil {
-			a.Log.Warn("job queue did not stop cleanly", "error", err.Error())
+	a.closeOnce.Do(func() {
+		// Idempotency claims still being finished in the background stop first (issue 15,
+		// finding 12c): they use the pool.
+		if a.Server != nil {
+			a.Server.Close()
 		}
-	}
+		// jobs (issue 5): let running jobs finish (bounded) before the caller closes the pool.
+		if a.Jobs != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			if err := a.Jobs.Stop(ctx); err != nil {
+				a.Log.Warn("job queue did not stop cleanly", "error", err.Error())
+			}
+		}
+	})
 }
 
 // poolCollector exposes pgxpool statistics as Prometheus gauges.

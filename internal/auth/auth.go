@@ -25,6 +25,7 @@ const (
 	CodeRateLimitedIP               = "rate_limited_ip"
 	CodeInvalidAPIKey               = "invalid_api_key"
 	CodeInvalidCurrentPassword      = "invalid_current_password"
+	CodeAPIKeyLimitReached          = "api_key_limit_reached"
 )
 
 // Role is a user's role. The Public API spells roles in upper case; the older Internal API

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
@@ -140,7 +141,8 @@ func (s *Service) ListKeys(ctx context.Context, p UserPrincipal, includeRevoked 
 // caller's responsibility: it is revoked when the caller is deactivated or stops being a
 // FIRM_ADMIN (RevokeUserKeysTx).
 // Errors: ErrPermission unless the caller administers the firm; ErrValidation for a blank or
-// long name (field name), an unknown tier (field tier) or an expiry in the past (field expiresAt).
+// long name (field name), an unknown tier (field tier) or an expiry in the past (field expiresAt);
+// ErrConflict (CodeAPIKeyLimitReached) when the firm already holds Config.MaxActiveKeys active keys.
 func (s *Service) CreateKey(ctx context.Context, p UserPrincipal, in KeyInput) (CreatedKey, error) {
 	if err := canManageKeys(p); err != nil {
 		return CreatedKey{}, err
@@ -150,7 +152,8 @@ func (s *Service) CreateKey(ctx context.Context, p UserPrincipal, in KeyInput) (
 }
 
 // CreateKeyForFirm creates a key without a user, for the command line and seeds.
-// Errors: ErrValidation as for CreateKey; ErrValidation too when the firm does not exist.
+// Errors: ErrValidation and ErrConflict as for CreateKey; ErrValidation too when the firm does
+// not exist.
 func (s *Service) CreateKeyForFirm(ctx context.Context, firmID uuid.UUID, in KeyInput) (CreatedKey, error) {
 	return s.createKey(ctx, firmID, nil, in)
 }
@@ -177,16 +180,39 @@ func (s *Service) createKey(ctx context.Context, firmID uuid.UUID, createdBy *uu
 	if err != nil {
 		return CreatedKey{}, err
 	}
-	row, err := s.q.ApiKeyCreate(ctx, db.ApiKeyCreateParams{
-		FirmID:    firmID,
-		Name:      name,
-		Tier:      string(in.Tier),
-		KeyHash:   HashKey(plain),
-		KeyPrefix: DisplayPrefix(plain),
-		CreatedBy: createdBy,
-		ExpiresAt: in.ExpiresAt,
+	// The cap on active keys (issue 15, finding 10) is checked under a lock on the firm row:
+	// every key has its own rate limit, so unlimited keys would mean an unlimited budget.
+	row, err := postgres.WithTxV(ctx, s.pool, func(q *db.Queries) (db.ApiKey, error) {
+		if _, err := q.ApiKeyLockFirm(ctx, firmID); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return db.ApiKey{}, apperr.Field("firmId", "no such firm")
+			}
+			return db.ApiKey{}, err
+		}
+		if limit := s.cfg.MaxActiveKeys; limit > 0 {
+			n, err := q.ApiKeyCountActive(ctx, firmID)
+			if err != nil {
+				return db.ApiKey{}, err
+			}
+			if n >= int64(limit) {
+				return db.ApiKey{}, apperr.New(apperr.ErrConflict, CodeAPIKeyLimitReached, fmt.Sprintf(
+					"The firm already has %d active API keys, the most it may hold; revoke one before creating another", limit))
+			}
+		}
+		return q.ApiKeyCreate(ctx, db.ApiKeyCreateParams{
+			FirmID:    firmID,
+			Name:      name,
+			Tier:      string(in.Tier),
+			KeyHash:   HashKey(plain),
+			KeyPrefix: DisplayPrefix(plain),
+			CreatedBy: createdBy,
+			ExpiresAt: in.ExpiresAt,
+		})
 	})
 	if err != nil {
+		if _, ok := apperr.As(err); ok {
+			return CreatedKey{}, err
+		}
 		if err = postgres.InterpretError(err); errors.Is(err, apperr.ErrNotFound) && createdBy != nil {
 			// The creator stopped administering the firm after the request was authenticated.
 			return CreatedKey{}, apperr.Permission("Only firm administrators can manage API keys")

@@ -19,6 +19,7 @@ const (
 	DefaultIPFailures       = 20
 	DefaultThrottleWindow   = 15 * time.Minute
 	DefaultUsageFlushPeriod = 10 * time.Second
+	DefaultMaxActiveKeys    = 25
 )
 
 // Config configures a Service. Only JWTSecret is required.
@@ -36,6 +37,10 @@ type Config struct {
 	EmailFailures  int
 	IPFailures     int
 	ThrottleWindow time.Duration
+
+	// MaxActiveKeys caps the active (not revoked, not expired) Public API keys of one firm;
+	// zero means DefaultMaxActiveKeys.
+	MaxActiveKeys int
 
 	// Now is the clock of token issuing and verification; nil means time.Now.
 	Now func() time.Time
@@ -64,6 +69,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ThrottleWindow <= 0 {
 		c.ThrottleWindow = DefaultThrottleWindow
+	}
+	if c.MaxActiveKeys <= 0 {
+		c.MaxActiveKeys = DefaultMaxActiveKeys
 	}
 	if c.Now == nil {
 		c.Now = time.Now

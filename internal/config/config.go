@@ -15,6 +15,12 @@ import (
 	"time"
 )
 
+// Defaults of the Internal API budgets per window.
+const (
+	DefaultRateSession = 600
+	DefaultRateIP      = 3000
+)
+
 // Config is the whole runtime configuration.
 type Config struct {
 	HTTPAddr        string        // CX_HTTP_ADDR
@@ -33,6 +39,24 @@ type Config struct {
 	LogLevel        slog.Level    // CX_LOG_LEVEL
 	Seed            bool          // CX_SEED
 	ShutdownTimeout time.Duration // CX_SHUTDOWN_TIMEOUT
+
+	// RateFirm is the Public API budget per window of a whole firm, across all its keys
+	// (issue 15, finding 10), so that creating more keys does not multiply the rate limit.
+	RateFirm int // CX_RATE_LIMIT_FIRM (default 2 x RateFull)
+	// RateSession and RateIP are the Internal API budgets per window of one session and of
+	// one client address (anonymous requests such as login included).
+	RateSession   int // CX_RATE_LIMIT_SESSION
+	RateIP        int // CX_RATE_LIMIT_IP
+	MaxActiveKeys int // CX_MAX_API_KEYS_PER_FIRM: active (not revoked, not expired) keys per firm
+
+	// Connection deadlines (issue 15, finding 5). BodyReadTimeout bounds reading a request
+	// body (UploadReadTimeout for document uploads and imports); WriteTimeout bounds handling
+	// a request and writing an ordinary response; a streamed export or download may take
+	// longer as long as each write makes progress within StreamWriteTimeout.
+	BodyReadTimeout    time.Duration // CX_BODY_READ_TIMEOUT
+	UploadReadTimeout  time.Duration // CX_UPLOAD_READ_TIMEOUT
+	WriteTimeout       time.Duration // CX_WRITE_TIMEOUT
+	StreamWriteTimeout time.Duration // CX_STREAM_WRITE_TIMEOUT
 
 	// JobRetryDelay, when positive, retries failed background jobs after this fixed delay
 	// instead of River's exponential backoff. Tests set it (with JobPollInterval) so that
@@ -60,6 +84,14 @@ func Load() (Config, error) {
 	c.RateReadOnly = integer("CX_RATE_LIMIT_READ_ONLY", 300, &errs)
 	c.RateStandard = integer("CX_RATE_LIMIT_STANDARD", 600, &errs)
 	c.RateFull = integer("CX_RATE_LIMIT_FULL", 1200, &errs)
+	c.RateFirm = integer("CX_RATE_LIMIT_FIRM", 2*c.RateFull, &errs)
+	c.RateSession = integer("CX_RATE_LIMIT_SESSION", DefaultRateSession, &errs)
+	c.RateIP = integer("CX_RATE_LIMIT_IP", DefaultRateIP, &errs)
+	c.MaxActiveKeys = integer("CX_MAX_API_KEYS_PER_FIRM", 25, &errs)
+	c.BodyReadTimeout = duration("CX_BODY_READ_TIMEOUT", 30*time.Second, &errs)
+	c.UploadReadTimeout = duration("CX_UPLOAD_READ_TIMEOUT", 10*time.Minute, &errs)
+	c.WriteTimeout = duration("CX_WRITE_TIMEOUT", time.Minute, &errs)
+	c.StreamWriteTimeout = duration("CX_STREAM_WRITE_TIMEOUT", 30*time.Second, &errs)
 	c.Seed = boolean("CX_SEED", true, &errs)
 	c.SecureCookies = boolean("CX_SECURE_COOKIES", false, &errs)
 	if err := c.LogLevel.UnmarshalText([]byte(env("CX_LOG_LEVEL", "info"))); err != nil {

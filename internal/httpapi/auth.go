@@ -77,12 +77,18 @@ type Authenticators struct {
 	Token  func(ctx context.Context, token string) (*Principal, error)
 }
 
-// RateLimits are the per-tier request budgets of the Public API.
+// RateLimits are the request budgets per window. A Public API request counts against its
+// key's tier budget and its firm's budget (Firm, shared by all the firm's keys); an Internal
+// API request against its client address's budget (IP) and, once authenticated, its
+// session's (Session). Zero budgets are not applied.
 type RateLimits struct {
 	Window   time.Duration
 	ReadOnly int
 	Standard int
 	Full     int
+	Firm     int
+	Session  int
+	IP       int
 }
 
 func (r RateLimits) forTier(t Tier) int {
@@ -114,10 +120,20 @@ const (
 func (s *Server) authMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		acc, ok := s.access[c.Request().Method+" "+c.Path()]
-		if !ok || acc.anonymous {
+		if !ok {
 			return next(c)
 		}
 		req := c.Request()
+		// The Internal API is limited per client address before anything else, so that
+		// anonymous requests (login, refresh) and bad tokens count too.
+		if acc.internal {
+			if err := s.applyRateLimit(c, ratelimit.Budget{Key: "ip:" + c.RealIP(), Limit: s.limits.IP}); err != nil {
+				return err
+			}
+		}
+		if acc.anonymous {
+			return next(c)
+		}
 		var p *Principal
 		var err error
 		switch {
@@ -139,8 +155,15 @@ func (s *Server) authMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Set(ctxPrincipal, p)
 		c.SetRequest(req.WithContext(context.WithValue(req.Context(), principalKey{}, p)))
+		if acc.internal {
+			if err := s.applyRateLimit(c, ratelimit.Budget{Key: "session:" + p.SessionID.String(), Limit: s.limits.Session}); err != nil {
+				return err
+			}
+		}
 		if acc.public {
-			if err := s.applyRateLimit(c, p); err != nil {
+			if err := s.applyRateLimit(c,
+				ratelimit.Budget{Key: "key:" + p.KeyID.String(), Limit: s.limits.forTier(p.Tier)},
+				ratelimit.Budget{Key: "firm:" + p.FirmID.String(), Limit: s.limits.Firm}); err != nil {
 				return err
 			}
 			if p.Tier < acc.tier {
@@ -165,17 +188,32 @@ func bearerToken(r *http.Request) string {
 	return ""
 }
 
-func (s *Server) applyRateLimit(c echo.Context, p *Principal) error {
+// applyRateLimit counts the request against budgets (zero limits skipped) and sets the
+// X-RateLimit-* headers from the binding one, taking earlier budgets of the same request
+// (ctxRate) into account, so that the headers always describe the limit closest to refusing.
+func (s *Server) applyRateLimit(c echo.Context, budgets ...ratelimit.Budget) error {
 	if s.limiter == nil {
 		return nil
 	}
-	limit := s.limits.forTier(p.Tier)
-	res, err := s.limiter.Take(c.Request().Context(), "key:"+p.KeyID.String(), limit, s.limits.Window)
+	active := budgets[:0:0]
+	for _, b := range budgets {
+		if b.Limit > 0 {
+			active = append(active, b)
+		}
+	}
+	if len(active) == 0 {
+		return nil
+	}
+	res, err := ratelimit.TakeAll(c.Request().Context(), s.limiter, s.limits.Window, active...)
 	if err != nil {
 		// A broken limiter store must not take the API down: let the request through, log it.
 		s.log.Warn("rate limiter unavailable", "error", err.Error(), "request_id", requestID(c))
 		return nil
 	}
+	if prev, ok := c.Get(ctxRate).(ratelimit.Result); ok {
+		res = ratelimit.Binding(prev, res)
+	}
+	c.Set(ctxRate, res)
 	setRateHeaders(c, res)
 	if !res.Allowed {
 		retry := res.RetryAfter(time.Now())

@@ -202,7 +202,7 @@ func orDefault(s, d string) string {
 
 // writeError writes the error envelope; it is Echo's HTTPErrorHandler.
 func (s *Server) writeError(err error, c echo.Context) {
-	if c.Response().Committed {
+	if c.Response().Committed || s.bodyFailure(c) {
 		return
 	}
 	status, body := classify(err)

@@ -48,6 +48,7 @@ func (s *Server) etagMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 		tag := bodyETag(w.buf.Bytes())
 		h := w.Header()
 		h.Set(headerETag, tag)
+		h.Set(headerCacheControl, cacheRevalidate)
 		if matchesIfNoneMatch(req.Header.Values(headerIfNoneMatch), tag) {
 			h.Del(echo.HeaderContentType)
 			h.Del(echo.HeaderContentLength)

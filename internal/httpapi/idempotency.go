@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -196,18 +198,75 @@ func (s *Server) finishClaim(c echo.Context, claim *idempotency.Claim, resp *ide
 		// The database went away between the work and its bookkeeping. Keep trying in the
 		// background, or a client retrying with the same key would be told "still in progress"
 		// until the claim is abandoned.
-		go s.retryFinish(requestID(c), claim, resp)
+		s.retries.start(s, requestID(c), claim, resp)
 	}
 }
 
+// maxFinishRetries bounds the claims finished in the background at once. During an outage
+// every write with a key would otherwise add a goroutine (issue 15, finding 12c); a claim
+// beyond the bound is left pending and is abandoned after idempotency.AbandonAfter, which is
+// what happens anyway when the database stays away longer than retryFinish tries.
+const maxFinishRetries = 64
+
+// finishRetries runs retryFinish goroutines, at most maxFinishRetries at once, until Close.
+type finishRetries struct {
+	sem     chan struct{}
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	dropped atomic.Int64
+}
+
+func newFinishRetries() *finishRetries {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &finishRetries{sem: make(chan struct{}, maxFinishRetries), ctx: ctx, cancel: cancel}
+}
+
+func (r *finishRetries) start(s *Server, reqID string, claim *idempotency.Claim, resp *idempotency.Response) {
+	if r.ctx.Err() != nil {
+		return
+	}
+	select {
+	case r.sem <- struct{}{}:
+	default:
+		r.dropped.Add(1)
+		s.log.Warn("idempotency: too many claims waiting for the database; this one is left to be abandoned",
+			slog.String("request_id", reqID))
+		return
+	}
+	r.wg.Add(1)
+	go func() {
+		defer func() { <-r.sem; r.wg.Done() }()
+		s.retryFinish(r.ctx, reqID, claim, resp)
+	}()
+}
+
+// close stops the retries and waits for them (each attempt is bounded by finishTimeout).
+func (r *finishRetries) close() {
+	r.cancel()
+	r.wg.Wait()
+}
+
+// Close stops the background work of the HTTP layer: the idempotency claims still being
+// finished are left pending (they are abandoned after idempotency.AbandonAfter). It returns
+// once no such goroutine runs. Calling it again does nothing.
+func (s *Server) Close() { s.retries.close() }
+
 // retryFinish finishes a claim once the database answers again, backing off up to a minute
-// and giving up after about ten minutes (the claim is then abandoned and may be taken over).
-func (s *Server) retryFinish(reqID string, claim *idempotency.Claim, resp *idempotency.Response) {
+// and giving up after about ten minutes (the claim is then abandoned and may be taken over)
+// or when ctx ends (shutdown).
+func (s *Server) retryFinish(stop context.Context, reqID string, claim *idempotency.Claim, resp *idempotency.Response) {
 	wait := 250 * time.Millisecond
 	deadline := time.Now().Add(10 * time.Minute)
 	for time.Now().Before(deadline) {
-		time.Sleep(wait)
-		ctx, cancel := context.WithTimeout(context.Background(), finishTimeout)
+		t := time.NewTimer(wait)
+		select {
+		case <-stop.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(stop, finishTimeout)
 		var err error
 		if resp != nil {
 			err = claim.Complete(ctx, *resp)

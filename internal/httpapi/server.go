@@ -34,6 +34,7 @@ type Deps struct {
 	Ready      func(ctx context.Context) error
 	Services   Services
 	Cookies    CookieOptions
+	Timeouts   Timeouts // zero fields: the defaults
 }
 
 // CookieOptions shape the session cookies of the Internal API.
@@ -49,15 +50,17 @@ type Server struct {
 	notImplemented
 	Services
 
-	log     *slog.Logger
-	auth    Authenticators
-	limiter ratelimit.Limiter
-	limits  RateLimits
-	metrics *metrics
-	ready   func(ctx context.Context) error
-	cookies CookieOptions
-	access  map[string]routeAccess
-	spec    *openapi3.T
+	log      *slog.Logger
+	auth     Authenticators
+	limiter  ratelimit.Limiter
+	limits   RateLimits
+	metrics  *metrics
+	ready    func(ctx context.Context) error
+	cookies  CookieOptions
+	timeouts Timeouts
+	retries  *finishRetries
+	access   map[string]routeAccess
+	spec     *openapi3.T
 
 	specOnce sync.Once
 	specYAML []byte
@@ -80,6 +83,8 @@ func New(d Deps) (*echo.Echo, *Server, error) {
 		limits:   d.RateLimits,
 		ready:    d.Ready,
 		cookies:  d.Cookies,
+		timeouts: d.Timeouts.withDefaults(),
+		retries:  newFinishRetries(),
 		spec:     spec,
 		access:   buildAccess(spec),
 	}
@@ -99,7 +104,7 @@ func New(d Deps) (*echo.Echo, *Server, error) {
 	e.HTTPErrorHandler = s.writeError
 	e.JSONSerializer = jsonSerializer{}
 	// Auth runs before the body limit so that even a 413 carries the rate-limit headers.
-	e.Use(s.recoverMiddleware, requestIDMiddleware, s.accessLog, s.authMiddleware, bodyLimit, s.contentTypeMiddleware, textMiddleware, nullFieldsMiddleware)
+	e.Use(s.recoverMiddleware, requestIDMiddleware, s.securityHeaders, s.accessLog, s.deadlineMiddleware, s.authMiddleware, bodyLimit, s.contentTypeMiddleware, textMiddleware, nullFieldsMiddleware)
 
 	// The validator needs servers stripped (it would check the Host) and auth left to us.
 	vspec := *spec
@@ -141,17 +146,22 @@ func New(d Deps) (*echo.Echo, *Server, error) {
 
 	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	// A method the path does not have answers 405 with every method it does have in Allow.
 	e.RouteNotFound("/*", func(c echo.Context) error {
+		var allow []string
 		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 			if m == c.Request().Method {
 				continue
 			}
 			if _, ok := s.access[m+" "+routePath(e, m, c.Request().URL.Path)]; ok {
-				c.Response().Header().Set(echo.HeaderAllow, m)
-				return echo.ErrMethodNotAllowed
+				allow = append(allow, m)
 			}
 		}
-		return echo.ErrNotFound
+		if len(allow) == 0 {
+			return echo.ErrNotFound
+		}
+		c.Response().Header().Set(echo.HeaderAllow, strings.Join(allow, ", "))
+		return echo.ErrMethodNotAllowed
 	})
 	return e, s, nil
 }

@@ -37,3 +37,25 @@ func (p *Postgres) Take(ctx context.Context, key string, limit int, window time.
 func (p *Postgres) Purge(ctx context.Context, before time.Time) (int64, error) {
 	return p.q.RateLimitPurge(ctx, before)
 }
+
+// TakeMany implements MultiLimiter in one statement.
+func (p *Postgres) TakeMany(ctx context.Context, budgets []Budget, window time.Duration) ([]Result, error) {
+	start := WindowStart(p.now(), window)
+	keys := make([]string, len(budgets))
+	for i, b := range budgets {
+		keys[i] = b.Key
+	}
+	rows, err := p.q.RateLimitTakeMany(ctx, db.RateLimitTakeManyParams{WindowStart: start, Keys: keys})
+	if err != nil {
+		return nil, err
+	}
+	counts := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		counts[r.Key] = r.Count
+	}
+	out := make([]Result, len(budgets))
+	for i, b := range budgets {
+		out[i] = Evaluate(counts[b.Key], b.Limit, start, window)
+	}
+	return out, nil
+}

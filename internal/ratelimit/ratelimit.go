@@ -4,6 +4,7 @@ package ratelimit
 
 import (
 	"context"
+	"sort"
 	"sync"
 	"time"
 )
@@ -86,4 +87,76 @@ func (m *Memory) Take(_ context.Context, key string, limit int, window time.Dura
 	}
 	w.count++
 	return Evaluate(w.count, limit, start, window), nil
+}
+
+// Budget is one limit a request counts against, such as its API key's or its firm's.
+type Budget struct {
+	Key   string
+	Limit int
+}
+
+// MultiLimiter counts one request against several budgets of one window at once. Both stores
+// implement it; TakeAll falls back to one Take per budget for other Limiters.
+type MultiLimiter interface {
+	TakeMany(ctx context.Context, budgets []Budget, window time.Duration) ([]Result, error)
+}
+
+// TakeAll counts one request against every budget (issue 15, finding 10: a key's own limit and
+// its firm's, a session's and its address's) and returns the binding result: a refused budget
+// if any, else the one with the fewest requests left. The request counts against each budget
+// even when another refuses it, as a refused request counts against its own budget.
+func TakeAll(ctx context.Context, l Limiter, window time.Duration, budgets ...Budget) (Result, error) {
+	sorted := append([]Budget(nil), budgets...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Key < sorted[j].Key })
+	var results []Result
+	if m, ok := l.(MultiLimiter); ok {
+		var err error
+		if results, err = m.TakeMany(ctx, sorted, window); err != nil {
+			return Result{}, err
+		}
+	} else {
+		for _, b := range sorted {
+			r, err := l.Take(ctx, b.Key, b.Limit, window)
+			if err != nil {
+				return Result{}, err
+			}
+			results = append(results, r)
+		}
+	}
+	return Binding(results...), nil
+}
+
+// Binding returns the result that decides a request counted against several budgets: the
+// first refused one (the latest to reset among the refused), else the one with the fewest
+// requests left (the smaller limit on a tie). It returns an allowing zero Result for none.
+func Binding(results ...Result) Result {
+	if len(results) == 0 {
+		return Result{Allowed: true}
+	}
+	best := results[0]
+	for _, r := range results[1:] {
+		switch {
+		case !r.Allowed && best.Allowed:
+			best = r
+		case r.Allowed != best.Allowed:
+		case !r.Allowed && r.Reset.After(best.Reset):
+			best = r
+		case r.Allowed && (r.Remaining < best.Remaining || r.Remaining == best.Remaining && r.Limit < best.Limit):
+			best = r
+		}
+	}
+	return best
+}
+
+// TakeMany implements MultiLimiter.
+func (m *Memory) TakeMany(ctx context.Context, budgets []Budget, window time.Duration) ([]Result, error) {
+	out := make([]Result, 0, len(budgets))
+	for _, b := range budgets {
+		r, err := m.Take(ctx, b.Key, b.Limit, window)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }

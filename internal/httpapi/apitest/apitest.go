@@ -49,6 +49,8 @@ func Main(m *testing.M) {
 // Options adjust the server under test.
 type Options struct {
 	RateReadOnly, RateStandard, RateFull int           // 0: a budget no ordinary test reaches
+	RateFirm, RateSession, RateIP        int           // 0: a budget no ordinary test reaches
+	MaxActiveKeys                        int           // 0: more keys than any ordinary test creates
 	RateWindow                           time.Duration // 0: one minute
 	AccessTTL                            time.Duration // 0: 15 minutes
 	Config                               func(*config.Config)
@@ -113,6 +115,10 @@ func New(t testing.TB, opts ...Options) *Harness {
 		RateReadOnly:    orInt(o.RateReadOnly, 1_000_000),
 		RateStandard:    orInt(o.RateStandard, 1_000_000),
 		RateFull:        orInt(o.RateFull, 1_000_000),
+		RateFirm:        orInt(o.RateFirm, 1_000_000),
+		RateSession:     orInt(o.RateSession, 1_000_000),
+		RateIP:          orInt(o.RateIP, 1_000_000),
+		MaxActiveKeys:   orInt(o.MaxActiveKeys, 1_000),
 		RateStore:       "memory",
 		LogLevel:        slog.LevelWarn,
 	}
