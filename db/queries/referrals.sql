@@ -254,42 +254,6 @@ SELECT name, created_by FROM api_keys WHERE id = @id;
 -- name: ReferralActorUser :one
 SELECT btrim(first_name || ' ' || last_name)::text AS name FROM users WHERE id = @id;
 
--- ReceivedReferralList pages through the referrals addressed to a firm (drafts excluded). The
--- search covers the referral number and the sending firm's name only: no client data.
--- name: ReceivedReferralList :many
-SELECT r.id, count(*) OVER () AS total
-FROM referrals r
-JOIN firms f ON f.id = r.referring_firm_id
-WHERE r.referent_firm_id = @firm_id AND r.status <> 'draft'
-  AND (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status)::text)
-  AND (sqlc.narg(closing_status)::text IS NULL OR r.closing_status = sqlc.narg(closing_status)::text)
-  AND (sqlc.narg(search)::text IS NULL
-       OR r.reference_number ILIKE sqlc.narg(search)::text OR f.name ILIKE sqlc.narg(search)::text)
-ORDER BY
-    CASE WHEN @sort::text = 'updatedAt' AND @descending::bool THEN r.updated_at END DESC,
-    CASE WHEN @sort::text = 'updatedAt' AND NOT @descending::bool THEN r.updated_at END ASC,
-    CASE WHEN @sort::text = 'referenceNumber' AND @descending::bool THEN r.reference_number END DESC,
-    CASE WHEN @sort::text = 'referenceNumber' AND NOT @descending::bool THEN r.reference_number END ASC,
-    CASE WHEN @sort::text = 'status' AND @descending::bool THEN r.status END DESC,
-    CASE WHEN @sort::text = 'status' AND NOT @descending::bool THEN r.status END ASC,
-    CASE WHEN @descending::bool THEN r.id END DESC,
-    CASE WHEN NOT @descending::bool THEN r.id END ASC
-LIMIT @row_limit OFFSET @row_offset;
-
--- ReferralList pages through the referrals a firm is party to (a receiving firm never sees
--- drafts), optionally of one case: by sequence number within a case, newest first otherwise.
--- name: ReferralList :many
-SELECT r.id, count(*) OVER () AS total
-FROM referrals r
-WHERE (r.referring_firm_id = @firm_id OR (r.referent_firm_id = @firm_id AND r.status <> 'draft'))
-  AND (sqlc.narg(base_case_id)::uuid IS NULL OR r.base_case_id = sqlc.narg(base_case_id)::uuid)
-  AND (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status)::text)
-  AND (sqlc.narg(closing_status)::text IS NULL OR r.closing_status = sqlc.narg(closing_status)::text)
-ORDER BY
-    CASE WHEN sqlc.narg(base_case_id)::uuid IS NOT NULL THEN r.sequence_number END ASC,
-    r.created_at DESC, r.id DESC
-LIMIT @row_limit OFFSET @row_offset;
-
 -- name: ReferralExpireDue :many
 SELECT id FROM referrals
 WHERE status = 'sent' AND expires_at IS NOT NULL AND expires_at <= now()

@@ -370,74 +370,6 @@ func (q *Queries) BaseCaseUpdate(ctx context.Context, arg BaseCaseUpdateParams) 
 	return err
 }
 
-const receivedReferralList = `-- name: ReceivedReferralList :many
-SELECT r.id, count(*) OVER () AS total
-FROM referrals r
-JOIN firms f ON f.id = r.referring_firm_id
-WHERE r.referent_firm_id = $1 AND r.status <> 'draft'
-  AND ($2::text IS NULL OR r.status = $2::text)
-  AND ($3::text IS NULL OR r.closing_status = $3::text)
-  AND ($4::text IS NULL
-       OR r.reference_number ILIKE $4::text OR f.name ILIKE $4::text)
-ORDER BY
-    CASE WHEN $5::text = 'updatedAt' AND $6::bool THEN r.updated_at END DESC,
-    CASE WHEN $5::text = 'updatedAt' AND NOT $6::bool THEN r.updated_at END ASC,
-    CASE WHEN $5::text = 'referenceNumber' AND $6::bool THEN r.reference_number END DESC,
-    CASE WHEN $5::text = 'referenceNumber' AND NOT $6::bool THEN r.reference_number END ASC,
-    CASE WHEN $5::text = 'status' AND $6::bool THEN r.status END DESC,
-    CASE WHEN $5::text = 'status' AND NOT $6::bool THEN r.status END ASC,
-    CASE WHEN $6::bool THEN r.id END DESC,
-    CASE WHEN NOT $6::bool THEN r.id END ASC
-LIMIT $8 OFFSET $7
-`
-
-type ReceivedReferralListParams struct {
-	FirmID        *uuid.UUID
-	Status        *string
-	ClosingStatus *string
-	Search        *string
-	Sort          string
-	Descending    bool
-	RowOffset     int32
-	RowLimit      int32
-}
-
-type ReceivedReferralListRow struct {
-	ID    uuid.UUID
-	Total int64
-}
-
-// ReceivedReferralList pages through the referrals addressed to a firm (drafts excluded). The
-// search covers the referral number and the sending firm's name only: no client data.
-func (q *Queries) ReceivedReferralList(ctx context.Context, arg ReceivedReferralListParams) ([]ReceivedReferralListRow, error) {
-	rows, err := q.db.Query(ctx, receivedReferralList,
-		arg.FirmID,
-		arg.Status,
-		arg.ClosingStatus,
-		arg.Search,
-		arg.Sort,
-		arg.Descending,
-		arg.RowOffset,
-		arg.RowLimit,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []ReceivedReferralListRow
-	for rows.Next() {
-		var i ReceivedReferralListRow
-		if err := rows.Scan(&i.ID, &i.Total); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const referralActiveToFirmExists = `-- name: ReferralActiveToFirmExists :one
 SELECT EXISTS (
     SELECT 1 FROM referrals
@@ -650,62 +582,6 @@ func (q *Queries) ReferralInsert(ctx context.Context, arg ReferralInsertParams) 
 	var id uuid.UUID
 	err := row.Scan(&id)
 	return id, err
-}
-
-const referralList = `-- name: ReferralList :many
-SELECT r.id, count(*) OVER () AS total
-FROM referrals r
-WHERE (r.referring_firm_id = $1 OR (r.referent_firm_id = $1 AND r.status <> 'draft'))
-  AND ($2::uuid IS NULL OR r.base_case_id = $2::uuid)
-  AND ($3::text IS NULL OR r.status = $3::text)
-  AND ($4::text IS NULL OR r.closing_status = $4::text)
-ORDER BY
-    CASE WHEN $2::uuid IS NOT NULL THEN r.sequence_number END ASC,
-    r.created_at DESC, r.id DESC
-LIMIT $6 OFFSET $5
-`
-
-type ReferralListParams struct {
-	FirmID        uuid.UUID
-	BaseCaseID    *uuid.UUID
-	Status        *string
-	ClosingStatus *string
-	RowOffset     int32
-	RowLimit      int32
-}
-
-type ReferralListRow struct {
-	ID    uuid.UUID
-	Total int64
-}
-
-// ReferralList pages through the referrals a firm is party to (a receiving firm never sees
-// drafts), optionally of one case: by sequence number within a case, newest first otherwise.
-func (q *Queries) ReferralList(ctx context.Context, arg ReferralListParams) ([]ReferralListRow, error) {
-	rows, err := q.db.Query(ctx, referralList,
-		arg.FirmID,
-		arg.BaseCaseID,
-		arg.Status,
-		arg.ClosingStatus,
-		arg.RowOffset,
-		arg.RowLimit,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []ReferralListRow
-	for rows.Next() {
-		var i ReferralListRow
-		if err := rows.Scan(&i.ID, &i.Total); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
 }
 
 const referralListByCases = `-- name: ReferralListByCases :many

@@ -86,7 +86,7 @@ func (s *Server) ListReceivedReferrals(ctx context.Context, req api.ListReceived
 	pg := refPage(p.Page, p.Limit)
 	res, err := s.Referrals.ListReceived(ctx, refActor(ctx), referrals.ReceivedQuery{
 		Status: lifecycleQuery(p.Status), Search: strOf(p.Search), Sort: strOf(p.Sort),
-		Ascending: strOf(p.Order) == "asc", Page: pg,
+		Ascending: strOf(p.Order) == "asc", Page: pg, Cursor: strOf(p.Cursor),
 	})
 	if err != nil {
 		return nil, err
@@ -96,7 +96,7 @@ func (s *Server) ListReceivedReferrals(ctx context.Context, req api.ListReceived
 		data[i] = receivedListItem(v)
 	}
 	return api.ListReceivedReferrals200JSONResponse{Body: api.ReceivedReferralListResponse{
-		Data: data, Pagination: pagination(pg.Page, pg.Limit, int64(res.Total)), Meta: meta(ctx),
+		Data: data, Pagination: referralPagination(pg, res), Meta: meta(ctx),
 	}}, nil
 }
 

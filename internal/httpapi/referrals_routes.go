@@ -222,7 +222,19 @@ func referralListResponse(ctx context.Context, pg referrals.Page, p referrals.Re
 	for i, v := range p.Items {
 		data[i] = referralDTO(v)
 	}
-	return api.ReferralListResponse{Data: data, Pagination: pagination(pg.Page, pg.Limit, int64(p.Total)), Meta: meta(ctx)}
+	return api.ReferralListResponse{Data: data, Pagination: referralPagination(pg, p), Meta: meta(ctx)}
+}
+
+// referralPagination describes a page of a referral list: its page number is the cursor's when
+// the request had one.
+func referralPagination(pg referrals.Page, p referrals.ReferralPage) api.Pagination {
+	page := pg.Page
+	if p.Page > 0 {
+		page = p.Page
+	}
+	out := pagination(page, pg.Limit, int64(p.Total))
+	out.NextCursor = p.NextCursor
+	return out
 }
 
 func historyEntry(u referrals.StatusUpdate) api.ReferralStatusHistoryEntry {
@@ -312,7 +324,7 @@ func (s *Server) ListReferrals(ctx context.Context, req api.ListReferralsRequest
 		return nil, err
 	}
 	pg := refPage(req.Params.Page, req.Params.Limit)
-	p, err := s.Referrals.ListReferrals(ctx, refActor(ctx), req.BaseCaseId, f, pg)
+	p, err := s.Referrals.ListReferrals(ctx, refActor(ctx), req.BaseCaseId, f, pg, strOf(req.Params.Cursor))
 	if err != nil {
 		return nil, err
 	}
@@ -443,7 +455,7 @@ func (s *Server) ListTopLevelReferrals(ctx context.Context, req api.ListTopLevel
 		return nil, err
 	}
 	pg := refPage(req.Params.Page, req.Params.Limit)
-	p, err := s.Referrals.ListReferrals(ctx, refActor(ctx), "", f, pg)
+	p, err := s.Referrals.ListReferrals(ctx, refActor(ctx), "", f, pg, strOf(req.Params.Cursor))
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,2 @@
+DROP INDEX IF EXISTS referrals_referent_status_created_idx;
+DROP INDEX IF EXISTS referrals_referent_status_reference_idx;
