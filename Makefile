@@ -63,11 +63,11 @@ clean:
 ## 100, BENCH_FIRM_SIZE/20 and BENCH_FIRM_SIZE cases, a firm receiving BENCH_FIRM_SIZE referrals; database
 ## cx_bench_firms_<N>), then runs the firm-size growth table, ours versus the limit server (bench/limit), the exports and
 ## the write rows, and writes $(BENCH_OUT)/{results.md,results.json,throughput.svg}. The default size is a quick smoke run;
-## the full run is `make bench BENCH_FIRM_SIZE=200000 BENCH_DATA=.data/bench` (BENCH_DATA keeps the cluster and the
+## the full run is `make bench BENCH_FIRM_SIZE=200000 BENCH_DURATION=3s BENCH_DATA=.data/bench` (BENCH_DATA keeps the cluster and the
 ## dataset between runs). Not part of test.
 BENCH_FIRM_SIZE ?= 4000
 BENCH_SCALE ?= 10
-BENCH_DURATION ?= 3s
+BENCH_DURATION ?= 1s
 BENCH_CONCURRENCY ?= 1,16,64
 BENCH_IMPORT_ROWS ?= 0
 BENCH_DATA ?=
