@@ -59,21 +59,24 @@ tools: node_modules
 clean:
 	rm -rf bin
 
-## bench: load our server and the baseline over the BENCH_SCALE dataset (~1000 referrals per firm; kept in its own
-## database cx_bench_s<N>, seeded when absent) and write bench/results/{results.md,results.json,throughput.svg,plans.md}.
-## Above scale 10 the read endpoints also run at scale 10 (growth table). BENCH_DATA=DIR keeps the cluster (and the
-## datasets) in DIR between runs; BENCH_DB=NAME uses an existing database for the BENCH_SCALE dataset. Not part of test.
+## bench: list reads at the size of one large firm (issue 13): seeds, when absent, the firm-size dataset (sending firms of
+## 100, BENCH_FIRM_SIZE/20 and BENCH_FIRM_SIZE cases, a firm receiving BENCH_FIRM_SIZE referrals; database
+## cx_bench_firms_<N>), then runs the firm-size growth table, ours versus the limit server (bench/limit), the exports and
+## the write rows, and writes $(BENCH_OUT)/{results.md,results.json,throughput.svg}. The default size is a quick smoke run;
+## the full run is `make bench BENCH_FIRM_SIZE=200000 BENCH_DURATION=3s BENCH_DATA=.data/bench` (BENCH_DATA keeps the cluster and the
+## dataset between runs). Not part of test.
+BENCH_FIRM_SIZE ?= 4000
 BENCH_SCALE ?= 10
-BENCH_DURATION ?= 3s
+BENCH_DURATION ?= 1s
 BENCH_CONCURRENCY ?= 1,16,64
-BENCH_IMPORT_ROWS ?= 100000
+BENCH_IMPORT_ROWS ?= 0
 BENCH_DATA ?=
 BENCH_DB ?=
 BENCH_OUT ?= bench/results
 BENCH_DEVDB = $(if $(BENCH_DATA),-data $(BENCH_DATA),-ephemeral)
 BENCH_FLAGS = -scale $(BENCH_SCALE) -out $(BENCH_OUT) $(if $(BENCH_DB),-db $(BENCH_DB))
 bench: build bench-bin
-	$(GO) run ./cmd/devdb $(BENCH_DEVDB) -- bin/bench-load $(BENCH_FLAGS) -duration $(BENCH_DURATION) \
+	$(GO) run ./cmd/devdb $(BENCH_DEVDB) -- bin/bench-load -firm-size $(BENCH_FIRM_SIZE) -out $(BENCH_OUT) -duration $(BENCH_DURATION) \
 		-concurrency $(BENCH_CONCURRENCY) -import-rows $(BENCH_IMPORT_ROWS)
 
 # Further targets (one file per part) live in mk/.

@@ -2,9 +2,9 @@
 
 .PHONY: bench-bin bench-sustained
 
-## bench-bin: build the baseline server and the load driver of make bench.
+## bench-bin: build the limit server and the load driver of make bench.
 bench-bin:
-	CGO_ENABLED=0 $(GO) build -trimpath -o bin/bench-baseline ./bench/baseline
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/bench-limit ./bench/limit
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/bench-load ./bench/load
 
 ## bench-sustained: measure the peak of a mixed read workload on the BENCH_SCALE dataset, then offer 70% of it for

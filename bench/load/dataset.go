@@ -220,40 +220,20 @@ func prepareReads(ctx context.Context, s *scaleDB) (fixtures, error) {
 	return fx, nil
 }
 
-// prepareWrites picks the write endpoints' firm and parameters and creates, through the
-// referral service, o.writePool acknowledged (under_evaluation) referrals per server, sent to
-// the writer firm by a partner, for begin-investigating to consume. Neither touches the reading
-// firm, so the writes leave its status-update feed as it was.
-func prepareWrites(ctx context.Context, o options, s *scaleDB, fx *fixtures) error {
+// prepareWritesFor picks the write endpoints' parameters and creates, through the referral
+// service, o.writePool acknowledged (under_evaluation) referrals sent to writer by from, for
+// begin-investigating to consume (fx.oursFresh).
+func prepareWritesFor(ctx context.Context, o options, s *scaleDB, writer, from uuid.UUID, fx *fixtures) error {
 	a, pool := s.app, s.pool
-	w, err := a.Firms.Lookup(ctx, seed.ScaleSlug(1))
-	if err != nil {
-		return err
-	}
-	fx.writer = w.ID.String()
-	k, err := a.Auth.CreateKeyForFirm(ctx, w.ID, auth.KeyInput{Name: "bench writer " + time.Now().Format(time.RFC3339), Tier: auth.TierFull})
-	if err != nil {
-		return err
-	}
-	fx.writerKey = k.Key
-	firm, reader := w.ID, uuid.MustParse(fx.firm)
-	var sender uuid.UUID
-	if err := pool.QueryRow(ctx, `SELECT to_firm_id FROM network_relationships WHERE from_firm_id = $1 AND to_firm_id <> $2 AND status = 'active' ORDER BY to_firm_id LIMIT 1`, firm, reader).Scan(&sender); err != nil {
-		return fmt.Errorf("pick a partner (scale needs at least 3 firms): %w", err)
-	}
-	var from uuid.UUID // a firm sending to the writer firm
-	if err := pool.QueryRow(ctx, `SELECT from_firm_id FROM network_relationships WHERE to_firm_id = $1 AND from_firm_id <> $2 AND status = 'active' ORDER BY from_firm_id LIMIT 1`, firm, reader).Scan(&from); err != nil {
-		return fmt.Errorf("pick a sender (scale needs at least 3 firms): %w", err)
-	}
-	fx.sender = sender.String()
+	firm := writer
 	if err := pool.QueryRow(ctx, `
 		SELECT ct.name, (SELECT code FROM jurisdictions WHERE kind = 'state' ORDER BY code LIMIT 1)
 		FROM case_types ct WHERE ct.is_active AND NOT EXISTS (SELECT 1 FROM case_type_fields f WHERE f.case_type_id = ct.id AND f.is_required)
 		ORDER BY ct.sort_order LIMIT 1`).Scan(&fx.caseType, &fx.jurisdiction); err != nil {
 		return fmt.Errorf("pick a case type: %w", err)
 	}
-	fmt.Fprintf(os.Stderr, "preparing %d fresh referrals per server for begin-investigating\n", o.writePool)
-	fx.oursFresh, fx.baseFresh = make(chan string, o.writePool), make(chan string, o.writePool)
+	fmt.Fprintf(os.Stderr, "preparing %d fresh referrals for begin-investigating\n", o.writePool)
+	fx.oursFresh = make(chan string, o.writePool)
 	ref := a.Server.Referrals
 	work := make(chan chan string)
 	var wg sync.WaitGroup
@@ -284,12 +264,10 @@ func prepareWrites(ctx context.Context, o options, s *scaleDB, fx *fixtures) err
 	}
 	for range o.writePool {
 		work <- fx.oursFresh
-		work <- fx.baseFresh
 	}
 	close(work)
 	wg.Wait()
 	close(fx.oursFresh)
-	close(fx.baseFresh)
 	if v := firstErr.Load(); v != nil {
 		return fmt.Errorf("prepare fresh referrals: %w", v.(error))
 	}

@@ -39,7 +39,7 @@ func start(ctx context.Context, bin string, args []string, dir, name string, env
 		return nil, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	if name == "baseline" {
+	if name == "limit" {
 		args = append(args, "-addr", addr)
 	}
 	cmd := exec.CommandContext(ctx, bin, args...)

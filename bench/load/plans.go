@@ -3,17 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-
-	"github.com/casexchange/server/internal/referrals"
 )
 
 // recorder is a pgx tracer that, while on, keeps the SQL and arguments of every statement the
@@ -158,105 +154,6 @@ func summarize(endpoint, query string, plan []string) planSummary {
 		}
 	}
 	return p
-}
-
-// writePlans runs, with the recorder on, the domain call behind each read endpoint (the call
-// the baseline makes) with the endpoint's parameters, then EXPLAIN (ANALYZE, BUFFERS) each read
-// statement it sent, with the same arguments, and writes them to path with a summary of the
-// indexes and sequential scans of each.
-func writePlans(ctx context.Context, path string, s *scaleDB, fx fixtures) ([]planSummary, error) {
-	ref := s.app.Server.Referrals
-	firm := uuid.MustParse(fx.firm)
-	actor := referrals.Actor{FirmID: firm, Source: referrals.SourceAPI}
-	investigating := referrals.Status("investigating")
-	since := fx.since
-	calls := []struct {
-		name string
-		fn   func() error
-	}{
-		{"GET /sent-cases (page 1)", func() error {
-			_, err := ref.ListCases(ctx, actor, referrals.CaseQuery{View: referrals.ViewSent, Sort: referrals.SortUpdatedAt, Page: referrals.Page{Page: 1, Limit: 20}})
-			return err
-		}},
-		{"GET /sent-cases (deep page, search)", func() error {
-			_, err := ref.ListCases(ctx, actor, referrals.CaseQuery{View: referrals.ViewSent, Search: "Law", Sort: referrals.SortUpdatedAt,
-				Page: referrals.Page{Page: fx.deepPage, Limit: 20}})
-			return err
-		}},
-		{"GET /received-referrals?status=investigating", func() error {
-			_, err := ref.ListReceived(ctx, actor, referrals.ReceivedQuery{Status: referrals.StatusFilter{Status: &investigating}, Page: referrals.Page{Page: 1, Limit: 20}})
-			return err
-		}},
-		{epPolling, func() error {
-			_, err := ref.Feed(ctx, actor, referrals.FeedQuery{Since: &since, Page: referrals.Page{Page: 1, Limit: 20}})
-			return err
-		}},
-		{"GET /sent-cases/{uuid}", func() error {
-			_, err := ref.GetSentCase(ctx, actor, fx.caseID)
-			return err
-		}},
-		{"GET /sent-cases/{referenceNumber}", func() error {
-			_, err := ref.GetSentCase(ctx, actor, fx.caseRef)
-			return err
-		}},
-		{"GET /analytics/homepage", func() error {
-			_, err := s.app.Server.Analytics.Homepage(ctx, firm, "")
-			return err
-		}},
-	}
-	var b, body strings.Builder
-	var sums []planSummary
-	for _, c := range calls {
-		// Once unrecorded, so the recorded run and the EXPLAINs find a warm cache, as the
-		// benchmark's requests do.
-		if err := c.fn(); err != nil {
-			return nil, fmt.Errorf("%s: %w", c.name, err)
-		}
-		qs, err := s.rec.capture(c.fn)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", c.name, err)
-		}
-		fmt.Fprintf(&body, "## %s\n\n", c.name)
-		if len(qs) == 0 {
-			body.WriteString("No SQL statement (served without the database).\n\n")
-		}
-		for i, q := range qs {
-			name := queryName(q.sql)
-			fmt.Fprintf(&body, "### %d. %s\n\n```\n", i+1, strings.Trim(name, "`"))
-			rows, err := s.pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+stripName(q.sql), q.args...)
-			var plan []string
-			if err == nil {
-				plan, err = pgx.CollectRows(rows, pgx.RowTo[string])
-			}
-			if err != nil {
-				fmt.Fprintf(&body, "error: %v\n", err)
-				sums = append(sums, planSummary{Endpoint: c.name, Query: name, Error: err.Error()})
-			} else {
-				body.WriteString(strings.Join(plan, "\n") + "\n")
-				sums = append(sums, summarize(c.name, name, plan))
-			}
-			body.WriteString("```\n\n")
-		}
-	}
-	fmt.Fprintf(&b, "# Query plans\n\n")
-	fmt.Fprintf(&b, "`EXPLAIN (ANALYZE, BUFFERS)` of every statement the read endpoints run, on database %s (%d referrals, %d status\n", s.info.DB, s.info.Referrals, s.info.StatusUpdates)
-	b.WriteString("updates), taken by recording what the domain call behind each endpoint (the call the baseline makes) sends, with the\n")
-	b.WriteString("endpoint's parameters, and explaining it with the same arguments on a warm cache. Our server also looks up the API key\n")
-	b.WriteString("(not shown: the baseline has no auth).\n\n")
-	b.WriteString("| Endpoint | Statement | Indexes used | Sequential scans | Execution |\n|---|---|---|---|---:|\n")
-	for _, p := range sums {
-		if p.Error != "" {
-			fmt.Fprintf(&b, "| %s | %s | error: %s | | |\n", p.Endpoint, p.Query, md(p.Error))
-			continue
-		}
-		var scans []string
-		for _, sc := range p.SeqScans {
-			scans = append(scans, sc.String())
-		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %.2f ms |\n", p.Endpoint, p.Query, orNone(p.Indexes), orNone(scans), p.ExecMS)
-	}
-	b.WriteString("\n" + body.String())
-	return sums, os.WriteFile(path, []byte(b.String()), 0o644)
 }
 
 func orNone(s []string) string {

@@ -189,16 +189,6 @@ func runSustained(ctx context.Context, o options) error {
 	if err := writeSustainedMD(filepath.Join(o.out, "sustained.md"), res); err != nil {
 		return err
 	}
-	var rep report
-	ok, err := loadJSON(filepath.Join(o.out, "results.json"), &rep)
-	if err != nil {
-		// From another version of the driver: the next make bench links the sustained run.
-		fmt.Fprintf(os.Stderr, "results.md not refreshed: %s: %v\n", filepath.Join(o.out, "results.json"), err)
-		return nil
-	}
-	if ok {
-		return writeResults(o.out, &rep)
-	}
 	return nil
 }
 
