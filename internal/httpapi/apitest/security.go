@@ -2,6 +2,8 @@ package apitest
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -61,5 +63,7 @@ func printSecuritySummary() {
 			parts = append(parts, fmt.Sprintf("#%d", n))
 		}
 	}
-	testsummary.Printf("security: %d findings covered by passing HTTP regression tests: %s\n", len(ns), strings.Join(parts, ", "))
+	// One line per test package (the HTTP tests, and the real-server tests of internal/app).
+	pkg := strings.TrimSuffix(filepath.Base(os.Args[0]), ".test")
+	testsummary.Printf("security (%s): %d findings covered by passing HTTP regression tests: %s\n", pkg, len(ns), strings.Join(parts, ", "))
 }
