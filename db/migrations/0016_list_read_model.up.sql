@@ -50,6 +50,8 @@ CREATE INDEX case_listings_status_idx ON case_listings (firm_id, is_owner, statu
 CREATE INDEX case_listings_status_created_idx ON case_listings (firm_id, is_owner, status, case_created_at, base_case_id);
 CREATE INDEX case_listings_status_updated_idx ON case_listings (firm_id, is_owner, status, case_updated_at, base_case_id);
 CREATE INDEX case_listings_search_idx ON case_listings USING gin (search_text gin_trgm_ops);
+-- A changed case refreshes every firm's row of it.
+CREATE INDEX case_listings_case_idx ON case_listings (base_case_id);
 -- Renaming a firm rewrites the search text of the listings naming it.
 CREATE INDEX case_listings_partner_idx ON case_listings (partner_firm_id);
 
