@@ -251,15 +251,18 @@ WHERE firm_id = @firm_id::uuid AND list = @list::text
   AND (@status::text = '' OR status = @status::text)
   AND (@closing::text = '' OR closing_status = @closing::text);
 
--- PartyList: the referrals a firm is party to, newest first: a Merge Append of the
--- sent side's and the received side's index ranges.
+-- PartyList: the referrals a firm is party to, newest first: the sent side's and the received
+-- side's index ranges, each cut at offset+limit rows, merged (without the inner limits the planner
+-- sorted the whole firm).
 -- name: PartyList :many
 SELECT x.id FROM (
-    SELECT r.id, r.created_at FROM referrals r
-    WHERE r.referring_firm_id = @firm_id::uuid
+    (SELECT r.id, r.created_at FROM referrals r
+        WHERE r.referring_firm_id = @firm_id::uuid
+     ORDER BY r.created_at DESC, r.id DESC LIMIT sqlc.arg(row_window)::int)
     UNION ALL
-    SELECT r.id, r.created_at FROM referrals r
-    WHERE r.referent_firm_id = @firm_id::uuid AND r.status <> 'draft' AND r.referring_firm_id <> @firm_id
+    (SELECT r.id, r.created_at FROM referrals r
+        WHERE r.referent_firm_id = @firm_id::uuid AND r.status <> 'draft'
+     ORDER BY r.created_at DESC, r.id DESC LIMIT sqlc.arg(row_window)::int)
 ) x
 ORDER BY x.created_at DESC, x.id DESC
 LIMIT @row_limit OFFSET @row_offset;
@@ -268,13 +271,15 @@ LIMIT @row_limit OFFSET @row_offset;
 -- sent side's and the received side's index ranges.
 -- name: PartyListKey :many
 SELECT x.id FROM (
-    SELECT r.id, r.created_at FROM referrals r
-    WHERE r.referring_firm_id = @firm_id::uuid
-      AND (r.created_at, r.id) < (@k_ts::timestamptz, @k_id::uuid)
+    (SELECT r.id, r.created_at FROM referrals r
+        WHERE r.referring_firm_id = @firm_id::uuid
+          AND (r.created_at, r.id) < (@k_ts::timestamptz, @k_id::uuid)
+     ORDER BY r.created_at DESC, r.id DESC LIMIT @row_limit::int)
     UNION ALL
-    SELECT r.id, r.created_at FROM referrals r
-    WHERE r.referent_firm_id = @firm_id::uuid AND r.status <> 'draft' AND r.referring_firm_id <> @firm_id
-      AND (r.created_at, r.id) < (@k_ts::timestamptz, @k_id::uuid)
+    (SELECT r.id, r.created_at FROM referrals r
+        WHERE r.referent_firm_id = @firm_id::uuid AND r.status <> 'draft'
+          AND (r.created_at, r.id) < (@k_ts::timestamptz, @k_id::uuid)
+     ORDER BY r.created_at DESC, r.id DESC LIMIT @row_limit::int)
 ) x
 ORDER BY x.created_at DESC, x.id DESC
 LIMIT @row_limit;
@@ -283,13 +288,15 @@ LIMIT @row_limit;
 -- sent side's and the received side's index ranges.
 -- name: PartyListStatus :many
 SELECT x.id FROM (
-    SELECT r.id, r.created_at FROM referrals r
-    WHERE r.referring_firm_id = @firm_id::uuid
-      AND r.status = @status::text AND (@closing::text = '' OR r.closing_status = @closing::text)
+    (SELECT r.id, r.created_at FROM referrals r
+        WHERE r.referring_firm_id = @firm_id::uuid
+          AND r.status = @status::text AND (@closing::text = '' OR r.closing_status = @closing::text)
+     ORDER BY r.created_at DESC, r.id DESC LIMIT sqlc.arg(row_window)::int)
     UNION ALL
-    SELECT r.id, r.created_at FROM referrals r
-    WHERE r.referent_firm_id = @firm_id::uuid AND r.status <> 'draft' AND r.referring_firm_id <> @firm_id
-      AND r.status = @status::text AND (@closing::text = '' OR r.closing_status = @closing::text)
+    (SELECT r.id, r.created_at FROM referrals r
+        WHERE r.referent_firm_id = @firm_id::uuid AND r.status <> 'draft'
+          AND r.status = @status::text AND (@closing::text = '' OR r.closing_status = @closing::text)
+     ORDER BY r.created_at DESC, r.id DESC LIMIT sqlc.arg(row_window)::int)
 ) x
 ORDER BY x.created_at DESC, x.id DESC
 LIMIT @row_limit OFFSET @row_offset;
@@ -298,15 +305,17 @@ LIMIT @row_limit OFFSET @row_offset;
 -- sent side's and the received side's index ranges.
 -- name: PartyListStatusKey :many
 SELECT x.id FROM (
-    SELECT r.id, r.created_at FROM referrals r
-    WHERE r.referring_firm_id = @firm_id::uuid
-      AND r.status = @status::text AND (@closing::text = '' OR r.closing_status = @closing::text)
-      AND (r.created_at, r.id) < (@k_ts::timestamptz, @k_id::uuid)
+    (SELECT r.id, r.created_at FROM referrals r
+        WHERE r.referring_firm_id = @firm_id::uuid
+          AND r.status = @status::text AND (@closing::text = '' OR r.closing_status = @closing::text)
+          AND (r.created_at, r.id) < (@k_ts::timestamptz, @k_id::uuid)
+     ORDER BY r.created_at DESC, r.id DESC LIMIT @row_limit::int)
     UNION ALL
-    SELECT r.id, r.created_at FROM referrals r
-    WHERE r.referent_firm_id = @firm_id::uuid AND r.status <> 'draft' AND r.referring_firm_id <> @firm_id
-      AND r.status = @status::text AND (@closing::text = '' OR r.closing_status = @closing::text)
-      AND (r.created_at, r.id) < (@k_ts::timestamptz, @k_id::uuid)
+    (SELECT r.id, r.created_at FROM referrals r
+        WHERE r.referent_firm_id = @firm_id::uuid AND r.status <> 'draft'
+          AND r.status = @status::text AND (@closing::text = '' OR r.closing_status = @closing::text)
+          AND (r.created_at, r.id) < (@k_ts::timestamptz, @k_id::uuid)
+     ORDER BY r.created_at DESC, r.id DESC LIMIT @row_limit::int)
 ) x
 ORDER BY x.created_at DESC, x.id DESC
 LIMIT @row_limit;

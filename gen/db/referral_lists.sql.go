@@ -145,26 +145,35 @@ func (q *Queries) ListCountTotal(ctx context.Context, arg ListCountTotalParams) 
 
 const partyList = `-- name: PartyList :many
 SELECT x.id FROM (
-    SELECT r.id, r.created_at FROM referrals r
-    WHERE r.referring_firm_id = $1::uuid
+    (SELECT r.id, r.created_at FROM referrals r
+        WHERE r.referring_firm_id = $1::uuid
+     ORDER BY r.created_at DESC, r.id DESC LIMIT $2::int)
     UNION ALL
-    SELECT r.id, r.created_at FROM referrals r
-    WHERE r.referent_firm_id = $1::uuid AND r.status <> 'draft' AND r.referring_firm_id <> $1
+    (SELECT r.id, r.created_at FROM referrals r
+        WHERE r.referent_firm_id = $1::uuid AND r.status <> 'draft'
+     ORDER BY r.created_at DESC, r.id DESC LIMIT $2::int)
 ) x
 ORDER BY x.created_at DESC, x.id DESC
-LIMIT $3 OFFSET $2
+LIMIT $4 OFFSET $3
 `
 
 type PartyListParams struct {
 	FirmID    uuid.UUID
+	RowWindow int32
 	RowOffset int32
 	RowLimit  int32
 }
 
-// PartyList: the referrals a firm is party to, newest first: a Merge Append of the
-// sent side's and the received side's index ranges.
+// PartyList: the referrals a firm is party to, newest first: the sent side's and the received
+// side's index ranges, each cut at offset+limit rows, merged (without the inner limits the planner
+// sorted the whole firm).
 func (q *Queries) PartyList(ctx context.Context, arg PartyListParams) ([]uuid.UUID, error) {
-	rows, err := q.db.Query(ctx, partyList, arg.FirmID, arg.RowOffset, arg.RowLimit)
+	rows, err := q.db.Query(ctx, partyList,
+		arg.FirmID,
+		arg.RowWindow,
+		arg.RowOffset,
+		arg.RowLimit,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -185,13 +194,15 @@ func (q *Queries) PartyList(ctx context.Context, arg PartyListParams) ([]uuid.UU
 
 const partyListKey = `-- name: PartyListKey :many
 SELECT x.id FROM (
-    SELECT r.id, r.created_at FROM referrals r
-    WHERE r.referring_firm_id = $1::uuid
-      AND (r.created_at, r.id) < ($2::timestamptz, $3::uuid)
+    (SELECT r.id, r.created_at FROM referrals r
+        WHERE r.referring_firm_id = $1::uuid
+          AND (r.created_at, r.id) < ($2::timestamptz, $3::uuid)
+     ORDER BY r.created_at DESC, r.id DESC LIMIT $4::int)
     UNION ALL
-    SELECT r.id, r.created_at FROM referrals r
-    WHERE r.referent_firm_id = $1::uuid AND r.status <> 'draft' AND r.referring_firm_id <> $1
-      AND (r.created_at, r.id) < ($2::timestamptz, $3::uuid)
+    (SELECT r.id, r.created_at FROM referrals r
+        WHERE r.referent_firm_id = $1::uuid AND r.status <> 'draft'
+          AND (r.created_at, r.id) < ($2::timestamptz, $3::uuid)
+     ORDER BY r.created_at DESC, r.id DESC LIMIT $4::int)
 ) x
 ORDER BY x.created_at DESC, x.id DESC
 LIMIT $4
@@ -233,22 +244,25 @@ func (q *Queries) PartyListKey(ctx context.Context, arg PartyListKeyParams) ([]u
 
 const partyListStatus = `-- name: PartyListStatus :many
 SELECT x.id FROM (
-    SELECT r.id, r.created_at FROM referrals r
-    WHERE r.referring_firm_id = $1::uuid
-      AND r.status = $2::text AND ($3::text = '' OR r.closing_status = $3::text)
+    (SELECT r.id, r.created_at FROM referrals r
+        WHERE r.referring_firm_id = $1::uuid
+          AND r.status = $2::text AND ($3::text = '' OR r.closing_status = $3::text)
+     ORDER BY r.created_at DESC, r.id DESC LIMIT $4::int)
     UNION ALL
-    SELECT r.id, r.created_at FROM referrals r
-    WHERE r.referent_firm_id = $1::uuid AND r.status <> 'draft' AND r.referring_firm_id <> $1
-      AND r.status = $2::text AND ($3::text = '' OR r.closing_status = $3::text)
+    (SELECT r.id, r.created_at FROM referrals r
+        WHERE r.referent_firm_id = $1::uuid AND r.status <> 'draft'
+          AND r.status = $2::text AND ($3::text = '' OR r.closing_status = $3::text)
+     ORDER BY r.created_at DESC, r.id DESC LIMIT $4::int)
 ) x
 ORDER BY x.created_at DESC, x.id DESC
-LIMIT $5 OFFSET $4
+LIMIT $6 OFFSET $5
 `
 
 type PartyListStatusParams struct {
 	FirmID    uuid.UUID
 	Status    string
 	Closing   string
+	RowWindow int32
 	RowOffset int32
 	RowLimit  int32
 }
@@ -260,6 +274,7 @@ func (q *Queries) PartyListStatus(ctx context.Context, arg PartyListStatusParams
 		arg.FirmID,
 		arg.Status,
 		arg.Closing,
+		arg.RowWindow,
 		arg.RowOffset,
 		arg.RowLimit,
 	)
@@ -283,15 +298,17 @@ func (q *Queries) PartyListStatus(ctx context.Context, arg PartyListStatusParams
 
 const partyListStatusKey = `-- name: PartyListStatusKey :many
 SELECT x.id FROM (
-    SELECT r.id, r.created_at FROM referrals r
-    WHERE r.referring_firm_id = $1::uuid
-      AND r.status = $2::text AND ($3::text = '' OR r.closing_status = $3::text)
-      AND (r.created_at, r.id) < ($4::timestamptz, $5::uuid)
+    (SELECT r.id, r.created_at FROM referrals r
+        WHERE r.referring_firm_id = $1::uuid
+          AND r.status = $2::text AND ($3::text = '' OR r.closing_status = $3::text)
+          AND (r.created_at, r.id) < ($4::timestamptz, $5::uuid)
+     ORDER BY r.created_at DESC, r.id DESC LIMIT $6::int)
     UNION ALL
-    SELECT r.id, r.created_at FROM referrals r
-    WHERE r.referent_firm_id = $1::uuid AND r.status <> 'draft' AND r.referring_firm_id <> $1
-      AND r.status = $2::text AND ($3::text = '' OR r.closing_status = $3::text)
-      AND (r.created_at, r.id) < ($4::timestamptz, $5::uuid)
+    (SELECT r.id, r.created_at FROM referrals r
+        WHERE r.referent_firm_id = $1::uuid AND r.status <> 'draft'
+          AND r.status = $2::text AND ($3::text = '' OR r.closing_status = $3::text)
+          AND (r.created_at, r.id) < ($4::timestamptz, $5::uuid)
+     ORDER BY r.created_at DESC, r.id DESC LIMIT $6::int)
 ) x
 ORDER BY x.created_at DESC, x.id DESC
 LIMIT $6

@@ -5,6 +5,7 @@ package referrals
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/google/uuid"
@@ -27,17 +28,25 @@ type listArgs struct {
 	RowOffset int32
 }
 
+// window is how many rows each side of a merged list reads: the offset and the page, saturated.
+func (a listArgs) window() int32 {
+	if a.RowOffset > math.MaxInt32-a.RowLimit {
+		return math.MaxInt32
+	}
+	return a.RowOffset + a.RowLimit
+}
+
 type listQuery func(ctx context.Context, q *db.Queries, a listArgs) ([]uuid.UUID, error)
 
 var listQueries = map[string]listQuery{
 	"PartyList": func(ctx context.Context, q *db.Queries, a listArgs) ([]uuid.UUID, error) {
-		return q.PartyList(ctx, db.PartyListParams{FirmID: a.FirmID, RowOffset: a.RowOffset, RowLimit: a.RowLimit})
+		return q.PartyList(ctx, db.PartyListParams{FirmID: a.FirmID, RowWindow: a.window(), RowOffset: a.RowOffset, RowLimit: a.RowLimit})
 	},
 	"PartyListKey": func(ctx context.Context, q *db.Queries, a listArgs) ([]uuid.UUID, error) {
 		return q.PartyListKey(ctx, db.PartyListKeyParams{FirmID: a.FirmID, KTs: a.KTs, KID: a.KID, RowLimit: a.RowLimit})
 	},
 	"PartyListStatus": func(ctx context.Context, q *db.Queries, a listArgs) ([]uuid.UUID, error) {
-		return q.PartyListStatus(ctx, db.PartyListStatusParams{FirmID: a.FirmID, Status: a.Status, Closing: a.Closing, RowOffset: a.RowOffset, RowLimit: a.RowLimit})
+		return q.PartyListStatus(ctx, db.PartyListStatusParams{FirmID: a.FirmID, Status: a.Status, Closing: a.Closing, RowWindow: a.window(), RowOffset: a.RowOffset, RowLimit: a.RowLimit})
 	},
 	"PartyListStatusKey": func(ctx context.Context, q *db.Queries, a listArgs) ([]uuid.UUID, error) {
 		return q.PartyListStatusKey(ctx, db.PartyListStatusKeyParams{FirmID: a.FirmID, Status: a.Status, Closing: a.Closing, KTs: a.KTs, KID: a.KID, RowLimit: a.RowLimit})
