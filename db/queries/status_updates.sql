@@ -24,27 +24,83 @@ INSERT INTO status_updates (
 )
 RETURNING *;
 
--- StatusUpdateFeed pages through the entries of every referral the firm is party to. ascending
--- selects the polling order (oldest first); the after_* pair is an exclusive cursor position.
--- name: StatusUpdateFeed :many
-SELECT sqlc.embed(s), r.reference_number AS referral_reference_number, count(*) OVER () AS total
+-- The x.status-update feed of every referral the firm is party to: the referring side's and the
+-- receiving side's index ranges ((firm, x.created_at, x.id)), each cut at offset+limit rows, merged.
+-- lo/hi bound x.created_at inclusively (the widest of dateFrom/updatedSince/the cursor and of
+-- dateTo/updatedBefore, so the range is an index condition); the exclusive bounds and the other
+-- filters are applied inside each range. StatusUpdateFeedAsc is the polling order (oldest first,
+-- after the exclusive cursor position after_at/after_id), StatusUpdateFeedDesc the browsing order.
+-- name: StatusUpdateFeedAsc :many
+SELECT sqlc.embed(s), r.reference_number AS referral_reference_number
 FROM status_updates s
 JOIN referrals r ON r.id = s.referral_id
-WHERE (s.referring_firm_id = @firm_id OR s.referent_firm_id = @firm_id)
-  AND (sqlc.narg(status)::text IS NULL OR s.status = sqlc.narg(status)::text)
-  AND (sqlc.narg(source)::text IS NULL OR s.source = sqlc.narg(source)::text)
-  AND (sqlc.narg(date_from)::timestamptz IS NULL OR s.created_at >= sqlc.narg(date_from)::timestamptz)
-  AND (sqlc.narg(date_to)::timestamptz IS NULL OR s.created_at <= sqlc.narg(date_to)::timestamptz)
-  AND (sqlc.narg(since)::timestamptz IS NULL OR s.created_at > sqlc.narg(since)::timestamptz)
-  AND (sqlc.narg(before)::timestamptz IS NULL OR s.created_at < sqlc.narg(before)::timestamptz)
-  AND (sqlc.narg(after_at)::timestamptz IS NULL
-       OR (s.created_at, s.id) > (sqlc.narg(after_at)::timestamptz, @after_id::uuid))
-ORDER BY
-    CASE WHEN @ascending::bool THEN s.created_at END ASC,
-    CASE WHEN @ascending::bool THEN s.id END ASC,
-    CASE WHEN NOT @ascending::bool THEN s.created_at END DESC,
-    CASE WHEN NOT @ascending::bool THEN s.id END DESC
-LIMIT @row_limit OFFSET @row_offset;
+WHERE s.id IN (
+    SELECT u.id FROM (
+        (SELECT x.id, x.created_at FROM status_updates x
+            WHERE x.referring_firm_id = @firm_id AND x.created_at >= @lo::timestamptz AND x.created_at <= @hi::timestamptz
+              AND (sqlc.narg(status)::text IS NULL OR x.status = sqlc.narg(status)::text)
+              AND (sqlc.narg(source)::text IS NULL OR x.source = sqlc.narg(source)::text)
+              AND (sqlc.narg(since)::timestamptz IS NULL OR x.created_at > sqlc.narg(since)::timestamptz)
+              AND (sqlc.narg(before)::timestamptz IS NULL OR x.created_at < sqlc.narg(before)::timestamptz)
+              AND (x.created_at, x.id) > (@after_at::timestamptz, @after_id::uuid)
+            ORDER BY x.created_at ASC, x.id ASC LIMIT sqlc.arg(row_window)::int)
+        UNION ALL
+        (SELECT x.id, x.created_at FROM status_updates x
+            WHERE x.referent_firm_id = @firm_id AND x.created_at >= @lo::timestamptz AND x.created_at <= @hi::timestamptz
+              AND (sqlc.narg(status)::text IS NULL OR x.status = sqlc.narg(status)::text)
+              AND (sqlc.narg(source)::text IS NULL OR x.source = sqlc.narg(source)::text)
+              AND (sqlc.narg(since)::timestamptz IS NULL OR x.created_at > sqlc.narg(since)::timestamptz)
+              AND (sqlc.narg(before)::timestamptz IS NULL OR x.created_at < sqlc.narg(before)::timestamptz)
+              AND (x.created_at, x.id) > (@after_at::timestamptz, @after_id::uuid)
+            ORDER BY x.created_at ASC, x.id ASC LIMIT sqlc.arg(row_window)::int)
+    ) u
+    ORDER BY u.created_at ASC, u.id ASC
+    LIMIT @row_limit OFFSET @row_offset)
+ORDER BY s.created_at ASC, s.id ASC;
+
+-- name: StatusUpdateFeedDesc :many
+SELECT sqlc.embed(s), r.reference_number AS referral_reference_number
+FROM status_updates s
+JOIN referrals r ON r.id = s.referral_id
+WHERE s.id IN (
+    SELECT u.id FROM (
+        (SELECT x.id, x.created_at FROM status_updates x
+            WHERE x.referring_firm_id = @firm_id AND x.created_at >= @lo::timestamptz AND x.created_at <= @hi::timestamptz
+              AND (sqlc.narg(status)::text IS NULL OR x.status = sqlc.narg(status)::text)
+              AND (sqlc.narg(source)::text IS NULL OR x.source = sqlc.narg(source)::text)
+              AND (sqlc.narg(since)::timestamptz IS NULL OR x.created_at > sqlc.narg(since)::timestamptz)
+              AND (sqlc.narg(before)::timestamptz IS NULL OR x.created_at < sqlc.narg(before)::timestamptz)
+            ORDER BY x.created_at DESC, x.id DESC LIMIT sqlc.arg(row_window)::int)
+        UNION ALL
+        (SELECT x.id, x.created_at FROM status_updates x
+            WHERE x.referent_firm_id = @firm_id AND x.created_at >= @lo::timestamptz AND x.created_at <= @hi::timestamptz
+              AND (sqlc.narg(status)::text IS NULL OR x.status = sqlc.narg(status)::text)
+              AND (sqlc.narg(source)::text IS NULL OR x.source = sqlc.narg(source)::text)
+              AND (sqlc.narg(since)::timestamptz IS NULL OR x.created_at > sqlc.narg(since)::timestamptz)
+              AND (sqlc.narg(before)::timestamptz IS NULL OR x.created_at < sqlc.narg(before)::timestamptz)
+            ORDER BY x.created_at DESC, x.id DESC LIMIT sqlc.arg(row_window)::int)
+    ) u
+    ORDER BY u.created_at DESC, u.id DESC
+    LIMIT @row_limit OFFSET @row_offset)
+ORDER BY s.created_at DESC, s.id DESC;
+
+-- StatusUpdateFeedCount counts the feed's matches: the two sides' index ranges (its cost follows
+-- the entries in the range: small for a poller, the whole feed for an unbounded browse).
+-- name: StatusUpdateFeedCount :one
+SELECT (SELECT count(*) FROM status_updates x
+        WHERE x.referring_firm_id = @firm_id AND x.created_at >= @lo::timestamptz AND x.created_at <= @hi::timestamptz
+          AND (sqlc.narg(status)::text IS NULL OR x.status = sqlc.narg(status)::text)
+          AND (sqlc.narg(source)::text IS NULL OR x.source = sqlc.narg(source)::text)
+          AND (sqlc.narg(since)::timestamptz IS NULL OR x.created_at > sqlc.narg(since)::timestamptz)
+          AND (sqlc.narg(before)::timestamptz IS NULL OR x.created_at < sqlc.narg(before)::timestamptz)
+          AND (x.created_at, x.id) > (@after_at::timestamptz, @after_id::uuid))
+     + (SELECT count(*) FROM status_updates x
+        WHERE x.referent_firm_id = @firm_id AND x.created_at >= @lo::timestamptz AND x.created_at <= @hi::timestamptz
+          AND (sqlc.narg(status)::text IS NULL OR x.status = sqlc.narg(status)::text)
+          AND (sqlc.narg(source)::text IS NULL OR x.source = sqlc.narg(source)::text)
+          AND (sqlc.narg(since)::timestamptz IS NULL OR x.created_at > sqlc.narg(since)::timestamptz)
+          AND (sqlc.narg(before)::timestamptz IS NULL OR x.created_at < sqlc.narg(before)::timestamptz)
+          AND (x.created_at, x.id) > (@after_at::timestamptz, @after_id::uuid)) AS total;
 
 -- name: StatusUpdateListByReferrals :many
 SELECT sqlc.embed(s), r.reference_number AS referral_reference_number

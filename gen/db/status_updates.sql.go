@@ -12,62 +12,73 @@ import (
 	"github.com/google/uuid"
 )
 
-const statusUpdateFeed = `-- name: StatusUpdateFeed :many
-SELECT s.id, s.referral_id, s.base_case_id, s.referring_firm_id, s.referent_firm_id, s.from_status, s.status, s.is_message, s.message, s.requested_status, s.source, s.actor_firm_id, s.actor_user_id, s.actor_key_id, s.actor_kind, s.actor_name, s.created_at, r.reference_number AS referral_reference_number, count(*) OVER () AS total
+const statusUpdateFeedAsc = `-- name: StatusUpdateFeedAsc :many
+SELECT s.id, s.referral_id, s.base_case_id, s.referring_firm_id, s.referent_firm_id, s.from_status, s.status, s.is_message, s.message, s.requested_status, s.source, s.actor_firm_id, s.actor_user_id, s.actor_key_id, s.actor_kind, s.actor_name, s.created_at, r.reference_number AS referral_reference_number
 FROM status_updates s
 JOIN referrals r ON r.id = s.referral_id
-WHERE (s.referring_firm_id = $1 OR s.referent_firm_id = $1)
-  AND ($2::text IS NULL OR s.status = $2::text)
-  AND ($3::text IS NULL OR s.source = $3::text)
-  AND ($4::timestamptz IS NULL OR s.created_at >= $4::timestamptz)
-  AND ($5::timestamptz IS NULL OR s.created_at <= $5::timestamptz)
-  AND ($6::timestamptz IS NULL OR s.created_at > $6::timestamptz)
-  AND ($7::timestamptz IS NULL OR s.created_at < $7::timestamptz)
-  AND ($8::timestamptz IS NULL
-       OR (s.created_at, s.id) > ($8::timestamptz, $9::uuid))
-ORDER BY
-    CASE WHEN $10::bool THEN s.created_at END ASC,
-    CASE WHEN $10::bool THEN s.id END ASC,
-    CASE WHEN NOT $10::bool THEN s.created_at END DESC,
-    CASE WHEN NOT $10::bool THEN s.id END DESC
-LIMIT $12 OFFSET $11
+WHERE s.id IN (
+    SELECT u.id FROM (
+        (SELECT x.id, x.created_at FROM status_updates x
+            WHERE x.referring_firm_id = $1 AND x.created_at >= $2::timestamptz AND x.created_at <= $3::timestamptz
+              AND ($4::text IS NULL OR x.status = $4::text)
+              AND ($5::text IS NULL OR x.source = $5::text)
+              AND ($6::timestamptz IS NULL OR x.created_at > $6::timestamptz)
+              AND ($7::timestamptz IS NULL OR x.created_at < $7::timestamptz)
+              AND (x.created_at, x.id) > ($8::timestamptz, $9::uuid)
+            ORDER BY x.created_at ASC, x.id ASC LIMIT $10::int)
+        UNION ALL
+        (SELECT x.id, x.created_at FROM status_updates x
+            WHERE x.referent_firm_id = $1 AND x.created_at >= $2::timestamptz AND x.created_at <= $3::timestamptz
+              AND ($4::text IS NULL OR x.status = $4::text)
+              AND ($5::text IS NULL OR x.source = $5::text)
+              AND ($6::timestamptz IS NULL OR x.created_at > $6::timestamptz)
+              AND ($7::timestamptz IS NULL OR x.created_at < $7::timestamptz)
+              AND (x.created_at, x.id) > ($8::timestamptz, $9::uuid)
+            ORDER BY x.created_at ASC, x.id ASC LIMIT $10::int)
+    ) u
+    ORDER BY u.created_at ASC, u.id ASC
+    LIMIT $12 OFFSET $11)
+ORDER BY s.created_at ASC, s.id ASC
 `
 
-type StatusUpdateFeedParams struct {
+type StatusUpdateFeedAscParams struct {
 	FirmID    uuid.UUID
+	Lo        time.Time
+	Hi        time.Time
 	Status    *string
 	Source    *string
-	DateFrom  *time.Time
-	DateTo    *time.Time
 	Since     *time.Time
 	Before    *time.Time
-	AfterAt   *time.Time
+	AfterAt   time.Time
 	AfterID   uuid.UUID
-	Ascending bool
+	RowWindow int32
 	RowOffset int32
 	RowLimit  int32
 }
 
-type StatusUpdateFeedRow struct {
+type StatusUpdateFeedAscRow struct {
 	StatusUpdate            StatusUpdate
 	ReferralReferenceNumber string
-	Total                   int64
 }
 
-// StatusUpdateFeed pages through the entries of every referral the firm is party to. ascending
-// selects the polling order (oldest first); the after_* pair is an exclusive cursor position.
-func (q *Queries) StatusUpdateFeed(ctx context.Context, arg StatusUpdateFeedParams) ([]StatusUpdateFeedRow, error) {
-	rows, err := q.db.Query(ctx, statusUpdateFeed,
+// The x.status-update feed of every referral the firm is party to: the referring side's and the
+// receiving side's index ranges ((firm, x.created_at, x.id)), each cut at offset+limit rows, merged.
+// lo/hi bound x.created_at inclusively (the widest of dateFrom/updatedSince/the cursor and of
+// dateTo/updatedBefore, so the range is an index condition); the exclusive bounds and the other
+// filters are applied inside each range. StatusUpdateFeedAsc is the polling order (oldest first,
+// after the exclusive cursor position after_at/after_id), StatusUpdateFeedDesc the browsing order.
+func (q *Queries) StatusUpdateFeedAsc(ctx context.Context, arg StatusUpdateFeedAscParams) ([]StatusUpdateFeedAscRow, error) {
+	rows, err := q.db.Query(ctx, statusUpdateFeedAsc,
 		arg.FirmID,
+		arg.Lo,
+		arg.Hi,
 		arg.Status,
 		arg.Source,
-		arg.DateFrom,
-		arg.DateTo,
 		arg.Since,
 		arg.Before,
 		arg.AfterAt,
 		arg.AfterID,
-		arg.Ascending,
+		arg.RowWindow,
 		arg.RowOffset,
 		arg.RowLimit,
 	)
@@ -75,9 +86,9 @@ func (q *Queries) StatusUpdateFeed(ctx context.Context, arg StatusUpdateFeedPara
 		return nil, err
 	}
 	defer rows.Close()
-	var items []StatusUpdateFeedRow
+	var items []StatusUpdateFeedAscRow
 	for rows.Next() {
-		var i StatusUpdateFeedRow
+		var i StatusUpdateFeedAscRow
 		if err := rows.Scan(
 			&i.StatusUpdate.ID,
 			&i.StatusUpdate.ReferralID,
@@ -97,7 +108,149 @@ func (q *Queries) StatusUpdateFeed(ctx context.Context, arg StatusUpdateFeedPara
 			&i.StatusUpdate.ActorName,
 			&i.StatusUpdate.CreatedAt,
 			&i.ReferralReferenceNumber,
-			&i.Total,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const statusUpdateFeedCount = `-- name: StatusUpdateFeedCount :one
+SELECT (SELECT count(*) FROM status_updates x
+        WHERE x.referring_firm_id = $1 AND x.created_at >= $2::timestamptz AND x.created_at <= $3::timestamptz
+          AND ($4::text IS NULL OR x.status = $4::text)
+          AND ($5::text IS NULL OR x.source = $5::text)
+          AND ($6::timestamptz IS NULL OR x.created_at > $6::timestamptz)
+          AND ($7::timestamptz IS NULL OR x.created_at < $7::timestamptz)
+          AND (x.created_at, x.id) > ($8::timestamptz, $9::uuid))
+     + (SELECT count(*) FROM status_updates x
+        WHERE x.referent_firm_id = $1 AND x.created_at >= $2::timestamptz AND x.created_at <= $3::timestamptz
+          AND ($4::text IS NULL OR x.status = $4::text)
+          AND ($5::text IS NULL OR x.source = $5::text)
+          AND ($6::timestamptz IS NULL OR x.created_at > $6::timestamptz)
+          AND ($7::timestamptz IS NULL OR x.created_at < $7::timestamptz)
+          AND (x.created_at, x.id) > ($8::timestamptz, $9::uuid)) AS total
+`
+
+type StatusUpdateFeedCountParams struct {
+	FirmID  uuid.UUID
+	Lo      time.Time
+	Hi      time.Time
+	Status  *string
+	Source  *string
+	Since   *time.Time
+	Before  *time.Time
+	AfterAt time.Time
+	AfterID uuid.UUID
+}
+
+// StatusUpdateFeedCount counts the feed's matches: the two sides' index ranges (its cost follows
+// the entries in the range: small for a poller, the whole feed for an unbounded browse).
+func (q *Queries) StatusUpdateFeedCount(ctx context.Context, arg StatusUpdateFeedCountParams) (int32, error) {
+	row := q.db.QueryRow(ctx, statusUpdateFeedCount,
+		arg.FirmID,
+		arg.Lo,
+		arg.Hi,
+		arg.Status,
+		arg.Source,
+		arg.Since,
+		arg.Before,
+		arg.AfterAt,
+		arg.AfterID,
+	)
+	var total int32
+	err := row.Scan(&total)
+	return total, err
+}
+
+const statusUpdateFeedDesc = `-- name: StatusUpdateFeedDesc :many
+SELECT s.id, s.referral_id, s.base_case_id, s.referring_firm_id, s.referent_firm_id, s.from_status, s.status, s.is_message, s.message, s.requested_status, s.source, s.actor_firm_id, s.actor_user_id, s.actor_key_id, s.actor_kind, s.actor_name, s.created_at, r.reference_number AS referral_reference_number
+FROM status_updates s
+JOIN referrals r ON r.id = s.referral_id
+WHERE s.id IN (
+    SELECT u.id FROM (
+        (SELECT x.id, x.created_at FROM status_updates x
+            WHERE x.referring_firm_id = $1 AND x.created_at >= $2::timestamptz AND x.created_at <= $3::timestamptz
+              AND ($4::text IS NULL OR x.status = $4::text)
+              AND ($5::text IS NULL OR x.source = $5::text)
+              AND ($6::timestamptz IS NULL OR x.created_at > $6::timestamptz)
+              AND ($7::timestamptz IS NULL OR x.created_at < $7::timestamptz)
+            ORDER BY x.created_at DESC, x.id DESC LIMIT $8::int)
+        UNION ALL
+        (SELECT x.id, x.created_at FROM status_updates x
+            WHERE x.referent_firm_id = $1 AND x.created_at >= $2::timestamptz AND x.created_at <= $3::timestamptz
+              AND ($4::text IS NULL OR x.status = $4::text)
+              AND ($5::text IS NULL OR x.source = $5::text)
+              AND ($6::timestamptz IS NULL OR x.created_at > $6::timestamptz)
+              AND ($7::timestamptz IS NULL OR x.created_at < $7::timestamptz)
+            ORDER BY x.created_at DESC, x.id DESC LIMIT $8::int)
+    ) u
+    ORDER BY u.created_at DESC, u.id DESC
+    LIMIT $10 OFFSET $9)
+ORDER BY s.created_at DESC, s.id DESC
+`
+
+type StatusUpdateFeedDescParams struct {
+	FirmID    uuid.UUID
+	Lo        time.Time
+	Hi        time.Time
+	Status    *string
+	Source    *string
+	Since     *time.Time
+	Before    *time.Time
+	RowWindow int32
+	RowOffset int32
+	RowLimit  int32
+}
+
+type StatusUpdateFeedDescRow struct {
+	StatusUpdate            StatusUpdate
+	ReferralReferenceNumber string
+}
+
+func (q *Queries) StatusUpdateFeedDesc(ctx context.Context, arg StatusUpdateFeedDescParams) ([]StatusUpdateFeedDescRow, error) {
+	rows, err := q.db.Query(ctx, statusUpdateFeedDesc,
+		arg.FirmID,
+		arg.Lo,
+		arg.Hi,
+		arg.Status,
+		arg.Source,
+		arg.Since,
+		arg.Before,
+		arg.RowWindow,
+		arg.RowOffset,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []StatusUpdateFeedDescRow
+	for rows.Next() {
+		var i StatusUpdateFeedDescRow
+		if err := rows.Scan(
+			&i.StatusUpdate.ID,
+			&i.StatusUpdate.ReferralID,
+			&i.StatusUpdate.BaseCaseID,
+			&i.StatusUpdate.ReferringFirmID,
+			&i.StatusUpdate.ReferentFirmID,
+			&i.StatusUpdate.FromStatus,
+			&i.StatusUpdate.Status,
+			&i.StatusUpdate.IsMessage,
+			&i.StatusUpdate.Message,
+			&i.StatusUpdate.RequestedStatus,
+			&i.StatusUpdate.Source,
+			&i.StatusUpdate.ActorFirmID,
+			&i.StatusUpdate.ActorUserID,
+			&i.StatusUpdate.ActorKeyID,
+			&i.StatusUpdate.ActorKind,
+			&i.StatusUpdate.ActorName,
+			&i.StatusUpdate.CreatedAt,
+			&i.ReferralReferenceNumber,
 		); err != nil {
 			return nil, err
 		}

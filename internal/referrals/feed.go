@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -100,25 +101,33 @@ func (s *Service) Feed(ctx context.Context, a Actor, fq FeedQuery) (FeedPage, er
 		return FeedPage{}, apperr.Field("query.page", "must be 1 with cursor or updatedSince: move forward with the cursor")
 	}
 	limit, offset := fq.Page.norm()
-	p := db.StatusUpdateFeedParams{
-		FirmID: a.FirmID, Status: statusPtrString(fq.Status), Source: fq.Source,
-		DateFrom: fq.DateFrom, DateTo: fq.DateTo, Since: fq.Since, Before: fq.Before,
-		Ascending: polling, RowLimit: limit, RowOffset: offset,
+	p := feedParams{
+		firm: a.FirmID, status: statusPtrString(fq.Status), source: fq.Source,
+		since: fq.Since, before: fq.Before, lo: feedMin, hi: feedMax, afterAt: feedMin,
+		limit: limit, offset: offset,
+	}
+	for _, t := range []*time.Time{fq.DateFrom, fq.Since} {
+		if t != nil && t.After(p.lo) {
+			p.lo = *t
+		}
+	}
+	for _, t := range []*time.Time{fq.DateTo, fq.Before} {
+		if t != nil && t.Before(p.hi) {
+			p.hi = *t
+		}
 	}
 	if after != nil {
-		p.AfterAt, p.AfterID = &after.At, after.ID
+		p.afterAt, p.afterID = after.At, after.ID
+		if after.At.After(p.lo) {
+			p.lo = after.At
+		}
 	}
-	rows, err := db.New(s.pool).StatusUpdateFeed(ctx, p)
+	q := db.New(s.pool)
+	items, err := p.page(ctx, q, polling)
 	if err != nil {
-		return FeedPage{}, fmt.Errorf("list status updates: %w", postgres.InterpretError(err))
+		return FeedPage{}, err
 	}
-	out := FeedPage{Items: make([]StatusUpdate, 0, len(rows))}
-	for _, r := range rows {
-		out.Items = append(out.Items, statusUpdateFromRow(r.StatusUpdate, r.ReferralReferenceNumber))
-	}
-	if len(rows) > 0 {
-		out.Total = int(rows[0].Total)
-	}
+	out := FeedPage{Items: items}
 	switch {
 	case polling && len(out.Items) > 0:
 		last := out.Items[len(out.Items)-1]
@@ -132,13 +141,94 @@ func (s *Service) Feed(ctx context.Context, a Actor, fq FeedQuery) (FeedPage, er
 		out.NextCursor = start.Encode()
 	default:
 		// Browsing: the newest matching entry, where a poller should start.
-		newest, total, err := s.newestEntry(ctx, p, out)
-		if err != nil {
-			return FeedPage{}, err
+		newest := Cursor{At: time.Unix(0, 0).UTC()}
+		if offset == 0 && len(out.Items) > 0 {
+			newest = Cursor{At: out.Items[0].CreatedAt, ID: out.Items[0].ID}
+		} else {
+			first := p
+			first.offset, first.limit = 0, 1
+			top, err := first.page(ctx, q, false)
+			if err != nil {
+				return FeedPage{}, err
+			}
+			if len(top) > 0 {
+				newest = Cursor{At: top[0].CreatedAt, ID: top[0].ID}
+			}
 		}
-		out.NextCursor, out.Total = newest.Encode(), total
+		out.NextCursor = newest.Encode()
+	}
+	if out.Total, err = p.count(ctx, q); err != nil {
+		return FeedPage{}, err
 	}
 	return out, nil
+}
+
+// The open bounds of the feed's created-at range.
+var (
+	feedMin = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	feedMax = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+)
+
+// feedParams are one feed request in the terms of the StatusUpdateFeed* queries: lo and hi
+// bound created_at inclusively (so the range is an index condition of both sides), since,
+// before and the cursor position are exclusive.
+type feedParams struct {
+	firm            uuid.UUID
+	status, source  *string
+	since, before   *time.Time
+	lo, hi, afterAt time.Time
+	afterID         uuid.UUID
+	limit, offset   int32
+}
+
+func (p feedParams) window() int32 {
+	if p.offset > math.MaxInt32-p.limit {
+		return math.MaxInt32
+	}
+	return p.offset + p.limit
+}
+
+// page reads one page, oldest first when asc (polling), newest first otherwise.
+func (p feedParams) page(ctx context.Context, q *db.Queries, asc bool) ([]StatusUpdate, error) {
+	var out []StatusUpdate
+	if asc {
+		rows, err := q.StatusUpdateFeedAsc(ctx, db.StatusUpdateFeedAscParams{
+			FirmID: p.firm, Lo: p.lo, Hi: p.hi, Status: p.status, Source: p.source, Since: p.since, Before: p.before,
+			AfterAt: p.afterAt, AfterID: p.afterID, RowWindow: p.window(), RowOffset: p.offset, RowLimit: p.limit,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list status updates: %w", postgres.InterpretError(err))
+		}
+		out = make([]StatusUpdate, 0, len(rows))
+		for _, r := range rows {
+			out = append(out, statusUpdateFromRow(r.StatusUpdate, r.ReferralReferenceNumber))
+		}
+		return out, nil
+	}
+	rows, err := q.StatusUpdateFeedDesc(ctx, db.StatusUpdateFeedDescParams{
+		FirmID: p.firm, Lo: p.lo, Hi: p.hi, Status: p.status, Source: p.source, Since: p.since, Before: p.before,
+		RowWindow: p.window(), RowOffset: p.offset, RowLimit: p.limit,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list status updates: %w", postgres.InterpretError(err))
+	}
+	out = make([]StatusUpdate, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, statusUpdateFromRow(r.StatusUpdate, r.ReferralReferenceNumber))
+	}
+	return out, nil
+}
+
+// count counts the matches across all pages.
+func (p feedParams) count(ctx context.Context, q *db.Queries) (int, error) {
+	n, err := q.StatusUpdateFeedCount(ctx, db.StatusUpdateFeedCountParams{
+		FirmID: p.firm, Lo: p.lo, Hi: p.hi, Status: p.status, Source: p.source, Since: p.since, Before: p.before,
+		AfterAt: p.afterAt, AfterID: p.afterID,
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count status updates: %w", postgres.InterpretError(err))
+	}
+	return int(n), nil
 }
 
 func firstTime(ts ...*time.Time) *time.Time {
@@ -149,23 +239,6 @@ func firstTime(ts ...*time.Time) *time.Time {
 	}
 	zero := time.Unix(0, 0).UTC()
 	return &zero
-}
-
-// newestEntry finds the newest entry a browsing request matches (the cursor to start polling
-// from) and the total, re-reading page one when the request's page does not start with it.
-func (s *Service) newestEntry(ctx context.Context, p db.StatusUpdateFeedParams, page FeedPage) (Cursor, int, error) {
-	if p.RowOffset == 0 && len(page.Items) > 0 {
-		return Cursor{At: page.Items[0].CreatedAt, ID: page.Items[0].ID}, page.Total, nil
-	}
-	p.RowOffset, p.RowLimit = 0, 1
-	rows, err := db.New(s.pool).StatusUpdateFeed(ctx, p)
-	if err != nil {
-		return Cursor{}, 0, fmt.Errorf("find newest status update: %w", postgres.InterpretError(err))
-	}
-	if len(rows) == 0 {
-		return Cursor{At: time.Unix(0, 0).UTC()}, 0, nil
-	}
-	return Cursor{At: rows[0].StatusUpdate.CreatedAt, ID: rows[0].StatusUpdate.ID}, int(rows[0].Total), nil
 }
 
 // Lookup returns every entry, oldest first, of the referral or case key names: a referral UUID
