@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/casexchange/server/internal/apperr"
 	"github.com/casexchange/server/internal/keyset"
@@ -242,17 +243,32 @@ func (sp caseListSpec) counterLists() []string {
 	return out
 }
 
-// caseListTx runs one page of sp (with one row more, see page) and its total in tx.
-func caseListTx(ctx context.Context, tx pgx.Tx, sp caseListSpec) ([]caseRow, int, error) {
-	out, err := casePageTx(ctx, tx, sp)
-	if err != nil {
-		return nil, 0, err
+// caseListBatch runs the page of sp and its total in one round trip on pool (the counters, or
+// the count statement under a search or date range).
+func caseListBatch(ctx context.Context, pool *pgxpool.Pool, sp caseListSpec) ([]caseRow, int, error) {
+	var b pgx.Batch
+	sql, args := sp.pageSQL()
+	var out []caseRow
+	b.Queue(sql, args...).Query(func(rows pgx.Rows) error {
+		var err error
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (caseRow, error) {
+			var c caseRow
+			err := r.Scan(&c.CaseID, &c.IsOwner, &c.key)
+			return c, err
+		})
+		return err
+	})
+	var n int64
+	if sp.search != nil || sp.createdFrom != nil || sp.createdBefore != nil {
+		csql, cargs := sp.countSQL()
+		b.Queue(csql, cargs...).QueryRow(func(r pgx.Row) error { return r.Scan(&n) })
+	} else {
+		b.Queue(listCountSQL, sp.firm, sp.counterLists(), sp.status, sp.closing).QueryRow(func(r pgx.Row) error { return r.Scan(&n) })
 	}
-	total, err := caseTotalTx(ctx, tx, sp)
-	if err != nil {
-		return nil, 0, err
+	if err := pool.SendBatch(ctx, &b).Close(); err != nil {
+		return nil, 0, fmt.Errorf("list cases: %w", err)
 	}
-	return out, total, nil
+	return out, int(n), nil
 }
 
 // casePageTx runs the page statement of sp: up to sp.limit+1 rows.
@@ -273,31 +289,10 @@ func casePageTx(ctx context.Context, tx pgx.Tx, sp caseListSpec) ([]caseRow, err
 	return out, nil
 }
 
-// caseTotalTx counts the matches of sp across all pages.
-func caseTotalTx(ctx context.Context, tx pgx.Tx, sp caseListSpec) (int, error) {
-	var n int64
-	var err error
-	if sp.search != nil || sp.createdFrom != nil || sp.createdBefore != nil {
-		sql, args := sp.countSQL()
-		err = tx.QueryRow(ctx, sql, args...).Scan(&n)
-	} else {
-		n, err = listCountTx(ctx, tx, sp.firm, sp.counterLists(), sp.status, sp.closing)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("count cases: %w", err)
-	}
-	return int(n), nil
-}
-
-// listCountTx sums the list_counts slots of firm's lists, optionally of one status and
-// closing status.
-func listCountTx(ctx context.Context, tx pgx.Tx, firm uuid.UUID, lists []string, status, closing *string) (int64, error) {
-	var n int64
-	err := tx.QueryRow(ctx, `SELECT COALESCE(sum(n), 0)::bigint FROM list_counts
-		WHERE firm_id = $1 AND list = ANY($2) AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR closing_status = $4)`,
-		firm, lists, status, closing).Scan(&n)
-	return n, err
-}
+// listCountSQL sums the list_counts slots of a firm's lists ($2), of one status ($3) and closing
+// status ($4) when given.
+const listCountSQL = `SELECT COALESCE(sum(n), 0)::bigint FROM list_counts
+	WHERE firm_id = $1 AND list = ANY($2) AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR closing_status = $4)`
 
 // page trims rows (fetched with one extra) to the page and returns the cursor of the page
 // after it, nil when rows end the list.

@@ -69,7 +69,7 @@ func TestRecordCaseListPlans(t *testing.T) {
 	shapes = append(shapes, shape{name: "sent view, largest sender: cursor page at row 100,000", firm: sender, cq: CaseQuery{View: ViewSent, Sort: SortCreatedAt, Page: Page{Page: 1, Limit: 20}}, deep: true})
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Case-list plans\n\nRecorded %s by `CX_PLANS_DSN=... go test ./internal/referrals -run TestRecordCaseListPlans` on a database whose largest sender has %d cases and largest receiver %d received cases. Each statement is the one the server runs (`caseListSpec.pageSQL` / `countSQL`, `listCountTx`), with EXPLAIN (ANALYZE, BUFFERS).\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), nSent, nRecv)
+	fmt.Fprintf(&b, "# Case-list plans\n\nRecorded %s by `CX_PLANS_DSN=... go test ./internal/referrals -run TestRecordCaseListPlans` on a database whose largest sender has %d cases and largest receiver %d received cases. Each statement is the one the server runs (`caseListSpec.pageSQL` / `countSQL`, `listCountSQL`), with EXPLAIN (ANALYZE, BUFFERS).\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), nSent, nRecv)
 	fmt.Fprintf(&b, "| statement | execution | rows read by the top scan nodes | seq scans |\n|---|---:|---|---|\n")
 	var details strings.Builder
 	execRe := regexp.MustCompile(`Execution Time: ([0-9.]+) ms`)
@@ -93,7 +93,7 @@ func TestRecordCaseListPlans(t *testing.T) {
 		if sp.search != nil || sp.createdFrom != nil {
 			sql, args = sp.countSQL()
 		} else {
-			sql = `SELECT COALESCE(sum(n), 0)::bigint FROM list_counts WHERE firm_id = $1 AND list = ANY($2) AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR closing_status = $4)`
+			sql = listCountSQL
 			args = []any{sp.firm, sp.counterLists(), sp.status, sp.closing}
 		}
 		stmts = append(stmts, struct {

@@ -10,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
@@ -413,16 +412,16 @@ func (s *Service) ListCases(ctx context.Context, a Actor, cq CaseQuery) (CasePag
 	if out.Page < 1 {
 		out.Page = 1
 	}
-	err = s.readTxRaw(ctx, func(tx pgx.Tx, q *db.Queries) error {
-		rows, total, err := caseListTx(ctx, tx, sp)
-		if err != nil {
-			return err
-		}
-		rows, out.NextCursor = sp.page(fp, rows, out.Page)
-		out.Total = total
-		out.Items, err = s.caseViewsTx(ctx, q, a.FirmID, rows)
-		return err
-	})
+	// No transaction: the page and its total go in one round trip, the cases in one more. A case
+	// deleted in between is left out of the page; nothing else can differ in a way that matters
+	// to a list (each row is shown as it is when loaded).
+	rows, total, err := caseListBatch(ctx, s.pool, sp)
+	if err != nil {
+		return CasePage{}, err
+	}
+	rows, out.NextCursor = sp.page(fp, rows, out.Page)
+	out.Total = total
+	out.Items, err = s.caseViewsTx(ctx, db.New(s.pool), a.FirmID, rows)
 	return out, err
 }
 
@@ -438,7 +437,11 @@ func (s *Service) caseViewsTx(ctx context.Context, q *db.Queries, viewer uuid.UU
 	}
 	out := make([]CaseView, 0, len(rows))
 	for _, r := range rows {
-		v, err := s.caseView(viewer, m[r.CaseID])
+		l, ok := m[r.CaseID]
+		if !ok {
+			continue // deleted since its page was read
+		}
+		v, err := s.caseView(viewer, l)
 		if err != nil {
 			return nil, err
 		}
