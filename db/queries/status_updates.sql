@@ -102,6 +102,20 @@ SELECT (SELECT count(*) FROM status_updates x
           AND (sqlc.narg(before)::timestamptz IS NULL OR x.created_at < sqlc.narg(before)::timestamptz)
           AND (x.created_at, x.id) > (@after_at::timestamptz, @after_id::uuid)) AS total;
 
+-- StatusUpdateFeedCountRange is StatusUpdateFeedCount without the status and source filters:
+-- it reads only the index columns, so both counts are index-only range scans.
+-- name: StatusUpdateFeedCountRange :one
+SELECT ((SELECT count(*) FROM status_updates x
+         WHERE x.referring_firm_id = @firm_id AND x.created_at >= @lo::timestamptz AND x.created_at <= @hi::timestamptz
+           AND (sqlc.narg(since)::timestamptz IS NULL OR x.created_at > sqlc.narg(since)::timestamptz)
+           AND (sqlc.narg(before)::timestamptz IS NULL OR x.created_at < sqlc.narg(before)::timestamptz)
+           AND (x.created_at, x.id) > (@after_at::timestamptz, @after_id::uuid))
+      + (SELECT count(*) FROM status_updates x
+         WHERE x.referent_firm_id = @firm_id AND x.created_at >= @lo::timestamptz AND x.created_at <= @hi::timestamptz
+           AND (sqlc.narg(since)::timestamptz IS NULL OR x.created_at > sqlc.narg(since)::timestamptz)
+           AND (sqlc.narg(before)::timestamptz IS NULL OR x.created_at < sqlc.narg(before)::timestamptz)
+           AND (x.created_at, x.id) > (@after_at::timestamptz, @after_id::uuid)))::bigint AS total;
+
 -- name: StatusUpdateListByReferrals :many
 SELECT sqlc.embed(s), r.reference_number AS referral_reference_number
 FROM status_updates s

@@ -167,6 +167,46 @@ func (q *Queries) StatusUpdateFeedCount(ctx context.Context, arg StatusUpdateFee
 	return total, err
 }
 
+const statusUpdateFeedCountRange = `-- name: StatusUpdateFeedCountRange :one
+SELECT ((SELECT count(*) FROM status_updates x
+         WHERE x.referring_firm_id = $1 AND x.created_at >= $2::timestamptz AND x.created_at <= $3::timestamptz
+           AND ($4::timestamptz IS NULL OR x.created_at > $4::timestamptz)
+           AND ($5::timestamptz IS NULL OR x.created_at < $5::timestamptz)
+           AND (x.created_at, x.id) > ($6::timestamptz, $7::uuid))
+      + (SELECT count(*) FROM status_updates x
+         WHERE x.referent_firm_id = $1 AND x.created_at >= $2::timestamptz AND x.created_at <= $3::timestamptz
+           AND ($4::timestamptz IS NULL OR x.created_at > $4::timestamptz)
+           AND ($5::timestamptz IS NULL OR x.created_at < $5::timestamptz)
+           AND (x.created_at, x.id) > ($6::timestamptz, $7::uuid)))::bigint AS total
+`
+
+type StatusUpdateFeedCountRangeParams struct {
+	FirmID  uuid.UUID
+	Lo      time.Time
+	Hi      time.Time
+	Since   *time.Time
+	Before  *time.Time
+	AfterAt time.Time
+	AfterID uuid.UUID
+}
+
+// StatusUpdateFeedCountRange is StatusUpdateFeedCount without the status and source filters:
+// it reads only the index columns, so both counts are index-only range scans.
+func (q *Queries) StatusUpdateFeedCountRange(ctx context.Context, arg StatusUpdateFeedCountRangeParams) (int64, error) {
+	row := q.db.QueryRow(ctx, statusUpdateFeedCountRange,
+		arg.FirmID,
+		arg.Lo,
+		arg.Hi,
+		arg.Since,
+		arg.Before,
+		arg.AfterAt,
+		arg.AfterID,
+	)
+	var total int64
+	err := row.Scan(&total)
+	return total, err
+}
+
 const statusUpdateFeedDesc = `-- name: StatusUpdateFeedDesc :many
 SELECT s.id, s.referral_id, s.base_case_id, s.referring_firm_id, s.referent_firm_id, s.from_status, s.status, s.is_message, s.message, s.requested_status, s.source, s.actor_firm_id, s.actor_user_id, s.actor_key_id, s.actor_kind, s.actor_name, s.created_at, r.reference_number AS referral_reference_number
 FROM status_updates s

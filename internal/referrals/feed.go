@@ -221,6 +221,15 @@ func (p feedParams) page(ctx context.Context, q *db.Queries, asc bool) ([]Status
 
 // count counts the matches across all pages.
 func (p feedParams) count(ctx context.Context, q *db.Queries) (int, error) {
+	if p.status == nil && p.source == nil {
+		n, err := q.StatusUpdateFeedCountRange(ctx, db.StatusUpdateFeedCountRangeParams{
+			FirmID: p.firm, Lo: p.lo, Hi: p.hi, Since: p.since, Before: p.before, AfterAt: p.afterAt, AfterID: p.afterID,
+		})
+		if err != nil {
+			return 0, fmt.Errorf("count status updates: %w", postgres.InterpretError(err))
+		}
+		return int(n), nil
+	}
 	n, err := q.StatusUpdateFeedCount(ctx, db.StatusUpdateFeedCountParams{
 		FirmID: p.firm, Lo: p.lo, Hi: p.hi, Status: p.status, Source: p.source, Since: p.since, Before: p.before,
 		AfterAt: p.afterAt, AfterID: p.afterID,
