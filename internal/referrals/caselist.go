@@ -125,7 +125,10 @@ func (sp caseListSpec) filterSQL(b *strings.Builder, args *[]any, owner bool, wi
 		*args = append(*args, v)
 		return "$" + strconv.Itoa(len(*args))
 	}
-	fmt.Fprintf(b, "firm_id = %s AND is_owner = %t", arg(sp.firm), owner)
+	fmt.Fprintf(b, "firm_id = %s", arg(sp.firm))
+	if !sp.bothInOne() {
+		fmt.Fprintf(b, " AND is_owner = %t", owner)
+	}
 	if sp.status != nil && (owner || !sp.perReferral) {
 		fmt.Fprintf(b, " AND status = %s", arg(*sp.status))
 	}
@@ -175,7 +178,7 @@ func (sp caseListSpec) pageSQL() (string, []any) {
 		b.WriteString(" FROM case_listings WHERE ")
 		sp.filterSQL(&b, &args, owner, true)
 	}
-	if len(sp.sides) == 1 {
+	if len(sp.sides) == 1 || sp.bothInOne() {
 		branch(sp.sides[0], false)
 		fmt.Fprintf(&b, " %s", order)
 	} else {
@@ -212,7 +215,11 @@ func (sp caseListSpec) cappedCountSQL(limit int) (string, []any) {
 	var b strings.Builder
 	var args []any
 	b.WriteString("SELECT count(*) FROM (")
-	for i, owner := range sp.sides {
+	sides := sp.sides
+	if sp.bothInOne() {
+		sides = sides[:1]
+	}
+	for i, owner := range sides {
 		if i > 0 {
 			b.WriteString(" UNION ALL ")
 		}
@@ -228,6 +235,13 @@ func (sp caseListSpec) cappedCountSQL(limit int) (string, []any) {
 		return "SELECT least(count, " + strconv.Itoa(limit) + ") FROM (" + b.String() + ") t", args
 	}
 	return b.String(), args
+}
+
+// bothInOne reports whether both sides are read by one statement without a side condition: a
+// search of the all view, served by the trigram index rather than by a side's sort order, so
+// one bitmap scan serves both sides (two would each scan the whole index).
+func (sp caseListSpec) bothInOne() bool {
+	return len(sp.sides) == 2 && sp.search != nil && !sp.perReferral
 }
 
 // counterLists names the list_counts lists of the spec's sides.
