@@ -32,10 +32,8 @@ RETURNING *;
 -- after the exclusive cursor position after_at/after_id), StatusUpdateFeedDesc the browsing order.
 -- name: StatusUpdateFeedAsc :many
 SELECT sqlc.embed(s), r.reference_number AS referral_reference_number
-FROM status_updates s
-JOIN referrals r ON r.id = s.referral_id
-WHERE s.id IN (
-    SELECT u.id FROM (
+FROM (
+    SELECT u.id, u.created_at FROM (
         (SELECT x.id, x.created_at FROM status_updates x
             WHERE x.referring_firm_id = @firm_id AND x.created_at >= @lo::timestamptz AND x.created_at <= @hi::timestamptz
               AND (sqlc.narg(status)::text IS NULL OR x.status = sqlc.narg(status)::text)
@@ -55,15 +53,16 @@ WHERE s.id IN (
             ORDER BY x.created_at ASC, x.id ASC LIMIT sqlc.arg(row_window)::int)
     ) u
     ORDER BY u.created_at ASC, u.id ASC
-    LIMIT @row_limit OFFSET @row_offset)
+    LIMIT @row_limit OFFSET @row_offset
+) p
+JOIN status_updates s ON s.id = p.id
+JOIN referrals r ON r.id = s.referral_id
 ORDER BY s.created_at ASC, s.id ASC;
 
 -- name: StatusUpdateFeedDesc :many
 SELECT sqlc.embed(s), r.reference_number AS referral_reference_number
-FROM status_updates s
-JOIN referrals r ON r.id = s.referral_id
-WHERE s.id IN (
-    SELECT u.id FROM (
+FROM (
+    SELECT u.id, u.created_at FROM (
         (SELECT x.id, x.created_at FROM status_updates x
             WHERE x.referring_firm_id = @firm_id AND x.created_at >= @lo::timestamptz AND x.created_at <= @hi::timestamptz
               AND (sqlc.narg(status)::text IS NULL OR x.status = sqlc.narg(status)::text)
@@ -81,7 +80,10 @@ WHERE s.id IN (
             ORDER BY x.created_at DESC, x.id DESC LIMIT sqlc.arg(row_window)::int)
     ) u
     ORDER BY u.created_at DESC, u.id DESC
-    LIMIT @row_limit OFFSET @row_offset)
+    LIMIT @row_limit OFFSET @row_offset
+) p
+JOIN status_updates s ON s.id = p.id
+JOIN referrals r ON r.id = s.referral_id
 ORDER BY s.created_at DESC, s.id DESC;
 
 -- StatusUpdateFeedCount counts the feed's matches: the two sides' index ranges (its cost follows

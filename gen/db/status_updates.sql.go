@@ -14,10 +14,8 @@ import (
 
 const statusUpdateFeedAsc = `-- name: StatusUpdateFeedAsc :many
 SELECT s.id, s.referral_id, s.base_case_id, s.referring_firm_id, s.referent_firm_id, s.from_status, s.status, s.is_message, s.message, s.requested_status, s.source, s.actor_firm_id, s.actor_user_id, s.actor_key_id, s.actor_kind, s.actor_name, s.created_at, r.reference_number AS referral_reference_number
-FROM status_updates s
-JOIN referrals r ON r.id = s.referral_id
-WHERE s.id IN (
-    SELECT u.id FROM (
+FROM (
+    SELECT u.id, u.created_at FROM (
         (SELECT x.id, x.created_at FROM status_updates x
             WHERE x.referring_firm_id = $1 AND x.created_at >= $2::timestamptz AND x.created_at <= $3::timestamptz
               AND ($4::text IS NULL OR x.status = $4::text)
@@ -37,7 +35,10 @@ WHERE s.id IN (
             ORDER BY x.created_at ASC, x.id ASC LIMIT $10::int)
     ) u
     ORDER BY u.created_at ASC, u.id ASC
-    LIMIT $12 OFFSET $11)
+    LIMIT $12 OFFSET $11
+) p
+JOIN status_updates s ON s.id = p.id
+JOIN referrals r ON r.id = s.referral_id
 ORDER BY s.created_at ASC, s.id ASC
 `
 
@@ -209,10 +210,8 @@ func (q *Queries) StatusUpdateFeedCountRange(ctx context.Context, arg StatusUpda
 
 const statusUpdateFeedDesc = `-- name: StatusUpdateFeedDesc :many
 SELECT s.id, s.referral_id, s.base_case_id, s.referring_firm_id, s.referent_firm_id, s.from_status, s.status, s.is_message, s.message, s.requested_status, s.source, s.actor_firm_id, s.actor_user_id, s.actor_key_id, s.actor_kind, s.actor_name, s.created_at, r.reference_number AS referral_reference_number
-FROM status_updates s
-JOIN referrals r ON r.id = s.referral_id
-WHERE s.id IN (
-    SELECT u.id FROM (
+FROM (
+    SELECT u.id, u.created_at FROM (
         (SELECT x.id, x.created_at FROM status_updates x
             WHERE x.referring_firm_id = $1 AND x.created_at >= $2::timestamptz AND x.created_at <= $3::timestamptz
               AND ($4::text IS NULL OR x.status = $4::text)
@@ -230,7 +229,10 @@ WHERE s.id IN (
             ORDER BY x.created_at DESC, x.id DESC LIMIT $8::int)
     ) u
     ORDER BY u.created_at DESC, u.id DESC
-    LIMIT $10 OFFSET $9)
+    LIMIT $10 OFFSET $9
+) p
+JOIN status_updates s ON s.id = p.id
+JOIN referrals r ON r.id = s.referral_id
 ORDER BY s.created_at DESC, s.id DESC
 `
 
