@@ -94,6 +94,12 @@ type CaseListing struct {
 	SearchText          string
 }
 
+type CaseListingsPending struct {
+	Xid        pgtype.Uint64
+	BaseCaseID uuid.UUID
+	FirmID     uuid.UUID
+}
+
 type CaseType struct {
 	ID           uuid.UUID
 	Name         string

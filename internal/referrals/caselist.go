@@ -155,7 +155,9 @@ func (sp caseListSpec) filterSQL(b *strings.Builder, args *[]any, owner bool, wi
 	}
 }
 
-// pageSQL returns the statement of one page and its arguments.
+// pageSQL returns the statement of one page and its arguments. The inner statement reads only
+// index columns (an index-only range, also for the rows an offset skips); the key's text for the
+// cursor is computed in the outer one, for the page's rows alone.
 func (sp caseListSpec) pageSQL() (string, []any) {
 	sc := sortColumns[sp.sort]
 	dir := "ASC"
@@ -170,25 +172,22 @@ func (sp caseListSpec) pageSQL() (string, []any) {
 	}
 	var b strings.Builder
 	var args []any
-	branch := func(owner, withCol bool) {
-		fmt.Fprintf(&b, "SELECT base_case_id, is_owner, %s AS k", keyText)
-		if withCol {
-			fmt.Fprintf(&b, ", %s", sc.col)
-		}
-		b.WriteString(" FROM case_listings WHERE ")
+	branch := func(owner bool) {
+		fmt.Fprintf(&b, "SELECT base_case_id, is_owner, %s FROM case_listings WHERE ", sc.col)
 		sp.filterSQL(&b, &args, owner, true)
 	}
+	fmt.Fprintf(&b, "SELECT base_case_id, is_owner, %s AS k FROM (", keyText)
 	if len(sp.sides) == 1 || sp.bothInOne() {
-		branch(sp.sides[0], false)
+		branch(sp.sides[0])
 		fmt.Fprintf(&b, " %s", order)
 	} else {
 		// Each side is an ordered index range of at most offset+limit+1 entries; the outer
 		// sort merges those few rows (the planner would otherwise sort the whole firm).
 		n := sp.offset + sp.limit + 1
-		b.WriteString("SELECT base_case_id, is_owner, k FROM ((")
-		branch(true, true)
+		b.WriteString("SELECT base_case_id, is_owner, " + sc.col + " FROM ((")
+		branch(true)
 		fmt.Fprintf(&b, " %s LIMIT %d) UNION ALL (", order, n)
-		branch(false, true)
+		branch(false)
 		fmt.Fprintf(&b, " %s LIMIT %d)) u %s", order, n, order)
 	}
 	// One row more than the page tells whether a next page exists.
@@ -198,6 +197,7 @@ func (sp caseListSpec) pageSQL() (string, []any) {
 		args = append(args, sp.offset)
 		fmt.Fprintf(&b, " OFFSET $%d", len(args))
 	}
+	fmt.Fprintf(&b, ") p %s", order)
 	return b.String(), args
 }
 
