@@ -42,13 +42,12 @@ lint: node_modules
 generate:
 	$(GO) tool oapi-codegen -config oapi-codegen.yaml $(SPEC)
 	$(GO) tool sqlc generate
-	$(GO) run ./internal/tools/gennotimpl
-	$(GO) run ./internal/tools/opstatus -readme README.md
+	$(GO) run ./internal/tools/oplist -readme README.md
 
 ## verify: fail when regeneration changes any tracked file.
 verify: generate
-	@git diff --exit-code --stat -- gen internal/httpapi/notimpl.gen.go README.md || (echo "generated code is stale: run make generate and commit" && exit 1)
-	@test -z "$$(git status --porcelain -- gen internal/httpapi/notimpl.gen.go)" || (git status --porcelain -- gen; echo "untracked generated files" && exit 1)
+	@git diff --exit-code --stat -- gen README.md || (echo "generated code is stale: run make generate and commit" && exit 1)
+	@test -z "$$(git status --porcelain -- gen)" || (git status --porcelain -- gen; echo "untracked generated files" && exit 1)
 
 node_modules: package.json package-lock.json
 	npm ci --no-audit --no-fund

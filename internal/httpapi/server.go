@@ -44,10 +44,9 @@ type CookieOptions struct {
 	RefreshTTL time.Duration
 }
 
-// Server implements api.StrictServerInterface. Operations not yet built fall through to the
-// embedded notImplemented stubs (501).
+// Server implements api.StrictServerInterface: every operation of the contract is a method, so a
+// new or renamed operation fails the build until it is written.
 type Server struct {
-	notImplemented
 	Services
 
 	log      *slog.Logger
