@@ -58,7 +58,7 @@ tools: node_modules
 clean:
 	rm -rf bin
 
-## bench: list reads at the size of one large firm (issue 13): seeds, when absent, the firm-size dataset (sending firms of
+## bench: list reads at the size of one large firm: seeds, when absent, the firm-size dataset (sending firms of
 ## 100, BENCH_FIRM_SIZE/20 and BENCH_FIRM_SIZE cases, a firm receiving BENCH_FIRM_SIZE referrals; database
 ## cx_bench_firms_<N>), then runs the firm-size growth table, ours versus the limit server (bench/limit), the exports and
 ## the write rows, and writes $(BENCH_OUT)/{results.md,results.json,throughput.svg}. The default size is a quick smoke run;

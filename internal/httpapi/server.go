@@ -139,7 +139,7 @@ func New(d Deps) (*echo.Echo, *Server, error) {
 			return full(c)
 		}
 	})
-	// Idempotent writes and conditional requests (issue 9) come after validation, so that only
+	// Idempotent writes and conditional requests come after validation, so that only
 	// valid, authenticated requests are stored, replayed or answered 304.
 	e.Use(s.idempotencyMiddleware, s.etagMiddleware)
 
