@@ -5,6 +5,8 @@ BIN := bin/casexchange
 SPEC := api-reference/openapi.yml
 REF_SPEC := ../shared/reference/openapi-2026-04-01.yml
 NPX := node_modules/.bin
+# Code generators are pinned in their own modfile, so the server's go.mod lists only what it runs.
+CODEGEN := $(GO) tool -modfile=tools/codegen.mod
 
 .PHONY: all build run test test-go contract newman lint generate verify bench clean tools
 
@@ -40,8 +42,8 @@ lint: node_modules
 	$(NPX)/redocly lint --config redocly.yaml $(SPEC)
 
 generate:
-	$(GO) tool oapi-codegen -config oapi-codegen.yaml $(SPEC)
-	$(GO) tool sqlc generate
+	$(CODEGEN) oapi-codegen -config oapi-codegen.yaml $(SPEC)
+	$(CODEGEN) sqlc generate
 	$(GO) run ./internal/tools/oplist -readme README.md
 
 ## verify: fail when regeneration changes any tracked file.
