@@ -1,4 +1,4 @@
-# Benchmark binaries and the sustained memory run (issue 8). `make bench` itself is in the Makefile.
+# Benchmark binaries and the sustained memory run. `make bench` itself is in the Makefile.
 
 .PHONY: bench-bin bench-sustained
 

@@ -1,4 +1,4 @@
-# Short coverage-guided runs of every go test fuzz target (issue 7, part 3); see
+# Short coverage-guided runs of every go test fuzz target, so make test finds new crashers; see
 # scripts/fuzz-targets.sh. Longer runs: make fuzz FUZZTIME=1m FUZZTIME_DB=5m.
 FUZZTIME ?= 4s
 FUZZTIME_DB ?= 30s

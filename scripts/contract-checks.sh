@@ -23,7 +23,7 @@ ref=../shared/reference/openapi-2026-04-01.yml
 if [ -f "$ref" ]; then
   tmp=$(mktemp -d)
   go run ./internal/tools/refprefix "$ref" /api/public/v1 > "$tmp/ref.yml"
-  if go tool oasdiff breaking --fail-on ERR "$tmp/ref.yml" "$spec" > "$tmp/breaking.txt" 2>&1; then
+  if go tool -modfile=tools/codegen.mod oasdiff breaking --fail-on ERR "$tmp/ref.yml" "$spec" > "$tmp/breaking.txt" 2>&1; then
     echo "oasdiff: 0 breaking changes against openapi-2026-04-01 ($(grep -c '^warning' "$tmp/breaking.txt" || true) warnings)"
   else
     cat "$tmp/breaking.txt"; echo "oasdiff: breaking changes found"; fail=1

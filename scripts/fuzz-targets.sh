@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Short coverage-guided runs of every `func FuzzXxx` under internal/ (issue 7, part 3).
+# Short coverage-guided runs of every `func FuzzXxx` under internal/, so that make test finds new crashers on every run.
 #
 # `go test -fuzz` takes one target per invocation, so each package's test binary is built once
 # with fuzzing instrumentation (`go test -c -fuzz=.`) and run once per target from the package

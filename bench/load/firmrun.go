@@ -1,6 +1,6 @@
 package main
 
-// The matrix run of make bench (issue 13): list reads at the size of one large firm, against the
+// The matrix run of make bench: list reads at the size of one large firm, against the
 // limit server (bench/limit), exports and the write rows. See runFirmSize.
 
 import (
@@ -37,7 +37,7 @@ const (
 	deepPage             = 5000
 )
 
-// Targets of issue 13.
+// Targets the report marks as met or missed.
 const (
 	tgtPageP50MS   = 5.0
 	tgtPageGrowth  = 1.5

@@ -4,7 +4,7 @@
 // own database of that cluster, creating and seeding it only when absent, so a persistent
 // cluster (make bench BENCH_DATA=DIR) keeps a large dataset between runs.
 //
-// The matrix run (issue 13) seeds the firm-size dataset (firmdata.go: sending firms of 100,
+// The matrix run seeds the firm-size dataset (firmdata.go: sending firms of 100,
 // firm-size/20 and firm-size cases, a firm receiving firm-size referrals, small partner firms;
 // database cx_bench_firms_<firm-size>), starts our server (bin/casexchange serve) and the limit
 // server (bench/limit), and measures (firmrun.go): the firm-size growth table at

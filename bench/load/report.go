@@ -59,7 +59,7 @@ func loadJSON(path string, v any) (ok bool, err error) {
 	return true, json.Unmarshal(b, v)
 }
 
-// Target thresholds of issue 8.
+// Target thresholds: ratios against the limit server that the report marks as met or missed.
 const (
 	targetReadThroughput = 0.8
 	targetReadP99        = 1.5

@@ -1,4 +1,4 @@
--- Stored outcomes of Public API writes sent with an Idempotency-Key (issue 9). One row per firm
+-- Stored outcomes of Public API writes sent with an Idempotency-Key. One row per firm
 -- and key: 'pending' while the first request runs, 'done' with the response once it finished.
 -- Rows older than 24 hours are ignored (a new request may take the key over) and purged.
 CREATE TABLE idempotency_keys (

@@ -1,4 +1,4 @@
--- Firm webhooks (issue 9): subscriptions, the delivery outbox and echo-mode captures.
+-- Firm webhooks: subscriptions, the delivery outbox and echo-mode captures.
 
 -- A firm's endpoint. The signing secret is kept in clear because every attempt re-signs the
 -- payload with it; it is shown to the firm only at creation and rotation.

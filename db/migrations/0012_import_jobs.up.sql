@@ -1,4 +1,4 @@
--- CSV import jobs (issue 5): large files, or any file the client asks to run in the background,
+-- CSV import jobs: large files, or any file the client asks to run in the background,
 -- are imported by a worker of the job queue. The upload itself waits in the object store
 -- (file_key) until the job finishes.
 CREATE TABLE import_jobs (

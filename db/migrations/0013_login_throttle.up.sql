@@ -1,4 +1,4 @@
--- 0013_login_throttle: sign-in hardening (issue 15). Login throttling itself needs no schema
+-- 0013_login_throttle: sign-in hardening. Login throttling itself needs no schema
 -- change (attempts are reserved in login_attempts under advisory locks); this migration keeps
 -- inviting from revealing which addresses are registered at other firms.
 --

@@ -1085,7 +1085,7 @@ type ReceivedListUpdatedDescParams struct {
 	RowLimit  int32
 }
 
-// Referral lists (issue 13): one static query per sort key and direction, each read by an index
+// Referral lists: one static query per sort key and direction, each read by an index
 // range scan of row_limit rows (offset pages) or from a keyset position (cursor pages). Totals come
 // from list_counts (migration 0016). The Go side (internal/referrals/referral_lists.go) picks the query.
 // ReceivedListUpdatedDesc: received referrals by updated desc.

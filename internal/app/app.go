@@ -47,7 +47,7 @@ type App struct {
 	Auth    *auth.Service
 	Firms   *firms.Service
 	RefData *refdata.Service
-	Jobs    *jobs.Client // jobs (issue 5): the background job queue (e-mail delivery)
+	Jobs    *jobs.Client // the background job queue (e-mail, webhooks, import jobs)
 
 	limiter   ratelimit.Limiter
 	closeOnce sync.Once
@@ -97,7 +97,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 		reg.MustRegister(newKeyCacheCollector(authSvc))
 	}
 
-	// jobs (issue 5): River's schema (idempotent), the job client with the e-mail worker, and
+	// River's schema (idempotent), the job client with the e-mail worker, and
 	// the notification service that enqueues e-mail.
 	if err := jobs.Migrate(ctx, pool); err != nil {
 		return nil, err
@@ -110,7 +110,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 	if err != nil {
 		return nil, err
 	}
-	// webhooks (issue 9): the delivery workers run on the same job queue.
+	// The webhook delivery workers run on the same job queue.
 	hookCfg, err := webhooks.ConfigFromEnv()
 	if err != nil {
 		return nil, err
@@ -120,23 +120,22 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 	}
 	hookCfg.BaseURL = func() string { return a.Config.PublicBaseURL }
 	hooks := webhooks.New(pool, hookCfg)
-	importJobs := &importer.Worker{} // import jobs (issue 5): bound to the importer below
+	importJobs := &importer.Worker{} // registered with the queue now, bound to the importer below
 	if a.Jobs, err = jobs.New(pool, log, jobs.Config{RetryDelay: cfg.JobRetryDelay, PollInterval: cfg.JobPollInterval}, notify.Workers(mailer), hooks.Workers(), importJobs.Register); err != nil {
 		return nil, err
 	}
-	hooks.UseQueue(a.Jobs) // webhooks (issue 9)
+	hooks.UseQueue(a.Jobs)
 	notifier := notify.New(pool, a.Jobs, mailer)
 
-	// storage and documents (issue 5)
 	store, err := storage.FromEnv(cfg.DataDir, func() string { return a.Config.PublicBaseURL })
 	if err != nil {
 		return nil, fmt.Errorf("storage: %w", err)
 	}
-	// The importer writes cases through a referrals service of its own (same rules; ideally
-	// the one in Services.Referrals once that is hoisted into a variable).
+	// One referrals service serves the API and the importer, so imported cases pass the same
+	// rules and record the same events.
 	referralSvc := referrals.New(pool, referrals.WithNotifier(notifier), referrals.WithWebhooks(hooks))
 
-	// Import jobs (issue 5): large uploads wait in the document store for a queue worker.
+	// Large imports wait in the document store for a queue worker.
 	imp := importer.New(pool, a.RefData, referralSvc, log)
 	imp.UseJobs(a.Jobs, store)
 	importJobs.Use(imp)
@@ -151,15 +150,14 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 		Referrals: referralSvc,
 		Users:     users.New(pool, notifier, a.Auth.Hasher(), users.Config{BaseURL: cfg.PublicBaseURL, Keys: a.Auth}),
 		Notify:    notifier,
-		// issue 5: documents, medical referrals, import
 		Documents: documents.New(pool, store, log, notifier, documents.WithWebhooks(hooks)),
 		Medical:   medical.New(pool),
 		Importer:  imp,
 
-		Idempotency: idempotency.New(pool), // issue 9: idempotent writes
-		Webhooks:    hooks,                 // issue 9: firm webhooks
+		Idempotency: idempotency.New(pool),
+		Webhooks:    hooks,
 
-		Analytics: analytics.New(pool, a.RefData), // issue 6: analytics and exports
+		Analytics: analytics.New(pool, a.RefData),
 	}
 	a.limiter = limiter
 	e, srv, err := httpapi.New(httpapi.Deps{
@@ -186,7 +184,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 	return a, nil
 }
 
-// withLimitDefaults gives the budgets added by issue 15 (finding 10) their defaults when a
+// withLimitDefaults gives the firm, session and address budgets their defaults when a
 // Config was built by hand (tests, tools) rather than by config.Load: zero is not "unlimited".
 func withLimitDefaults(cfg config.Config) config.Config {
 	if cfg.RateFirm <= 0 {
@@ -231,12 +229,12 @@ func (a *App) HTTPServer() *http.Server {
 // does nothing.
 func (a *App) Close() {
 	a.closeOnce.Do(func() {
-		// Idempotency claims still being finished in the background stop first (issue 15,
-		// finding 12c): they use the pool.
+		// Idempotency claims still being finished in the background stop first: they use
+		// the pool.
 		if a.Server != nil {
 			a.Server.Close()
 		}
-		// jobs (issue 5): let running jobs finish (bounded) before the caller closes the pool.
+		// Let running jobs finish (bounded) before the caller closes the pool.
 		if a.Jobs != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
@@ -289,7 +287,7 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 // counters, listening for API key invalidations (the key cache) and pruning expired sessions
 // and login attempts.
 func (a *App) Start(ctx context.Context) {
-	// jobs (issue 5): work queued jobs (e-mail) until ctx ends.
+	// Work queued jobs (e-mail, webhooks, imports) until ctx ends.
 	if err := a.Jobs.Start(ctx); err != nil {
 		a.Log.Error("job queue did not start", "error", err.Error())
 	}

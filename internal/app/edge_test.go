@@ -22,7 +22,7 @@ import (
 	"github.com/casexchange/server/internal/testsummary"
 )
 
-// TestSlowAndAbortedBodies covers issue 15, finding 5 on the real http.Server of the binary
+// TestSlowAndAbortedBodies covers security finding 5 on the real http.Server of the binary
 // (App.HTTPServer) with the body deadline shortened to one second: a client trickling its body
 // (to the unauthenticated login and to an authenticated Public API write) is answered 408 and
 // disconnected within the deadline, and a client that goes away mid-body causes neither a 500

@@ -94,11 +94,6 @@ func Unauthenticated(code, message string) *Error {
 	return &Error{Kind: ErrUnauthenticated, Code: code, Message: message}
 }
 
-// NotImplemented reports an operation of the contract that is not built yet.
-func NotImplemented(operation string) *Error {
-	return &Error{Kind: ErrNotImplemented, Message: "Operation " + operation + " is not implemented yet"}
-}
-
 // Unavailable reports a dependency that is down.
 func Unavailable(message string, cause error) *Error {
 	return &Error{Kind: ErrUnavailable, Message: message, Cause: cause}

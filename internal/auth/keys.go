@@ -180,7 +180,7 @@ func (s *Service) createKey(ctx context.Context, firmID uuid.UUID, createdBy *uu
 	if err != nil {
 		return CreatedKey{}, err
 	}
-	// The cap on active keys (issue 15, finding 10) is checked under a lock on the firm row:
+	// The cap on active keys is checked under a lock on the firm row:
 	// every key has its own rate limit, so unlimited keys would mean an unlimited budget.
 	row, err := postgres.WithTxV(ctx, s.pool, func(q *db.Queries) (db.ApiKey, error) {
 		if _, err := q.ApiKeyLockFirm(ctx, firmID); err != nil {

@@ -40,8 +40,8 @@ type Config struct {
 	Seed            bool          // CX_SEED
 	ShutdownTimeout time.Duration // CX_SHUTDOWN_TIMEOUT
 
-	// RateFirm is the Public API budget per window of a whole firm, across all its keys
-	// (issue 15, finding 10), so that creating more keys does not multiply the rate limit.
+	// RateFirm is the Public API budget per window of a whole firm, across all its keys,
+	// so that creating more keys does not multiply the rate limit.
 	RateFirm int // CX_RATE_LIMIT_FIRM (default 2 x RateFull)
 	// RateSession and RateIP are the Internal API budgets per window of one session and of
 	// one client address (anonymous requests such as login included).
@@ -49,7 +49,7 @@ type Config struct {
 	RateIP        int // CX_RATE_LIMIT_IP
 	MaxActiveKeys int // CX_MAX_API_KEYS_PER_FIRM: active (not revoked, not expired) keys per firm
 
-	// Connection deadlines (issue 15, finding 5). BodyReadTimeout bounds reading a request
+	// Connection deadlines, so a slow client cannot hold a connection. BodyReadTimeout bounds reading a request
 	// body (UploadReadTimeout for document uploads and imports); WriteTimeout bounds handling
 	// a request and writing an ordinary response; a streamed export or download may take
 	// longer as long as each write makes progress within StreamWriteTimeout.

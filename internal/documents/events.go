@@ -13,7 +13,7 @@ import (
 	"github.com/casexchange/server/internal/webhooks"
 )
 
-// This file turns document changes into webhook events (issue 9): document.uploaded and
+// This file turns document changes into webhook events: document.uploaded and
 // document.deleted, recorded through the outbox in the transaction that writes or removes the
 // row. The webhooks package decides who receives each event (the owner always for what it may
 // see; a receiving firm once it acknowledged, while its referral is worked and not closed, and

@@ -12,8 +12,8 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// Timeouts are the connection deadlines of one request (issue 15, finding 5). Zero fields
-// take the defaults below.
+// Timeouts are the connection deadlines of one request, so that a slow or stalled
+// client cannot hold a connection. Zero fields take the defaults below.
 type Timeouts struct {
 	BodyRead   time.Duration // reading an ordinary request body
 	UploadRead time.Duration // reading a document upload or case import body

@@ -23,7 +23,7 @@ import (
 	"github.com/casexchange/server/internal/httpapi/apitest"
 )
 
-// TestEdgeHeaders covers issue 15, finding 9: nosniff on every response, no-store on every
+// TestEdgeHeaders covers security finding 9: nosniff on every response, no-store on every
 // response that may carry a secret or client data (ETag-tagged Public API reads revalidate
 // instead), and a 405 whose Allow lists every method of the path.
 func TestEdgeHeaders(t *testing.T) {
@@ -79,7 +79,7 @@ func TestEdgeHeaders(t *testing.T) {
 	apitest.SecurityFinding(t, 9, "nosniff+no-store on %d response kinds, ETag reads private,no-cache, 405 Allow: GET, POST", len(checks))
 }
 
-// TestEdgeRateLimits covers issue 15, finding 10: a firm-wide budget across its keys, a cap on
+// TestEdgeRateLimits covers security finding 10: a firm-wide budget across its keys, a cap on
 // active keys, Internal API budgets per session and per address, and X-RateLimit-* headers
 // that describe the binding budget. A one-day window keeps the counts from resetting
 // mid-test (except across UTC midnight).
@@ -219,7 +219,7 @@ func retryFinishGoroutines() int {
 	return n
 }
 
-// TestEdgeIdempotencyRetries covers issue 15, finding 12c: while the idempotency store fails
+// TestEdgeIdempotencyRetries covers security finding 12c: while the idempotency store fails
 // (a trigger raising 57P03, which reads as "database unavailable"), a burst of keyed writes
 // starts at most the bound of background finishers, and none is left once the App closes.
 func TestEdgeIdempotencyRetries(t *testing.T) {
@@ -267,7 +267,7 @@ FOR EACH ROW EXECUTE FUNCTION edge_idem_down();`)
 	apitest.SecurityFinding(t, 12, "12c: %d failed finishes -> peak %d finishers (bound 64), 0 after Close", burst, peak)
 }
 
-// TestEdgeStalledDownload covers the streamed-response rule of issue 15, finding 5: a
+// TestEdgeStalledDownload covers the streamed-response rule of security finding 5: a
 // document download (like an export) has no overall write deadline, so a client reading
 // steadily gets the whole file, while one that stops reading is cut off once a write makes no
 // progress for the stream timeout (shortened to 500 ms here).

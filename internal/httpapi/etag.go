@@ -19,7 +19,7 @@ const (
 )
 
 // etagMiddleware gives authenticated Public API GET responses in JSON a strong ETag and answers
-// If-None-Match with 304 while it matches (issue 9). The 200 JSON body is buffered to hash it;
+// If-None-Match with 304 while it matches. The 200 JSON body is buffered to hash it;
 // every other response (errors, CSV and XLSX exports, redirects) passes through unbuffered and
 // untouched. A 304 keeps the headers already set (X-Request-Id, X-RateLimit-*) and the ETag,
 // and drops the body and its Content-Type.

@@ -1,6 +1,6 @@
 package httpapi_test
 
-// Bad input (issue 7, part 3): a generator driven by the embedded spec sends every operation
+// Bad input: a generator driven by the embedded spec sends every operation
 // requests that are wrong in one way each (wrong types, values outside bounds and enums, empty,
 // huge, unicode and NUL strings, nulls for required fields, malformed and deeply nested JSON,
 // wrong content types, bad page/limit, path ids that name nothing) with the owner's valid

@@ -23,7 +23,7 @@ var cacheableOperations = map[string]bool{
 	"gethealth": true, "getopenapiyaml": true, "getopenapijson": true,
 }
 
-// securityHeaders sets the headers every response carries (issue 15, finding 9):
+// securityHeaders sets the headers every response carries:
 // X-Content-Type-Options: nosniff, so that no browser second-guesses a declared content type
 // (an uploaded document served as text/plain is not run as HTML), and Cache-Control: no-store
 // on everything but the health check and the spec. The rule covers secrets (new API keys,

@@ -30,7 +30,7 @@ const (
 )
 
 // idempotencyMiddleware makes Public API POST and PATCH requests that carry an Idempotency-Key
-// safe to retry (issue 9). It runs after auth and request validation, so only valid requests
+// safe to retry. It runs after auth and request validation, so only valid requests
 // of an authenticated firm are stored or replayed:
 //
 //   - first request with a key: a pending claim is written, the handler runs, and its
@@ -203,7 +203,7 @@ func (s *Server) finishClaim(c echo.Context, claim *idempotency.Claim, resp *ide
 }
 
 // maxFinishRetries bounds the claims finished in the background at once. During an outage
-// every write with a key would otherwise add a goroutine (issue 15, finding 12c); a claim
+// every write with a key would otherwise add a goroutine; a claim
 // beyond the bound is left pending and is abandoned after idempotency.AbandonAfter, which is
 // what happens anyway when the database stays away longer than retryFinish tries.
 const maxFinishRetries = 64

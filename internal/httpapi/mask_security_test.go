@@ -1,6 +1,6 @@
 package httpapi_test
 
-// Regression tests for issue 15, findings 7 and 8: what a receiving firm sees of the sending
+// Regression tests for security findings 7 and 8: what a receiving firm sees of the sending
 // firm's record ids, and of the client once its referral ended before signing.
 
 import (

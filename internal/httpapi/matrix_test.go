@@ -1,6 +1,6 @@
 package httpapi_test
 
-// The tenant-isolation and tier matrix (issue 7, part 2). Every operation of the embedded spec
+// The tenant-isolation and tier matrix. Every operation of the embedded spec
 // is called with every credential that must be refused (none, revoked, malformed, below the
 // operation's x-access-tier; expired, tampered, wrong-secret and alg:none tokens on the Internal
 // API) and by a stranger firm C addressing firm A's resources. A response that carries any of

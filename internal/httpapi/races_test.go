@@ -1,6 +1,6 @@
 package httpapi_test
 
-// Concurrency (issue 7, part 5): the same write sent by many clients at once must take effect
+// Concurrency: the same write sent by many clients at once must take effect
 // exactly once. Each race first sends its request once, alone, on a fresh subject, to measure
 // what one request writes; then it sends the same request from many goroutines at once on
 // another fresh subject. Test-only triggers record every effective write (a status that

@@ -19,7 +19,7 @@ import (
 	"github.com/casexchange/server/internal/refdata"
 )
 
-// Regression tests for findings 3, 4 and 12b of the security review (issue 15): money amounts
+// Regression tests for findings 3, 4 and 12b of the security review: money amounts
 // that overflowed the analytics, formulas in the exports, and an export budget spent on requests
 // refused for their filters.
 

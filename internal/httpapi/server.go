@@ -44,10 +44,9 @@ type CookieOptions struct {
 	RefreshTTL time.Duration
 }
 
-// Server implements api.StrictServerInterface. Operations not yet built fall through to the
-// embedded notImplemented stubs (501).
+// Server implements api.StrictServerInterface: every operation of the contract is a method, so a
+// new or renamed operation fails the build until it is written.
 type Server struct {
-	notImplemented
 	Services
 
 	log      *slog.Logger
@@ -140,7 +139,7 @@ func New(d Deps) (*echo.Echo, *Server, error) {
 			return full(c)
 		}
 	})
-	// Idempotent writes and conditional requests (issue 9) come after validation, so that only
+	// Idempotent writes and conditional requests come after validation, so that only
 	// valid, authenticated requests are stored, replayed or answered 304.
 	e.Use(s.idempotencyMiddleware, s.etagMiddleware)
 

@@ -27,12 +27,12 @@ type Services struct {
 	Referrals *referrals.Service
 	Users     *users.Service
 	Notify    *notify.Service
-	Documents *documents.Service // issue 5: documents, medical referrals, import
+	Documents *documents.Service
 	Medical   *medical.Service
 	Importer  *importer.Service
 
-	Idempotency *idempotency.Service // issue 9: outcomes of writes sent with an Idempotency-Key
-	Webhooks    *webhooks.Service    // issue 9: firm webhooks
+	Idempotency *idempotency.Service // outcomes of writes sent with an Idempotency-Key
+	Webhooks    *webhooks.Service
 
-	Analytics *analytics.Service // issue 6: analytics and exports
+	Analytics *analytics.Service
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/casexchange/server/internal/webhooks"
 )
 
-// Firm webhooks (issue 9): subscriptions, deliveries, tests, rotation, echo mode.
+// Firm webhooks: subscriptions, deliveries, tests, rotation, echo mode.
 
 func (s *Server) apiWebhook(sub webhooks.Subscription) api.WebhookSubscription {
 	out := api.WebhookSubscription{

@@ -101,8 +101,8 @@ type MultiLimiter interface {
 	TakeMany(ctx context.Context, budgets []Budget, window time.Duration) ([]Result, error)
 }
 
-// TakeAll counts one request against every budget (issue 15, finding 10: a key's own limit and
-// its firm's, a session's and its address's) and returns the binding result: a refused budget
+// TakeAll counts one request against every budget (a key's own limit and
+// its firm's, a session's and its address's, so that more keys do not mean more requests) and returns the binding result: a refused budget
 // if any, else the one with the fewest requests left. The request counts against each budget
 // even when another refuses it, as a refused request counts against its own budget.
 func TakeAll(ctx context.Context, l Limiter, window time.Duration, budgets ...Budget) (Result, error) {

@@ -10,7 +10,7 @@ import (
 	"github.com/casexchange/server/internal/webhooks"
 )
 
-// This file turns lifecycle changes into webhook events (issue 9). Each write records its events
+// This file turns lifecycle changes into webhook events. Each write records its events
 // in its own transaction through the outbox, from the unmasked case and referral as they are
 // after the change; the webhooks package decides who receives them and masks what a receiving
 // firm may not see yet.

@@ -29,7 +29,7 @@ func WithNotifier(n Notifier) Option { return func(s *Service) { s.notifier = n 
 type outbox struct {
 	tx pgx.Tx
 	n  Notifier
-	w  Webhooks // issue 9: see events.go
+	w  Webhooks // see events.go
 }
 
 func (o *outbox) notifyTx(ctx context.Context, ev notify.Event) error {

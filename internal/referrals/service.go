@@ -25,7 +25,7 @@ type Service struct {
 	pool     *pgxpool.Pool
 	now      func() time.Time
 	notifier Notifier
-	webhooks Webhooks // issue 9: see events.go
+	webhooks Webhooks // see events.go
 
 	typesMu sync.Mutex
 	types   map[uuid.UUID]caseTypeInfo

@@ -12,7 +12,7 @@ import (
 	"github.com/casexchange/server/internal/testsummary"
 )
 
-// security collects the findings of the outside attack (issue 15) that a passing regression
+// security collects the findings of the security review that a passing regression
 // test covered, so the package prints one "security:" summary line after its tests.
 var security struct {
 	mu    sync.Mutex
