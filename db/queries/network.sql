@@ -121,6 +121,7 @@ WHERE f.is_active
   AND (@search::text = '' OR f.name ILIKE @search::text)
   AND (@jurisdiction::text = '' OR @jurisdiction::text = ANY (f.jurisdictions))
   AND (sqlc.narg(case_type_id)::uuid IS NULL OR sqlc.narg(case_type_id)::uuid = ANY (f.case_type_ids))
+  AND (sqlc.narg(after_name)::text IS NULL OR (lower(f.name), f.id) > (sqlc.narg(after_name)::text, sqlc.narg(after_id)::uuid))
 ORDER BY lower(f.name), f.id
 LIMIT @row_limit OFFSET @row_offset;
 

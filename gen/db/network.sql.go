@@ -56,10 +56,10 @@ func (q *Queries) AvailableFirmCount(ctx context.Context, arg AvailableFirmCount
 const availableFirmList = `-- name: AvailableFirmList :many
 WITH candidates AS (
     SELECT f.id FROM firms f
-    WHERE f.is_active AND f.is_public AND $7::text <> 'network'
+    WHERE f.is_active AND f.is_public AND $9::text <> 'network'
     UNION
     SELECT nr.to_firm_id FROM network_relationships nr
-    WHERE nr.from_firm_id = $1 AND nr.status = 'active' AND $7::text <> 'directory'
+    WHERE nr.from_firm_id = $1 AND nr.status = 'active' AND $9::text <> 'directory'
 )
 SELECT f.id, f.name, f.description, f.jurisdictions,
        ARRAY(
@@ -79,8 +79,9 @@ WHERE f.is_active
   AND ($2::text = '' OR f.name ILIKE $2::text)
   AND ($3::text = '' OR $3::text = ANY (f.jurisdictions))
   AND ($4::uuid IS NULL OR $4::uuid = ANY (f.case_type_ids))
+  AND ($5::text IS NULL OR (lower(f.name), f.id) > ($5::text, $6::uuid))
 ORDER BY lower(f.name), f.id
-LIMIT $6 OFFSET $5
+LIMIT $8 OFFSET $7
 `
 
 type AvailableFirmListParams struct {
@@ -88,6 +89,8 @@ type AvailableFirmListParams struct {
 	Search       string
 	Jurisdiction string
 	CaseTypeID   *uuid.UUID
+	AfterName    *string
+	AfterID      *uuid.UUID
 	RowOffset    int32
 	RowLimit     int32
 	Source       string
@@ -118,6 +121,8 @@ func (q *Queries) AvailableFirmList(ctx context.Context, arg AvailableFirmListPa
 		arg.Search,
 		arg.Jurisdiction,
 		arg.CaseTypeID,
+		arg.AfterName,
+		arg.AfterID,
 		arg.RowOffset,
 		arg.RowLimit,
 		arg.Source,

@@ -30,6 +30,9 @@ func (s *Server) ListAvailableFirms(ctx context.Context, req api.ListAvailableFi
 	if p.Limit != nil {
 		in.Limit = *p.Limit
 	}
+	if p.Cursor != nil {
+		in.Cursor = *p.Cursor
+	}
 	res, err := s.Network.Available(ctx, PrincipalFrom(ctx).FirmID, in)
 	if err != nil {
 		return nil, err
@@ -46,9 +49,11 @@ func (s *Server) ListAvailableFirms(ctx context.Context, req api.ListAvailableFi
 			Source:               api.AvailableFirmSource(f.Source),
 		})
 	}
+	pag := pagination(res.Page, res.Limit, int64(res.Total))
+	pag.NextCursor = res.NextCursor
 	return api.ListAvailableFirms200JSONResponse{Body: api.AvailableFirmListResponse{
 		Data:       data,
-		Pagination: pagination(res.Page, res.Limit, int64(res.Total)),
+		Pagination: pag,
 		Meta:       meta(ctx),
 	}}, nil
 }

@@ -68,6 +68,30 @@ func TestListAvailableFirms(t *testing.T) {
 
 	// Other firms of the harness database (none besides ours) would show up in the directory;
 	// each subtest has its own database, so the lists are exact.
+	t.Run("a cursor walks the list page by page with exact totals", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		var seen []string
+		res := list(t, b, "limit", "1")
+		for page := 1; ; page++ {
+			require.Equal(t, page, res.Pagination.Page)
+			require.Equal(t, 4, res.Pagination.Total, "the total counts the whole list on every page")
+			seen = append(seen, names(res)...)
+			if res.Pagination.NextCursor == nil {
+				break
+			}
+			require.Less(t, page, 4, "the last page carries no cursor")
+			res = list(t, b, "limit", "1", "cursor", *res.Pagination.NextCursor)
+		}
+		require.Equal(t, []string{"Apex Network Partners", "Beacon Both Law", "Cobalt Directory Group", "Delta Pending Partners"}, seen)
+
+		first := list(t, b, "limit", "1")
+		r := b.h.Do("GET", "/api/public/v1/firms/available", apitest.APIKey(b.key),
+			apitest.Query("limit", "2", "cursor", *first.Pagination.NextCursor))
+		require.Equal(t, http.StatusBadRequest, r.StatusCode, "a cursor of other filters is refused: %s", r.Body)
+		require.Contains(t, string(r.Body), "query.cursor")
+	})
+
 	t.Run("merges network and directory with the source of each firm", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
@@ -125,6 +149,8 @@ func TestListAvailableFirms(t *testing.T) {
 		b := setup(t)
 		p1 := list(t, b, "limit", "3")
 		require.Equal(t, []string{"Apex Network Partners", "Beacon Both Law", "Cobalt Directory Group"}, names(p1))
+		require.NotNil(t, p1.Pagination.NextCursor, "a page with more after it carries a cursor")
+		p1.Pagination.NextCursor = nil
 		require.Equal(t, api.Pagination{Page: 1, Limit: 3, Total: 4, TotalPages: 2}, p1.Pagination)
 		p2 := list(t, b, "limit", "3", "page", "2")
 		require.Equal(t, []string{"Delta Pending Partners"}, names(p2))

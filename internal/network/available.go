@@ -11,6 +11,7 @@ import (
 
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/keyset"
 	"github.com/casexchange/server/internal/postgres"
 )
 
@@ -41,6 +42,7 @@ type AvailableQuery struct {
 	CaseType     string // id, machine name or display name
 	Page         int
 	Limit        int
+	Cursor       string // a nextCursor of an earlier page of the same query; replaces Page
 }
 
 // AvailableFirm is a firm the caller may refer to.
@@ -56,16 +58,17 @@ type AvailableFirm struct {
 
 // AvailablePage is one page of available firms and the number of matches over all pages.
 type AvailablePage struct {
-	Firms []AvailableFirm
-	Page  int
-	Limit int
-	Total int
+	Firms      []AvailableFirm
+	Page       int
+	Limit      int
+	Total      int
+	NextCursor *string // the page after this one; nil on the last page
 }
 
 // Available lists, by name, the active firms firm may refer to: those with an active outbound
 // relationship and those listed in the directory, each once. A jurisdiction or case type that
 // names nothing matches no firm. Errors: ErrValidation naming query.page, query.limit,
-// query.search or query.source.
+// query.search, query.source or query.cursor.
 func (s *Service) Available(ctx context.Context, firm uuid.UUID, in AvailableQuery) (AvailablePage, error) {
 	if in.Page == 0 {
 		in.Page = 1
@@ -92,7 +95,7 @@ func (s *Service) Available(ctx context.Context, firm uuid.UUID, in AvailableQue
 		FirmID:    firm,
 		Source:    in.Source,
 		Search:    likePattern(search),
-		RowLimit:  int32(in.Limit),
+		RowLimit:  int32(in.Limit + 1), // one more tells whether a next page exists
 		RowOffset: int32((in.Page - 1) * in.Limit),
 	}
 	// Unknown jurisdictions and case types match no firm, as in the firm directory.
@@ -112,6 +115,18 @@ func (s *Service) Available(ctx context.Context, firm uuid.UUID, in AvailableQue
 	if len(details) > 0 {
 		return AvailablePage{}, apperr.Validation("", details...)
 	}
+	fp := keyset.Fingerprint("firms-available", p.Source, p.Search, p.Jurisdiction, strings.TrimSpace(in.CaseType), in.Limit)
+	if in.Cursor != "" {
+		c, err := keyset.Decode(in.Cursor, fp, "query.cursor")
+		if err != nil {
+			return AvailablePage{}, err
+		}
+		id, err := uuid.Parse(c.ID)
+		if err != nil {
+			return AvailablePage{}, apperr.Field("query.cursor", "is not a cursor returned by this list")
+		}
+		p.AfterName, p.AfterID, p.RowOffset, in.Page = &c.Key, &id, 0, c.Page
+	}
 	if unknownCaseType {
 		return AvailablePage{Firms: []AvailableFirm{}, Page: in.Page, Limit: in.Limit}, nil
 	}
@@ -122,6 +137,12 @@ func (s *Service) Available(ctx context.Context, firm uuid.UUID, in AvailableQue
 		return AvailablePage{}, fmt.Errorf("list available firms: %w", postgres.InterpretError(err))
 	}
 	out := AvailablePage{Firms: make([]AvailableFirm, 0, len(rows)), Page: in.Page, Limit: in.Limit}
+	if len(rows) > in.Limit {
+		rows = rows[:in.Limit]
+		last := rows[len(rows)-1]
+		next := keyset.Encode(keyset.Cursor{F: fp, Key: strings.ToLower(last.Name), ID: last.ID.String(), Page: in.Page + 1})
+		out.NextCursor = &next
+	}
 	for _, r := range rows {
 		out.Total = int(r.Total)
 		src := SourceDirectory
@@ -141,8 +162,9 @@ func (s *Service) Available(ctx context.Context, firm uuid.UUID, in AvailableQue
 			Source:               src,
 		})
 	}
-	// A page past the end carries no total; count separately.
-	if len(rows) == 0 && p.RowOffset > 0 {
+	// A page past the end carries no total, and a cursor page counts only what follows the
+	// cursor: count separately.
+	if (len(rows) == 0 && p.RowOffset > 0) || p.AfterName != nil {
 		n, err := q.AvailableFirmCount(ctx, db.AvailableFirmCountParams{
 			FirmID: p.FirmID, Source: p.Source, Search: p.Search, Jurisdiction: p.Jurisdiction, CaseTypeID: p.CaseTypeID,
 		})
