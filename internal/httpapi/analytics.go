@@ -35,9 +35,9 @@ type analyticsParams struct {
 
 func (p analyticsParams) filters() analytics.Filters {
 	return analytics.Filters{
-		ReferralStart: anDay(p.ReferralStartDate), ReferralEnd: anDay(p.ReferralEndDate),
-		FirstReferralStart: anDay(p.FirstReferralStartDate), FirstReferralEnd: anDay(p.FirstReferralEndDate),
-		SignedStart: anDay(p.SignedStartDate), SignedEnd: anDay(p.SignedEndDate),
+		ReferralStart: dateOf(p.ReferralStartDate), ReferralEnd: dateOf(p.ReferralEndDate),
+		FirstReferralStart: dateOf(p.FirstReferralStartDate), FirstReferralEnd: dateOf(p.FirstReferralEndDate),
+		SignedStart: dateOf(p.SignedStartDate), SignedEnd: dateOf(p.SignedEndDate),
 		CaseType: anString(p.CaseType), Jurisdiction: anString(p.Jurisdiction), TimeZone: anString(p.Tz),
 	}
 }
@@ -60,10 +60,10 @@ func (s *Server) GetCaseAnalytics(ctx context.Context, req api.GetCaseAnalyticsR
 	f := analyticsParams{p.ReferralStartDate, p.ReferralEndDate, p.FirstReferralStartDate, p.FirstReferralEndDate,
 		p.SignedStartDate, p.SignedEndDate, p.CaseType, p.Jurisdiction, p.Tz}.filters()
 	if f.ReferralStart == nil && p.DateFrom != nil {
-		f.ReferralStart, f.ReferralStartParam = anDay(p.DateFrom), "dateFrom"
+		f.ReferralStart, f.ReferralStartParam = dateOf(p.DateFrom), "dateFrom"
 	}
 	if f.ReferralEnd == nil && p.DateTo != nil {
-		f.ReferralEnd, f.ReferralEndParam = anDay(p.DateTo), "dateTo"
+		f.ReferralEnd, f.ReferralEndParam = dateOf(p.DateTo), "dateTo"
 	}
 	c, err := s.Analytics.Cases(ctx, PrincipalFrom(ctx).FirmID, f)
 	if err != nil {
@@ -493,21 +493,6 @@ func anReadJSON(dec *json.Decoder) (any, error) {
 
 // ---- mapping --------------------------------------------------------------------------------
 
-func anDay(d *openapi_types.Date) *time.Time {
-	if d == nil {
-		return nil
-	}
-	t := d.Time
-	return &t
-}
-
-func anAPIDate(t *time.Time) *openapi_types.Date {
-	if t == nil {
-		return nil
-	}
-	return &openapi_types.Date{Time: *t}
-}
-
 func anString(s *string) string {
 	if s == nil {
 		return ""
@@ -526,9 +511,9 @@ func anMonth(t time.Time) openapi_types.Date { return openapi_types.Date{Time: t
 
 func anFilters(a analytics.Applied) api.AnalyticsAppliedFilters {
 	return api.AnalyticsAppliedFilters{
-		ReferralStartDate: anAPIDate(a.ReferralStart), ReferralEndDate: anAPIDate(a.ReferralEnd),
-		FirstReferralStartDate: anAPIDate(a.FirstReferralStart), FirstReferralEndDate: anAPIDate(a.FirstReferralEnd),
-		SignedStartDate: anAPIDate(a.SignedStart), SignedEndDate: anAPIDate(a.SignedEnd),
+		ReferralStartDate: apiDate(a.ReferralStart), ReferralEndDate: apiDate(a.ReferralEnd),
+		FirstReferralStartDate: apiDate(a.FirstReferralStart), FirstReferralEndDate: apiDate(a.FirstReferralEnd),
+		SignedStartDate: apiDate(a.SignedStart), SignedEndDate: apiDate(a.SignedEnd),
 		CaseType: a.CaseType, Jurisdiction: a.Jurisdiction, TimeZone: a.TimeZone,
 	}
 }
@@ -583,7 +568,7 @@ func anDashboard(d analytics.Dashboard) api.DashboardAnalytics {
 func anCases(c analytics.Cases) api.CaseAnalytics {
 	byStatus, filters := anStatusCounts(c.ByStatus), anFilters(c.Filters)
 	out := api.CaseAnalytics{
-		DateFrom: anAPIDate(c.Filters.ReferralStart), DateTo: anAPIDate(c.Filters.ReferralEnd),
+		DateFrom: apiDate(c.Filters.ReferralStart), DateTo: apiDate(c.Filters.ReferralEnd),
 		TotalCases: c.Sent + c.Received, SentCount: c.Sent, ReceivedCount: c.Received,
 		StatusBreakdown: anBuckets(c.Buckets), ByStatus: &byStatus,
 		MonthlySummary:           make([]api.CaseAnalyticsMonth, 0, len(c.Monthly)),

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"time"
 
 	"github.com/google/uuid"
 	openapi_types "github.com/oapi-codegen/runtime/types"
@@ -30,21 +29,6 @@ func apiMedicalReferral(r medical.Referral) api.MedicalReferral {
 		InjuryDescription: r.InjuryDescription, Notes: r.Notes, FirmId: &firm,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
-}
-
-func apiDate(t *time.Time) *openapi_types.Date {
-	if t == nil {
-		return nil
-	}
-	return &openapi_types.Date{Time: *t}
-}
-
-func dateOf(d *openapi_types.Date) *time.Time {
-	if d == nil {
-		return nil
-	}
-	t := d.Time
-	return &t
 }
 
 // medOpt turns an optional body member into a partial-update field: absent keeps the stored

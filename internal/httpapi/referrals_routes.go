@@ -65,14 +65,6 @@ func optDay(ctx context.Context, name string, d *openapi_types.Date) referrals.O
 	return referrals.SetOpt(&t)
 }
 
-func dayPtr(d *openapi_types.Date) *time.Time {
-	if d == nil {
-		return nil
-	}
-	t := d.Time
-	return &t
-}
-
 func customFieldInputs(in *[]api.CustomFieldUpdateInput) ([]referrals.CustomFieldInput, bool) {
 	if in == nil {
 		return nil, false
@@ -164,13 +156,6 @@ func enumOf[T ~string, S ~string](v *S) *T {
 	return &t
 }
 
-func refDay(t *time.Time) *openapi_types.Date {
-	if t == nil {
-		return nil
-	}
-	return &openapi_types.Date{Time: *t}
-}
-
 func refUUIDString(id *uuid.UUID) *string {
 	if id == nil {
 		return nil
@@ -196,9 +181,9 @@ func referralDTO(v referrals.ReferralView) api.Referral {
 		SettlementAmount:               r.SettlementAmount,
 		AttorneyFees:                   r.AttorneyFees,
 		ProjectedSettlementAmount:      r.ProjectedSettlementAmount,
-		EstimatedDateOfResolution:      refDay(r.EstimatedDateOfResolution),
-		EstimatedDistributionDate:      refDay(r.EstimatedDistributionDate),
-		StatuteOfLimitationsExpiration: refDay(r.StatuteOfLimitationsExpiration),
+		EstimatedDateOfResolution:      apiDate(r.EstimatedDateOfResolution),
+		EstimatedDistributionDate:      apiDate(r.EstimatedDistributionDate),
+		StatuteOfLimitationsExpiration: apiDate(r.StatuteOfLimitationsExpiration),
 		ClientFeeAgreementPercentage:   r.ClientFeeAgreementPercentage,
 		SendingFirmPercentage:          r.SendingFirmPercentage,
 		LeadAttorneyName:               r.LeadAttorneyName,

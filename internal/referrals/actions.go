@@ -17,6 +17,7 @@ import (
 	"github.com/casexchange/server/internal/network"
 	"github.com/casexchange/server/internal/notify"
 	"github.com/casexchange/server/internal/postgres"
+	"github.com/casexchange/server/internal/ptr"
 )
 
 // Limits of action inputs.
@@ -310,7 +311,7 @@ func (s *Service) actTx(ctx context.Context, q *db.Queries, o *outbox, a Actor, 
 	if err := o.partnerEventTx(ctx, kind, a.FirmID, r, &from); err != nil {
 		return loaded{}, Referral{}, err
 	}
-	su, err := writeStatusUpdateTx(ctx, q, actor, statusUpdate{referral: r, from: &from, to: r.Status, message: blankToNil(message)})
+	su, err := writeStatusUpdateTx(ctx, q, actor, statusUpdate{referral: r, from: &from, to: r.Status, message: ptr.Trim(message)})
 	if err != nil {
 		return loaded{}, Referral{}, err
 	}
@@ -614,12 +615,4 @@ func (s *Service) expireTx(ctx context.Context, q *db.Queries, o *outbox, id uui
 		return false, err
 	}
 	return true, nil
-}
-
-func blankToNil(s *string) *string {
-	if s == nil || strings.TrimSpace(*s) == "" {
-		return nil
-	}
-	v := strings.TrimSpace(*s)
-	return &v
 }
