@@ -28,6 +28,7 @@ import (
 
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/notify"
 	"github.com/casexchange/server/internal/postgres"
 	"github.com/casexchange/server/internal/storage"
@@ -73,11 +74,7 @@ type Content struct {
 }
 
 // Actor is the caller: a firm acting through an API key or a user.
-type Actor struct {
-	FirmID uuid.UUID
-	KeyID  *uuid.UUID
-	UserID *uuid.UUID
-}
+type Actor = auth.Actor
 
 // Notifier enqueues e-mail inside the caller's transaction (internal/notify.Service).
 type Notifier interface {

@@ -83,7 +83,7 @@ func (s *Server) ListCases(ctx context.Context, req api.ListCasesRequestObject) 
 	}
 	pg := refPage(p.Page, p.Limit)
 	from, before := caseDayRange(p.DateFrom, p.DateTo)
-	res, err := s.Referrals.ListCases(ctx, refActor(ctx), referrals.CaseQuery{
+	res, err := s.Referrals.ListCases(ctx, actorOf(ctx), referrals.CaseQuery{
 		View: strOf(p.View), Status: f, Search: strOf(p.Search), CreatedFrom: from, CreatedBefore: before,
 		Sort: strOf(p.Sort), Ascending: strOf(p.Order) == "asc", Page: pg, Cursor: strOf(p.Cursor),
 	})
@@ -104,7 +104,7 @@ func (s *Server) ListCases(ctx context.Context, req api.ListCasesRequestObject) 
 
 // CreateCase creates a case with its first referral, a draft or sent at once.
 func (s *Server) CreateCase(ctx context.Context, req api.CreateCaseRequestObject) (api.CreateCaseResponseObject, error) {
-	v, err := s.Referrals.CreateCase(ctx, refActor(ctx), createCaseInput(req.Body, true))
+	v, err := s.Referrals.CreateCase(ctx, actorOf(ctx), createCaseInput(req.Body, true))
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +113,7 @@ func (s *Server) CreateCase(ctx context.Context, req api.CreateCaseRequestObject
 
 // GetCaseById returns a case as the caller's firm sees it.
 func (s *Server) GetCaseById(ctx context.Context, req api.GetCaseByIdRequestObject) (api.GetCaseByIdResponseObject, error) {
-	v, err := s.Referrals.GetCase(ctx, refActor(ctx), req.Id)
+	v, err := s.Referrals.GetCase(ctx, actorOf(ctx), req.Id)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func (s *Server) UpdateCase(ctx context.Context, req api.UpdateCaseRequestObject
 		}
 		p.CustomFields, p.SetCustomFields = customFieldInputs(b.CustomFields)
 	}
-	v, err := s.Referrals.UpdateCase(ctx, refActor(ctx), req.Id, p)
+	v, err := s.Referrals.UpdateCase(ctx, actorOf(ctx), req.Id, p)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +145,7 @@ func (s *Server) UpdateCase(ctx context.Context, req api.UpdateCaseRequestObject
 
 // AcknowledgeCase acknowledges the caller's current referral of a case.
 func (s *Server) AcknowledgeCase(ctx context.Context, req api.AcknowledgeCaseRequestObject) (api.AcknowledgeCaseResponseObject, error) {
-	v, err := s.Referrals.ActOnCase(ctx, refActor(ctx), req.Id, referrals.ActionAcknowledge, referrals.ActionInput{})
+	v, err := s.Referrals.ActOnCase(ctx, actorOf(ctx), req.Id, referrals.ActionAcknowledge, referrals.ActionInput{})
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +173,7 @@ func (s *Server) UpdateCaseStatus(ctx context.Context, req api.UpdateCaseStatusR
 		Message: b.Notes, Reason: b.Notes, ReasonField: "body.notes",
 		ClosingStatus: strOf(b.ClosingStatus), ClosureReason: b.ClosureReason,
 	}
-	v, err := s.Referrals.ActOnCase(ctx, refActor(ctx), req.Id, action, in)
+	v, err := s.Referrals.ActOnCase(ctx, actorOf(ctx), req.Id, action, in)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +190,7 @@ func (s *Server) CloseCase(ctx context.Context, req api.CloseCaseRequestObject) 
 			ClientFeeAgreementPercentage: b.ClientFeeAgreementPercentage,
 		}
 	}
-	v, err := s.Referrals.ActOnCase(ctx, refActor(ctx), req.Id, referrals.ActionClose, in)
+	v, err := s.Referrals.ActOnCase(ctx, actorOf(ctx), req.Id, referrals.ActionClose, in)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +199,7 @@ func (s *Server) CloseCase(ctx context.Context, req api.CloseCaseRequestObject) 
 
 // GetCaseStatusHistory lists the entries of every referral of a case the caller may see.
 func (s *Server) GetCaseStatusHistory(ctx context.Context, req api.GetCaseStatusHistoryRequestObject) (api.GetCaseStatusHistoryResponseObject, error) {
-	us, err := s.Referrals.CaseHistory(ctx, refActor(ctx), req.Id)
+	us, err := s.Referrals.CaseHistory(ctx, actorOf(ctx), req.Id)
 	if err != nil {
 		return nil, err
 	}

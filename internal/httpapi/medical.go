@@ -11,14 +11,6 @@ import (
 	"github.com/casexchange/server/internal/medical"
 )
 
-func medActor(ctx context.Context) (medical.Actor, error) {
-	a, err := docActor(ctx)
-	if err != nil {
-		return medical.Actor{}, err
-	}
-	return medical.Actor{FirmID: a.FirmID, KeyID: a.KeyID, UserID: a.UserID}, nil
-}
-
 func apiMedicalReferral(r medical.Referral) api.MedicalReferral {
 	firm := r.FirmID
 	return api.MedicalReferral{
@@ -39,7 +31,7 @@ func medOpt[T any](ctx context.Context, name string, p *T) medical.Opt[T] {
 
 // ListMedicalReferrals pages through the firm's medical referrals.
 func (s *Server) ListMedicalReferrals(ctx context.Context, req api.ListMedicalReferralsRequestObject) (api.ListMedicalReferralsResponseObject, error) {
-	a, err := medActor(ctx)
+	a, err := requireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +56,7 @@ func (s *Server) ListMedicalReferrals(ctx context.Context, req api.ListMedicalRe
 
 // CreateMedicalReferral records a medical referral for a case the firm may use.
 func (s *Server) CreateMedicalReferral(ctx context.Context, req api.CreateMedicalReferralRequestObject) (api.CreateMedicalReferralResponseObject, error) {
-	a, err := medActor(ctx)
+	a, err := requireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +84,7 @@ func (s *Server) CreateMedicalReferral(ctx context.Context, req api.CreateMedica
 
 // GetMedicalReferralById returns one of the firm's medical referrals.
 func (s *Server) GetMedicalReferralById(ctx context.Context, req api.GetMedicalReferralByIdRequestObject) (api.GetMedicalReferralByIdResponseObject, error) {
-	a, err := medActor(ctx)
+	a, err := requireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +97,7 @@ func (s *Server) GetMedicalReferralById(ctx context.Context, req api.GetMedicalR
 
 // UpdateMedicalReferral changes the fields present in the body; null clears a nullable field.
 func (s *Server) UpdateMedicalReferral(ctx context.Context, req api.UpdateMedicalReferralRequestObject) (api.UpdateMedicalReferralResponseObject, error) {
-	a, err := medActor(ctx)
+	a, err := requireActor(ctx)
 	if err != nil {
 		return nil, err
 	}

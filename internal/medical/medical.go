@@ -19,6 +19,7 @@ import (
 
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/postgres"
 )
 
@@ -67,11 +68,7 @@ type Referral struct {
 }
 
 // Actor is the caller.
-type Actor struct {
-	FirmID uuid.UUID
-	KeyID  *uuid.UUID
-	UserID *uuid.UUID
-}
+type Actor = auth.Actor
 
 // CreateInput accepts both published request shapes: the case as CaseID or BaseCaseID, the
 // provider as ProviderName or ProviderID.
