@@ -9,6 +9,7 @@ import (
 
 	"github.com/casexchange/server/gen/api"
 	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/referrals"
 )
 
@@ -164,9 +165,9 @@ func (s *Server) UpdateCaseStatus(ctx context.Context, req api.UpdateCaseStatusR
 		return nil, err
 	}
 	if action == referrals.ActionClose {
-		if p := PrincipalFrom(ctx); p != nil && p.KeyID != uuid.Nil && p.Tier < TierFull {
+		if p := PrincipalFrom(ctx); p != nil && p.KeyID != uuid.Nil && !p.Tier.Allows(auth.TierFull) {
 			return nil, apperr.New(apperr.ErrInsufficientTier, "insufficient_tier",
-				"Moving a case to closed requires a full key; this key is "+p.Tier.String())
+				"Moving a case to closed requires a full key; this key is "+p.Tier.Label())
 		}
 	}
 	in := referrals.ActionInput{
