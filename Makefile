@@ -42,7 +42,8 @@ lint: node_modules
 	$(NPX)/redocly lint --config redocly.yaml $(SPEC)
 
 generate:
-	$(CODEGEN) oapi-codegen -config oapi-codegen.yaml $(SPEC)
+	@mkdir -p gen/apiclient
+	for c in models server spec client; do $(CODEGEN) oapi-codegen -config oapi-codegen/$$c.yaml $(SPEC) || exit 1; done
 	$(CODEGEN) sqlc generate
 	$(GO) run ./internal/tools/oplist -readme README.md
 
