@@ -171,12 +171,13 @@ func (s *Server) UpdateCaseStatus(ctx context.Context, req api.UpdateCaseStatusR
 		}
 	}
 	in := referrals.ActionInput{
-		Message: b.Notes, Reason: b.Notes, ReasonField: "body.notes",
+		Message: b.Notes, Reason: b.Notes,
 		ClosingStatus: strOf(b.ClosingStatus), ClosureReason: b.ClosureReason,
 	}
 	v, err := s.Referrals.ActOnCase(ctx, actorOf(ctx), req.Id, action, in)
 	if err != nil {
-		return nil, err
+		// This route sends the reason of a reject or withdraw as notes.
+		return nil, renameField(err, "body.reason", "body.notes")
 	}
 	return api.UpdateCaseStatus200JSONResponse{Body: caseResponse(ctx, v)}, nil
 }

@@ -8,12 +8,15 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 
 	"github.com/casexchange/server/gen/api"
+	"github.com/casexchange/server/internal/apperr"
 	"github.com/casexchange/server/internal/referrals"
 )
 
@@ -99,11 +102,18 @@ func referralPatch(ctx context.Context, b *api.UpdateReferralBody) referrals.Ref
 	}
 }
 
-// referralReasonLimit is the length limit the referral routes document for `reason`.
+// referralReasonLimit is the length limit the referral routes document for `reason`: a bound
+// of these routes' request bodies, which the spec states in words rather than as maxLength (the
+// member stays optional in the schema for older clients).
 const referralReasonLimit = 2000
 
-func refReasonInput(reason *string) referrals.ActionInput {
-	return referrals.ActionInput{Reason: reason, ReasonLimit: referralReasonLimit}
+// refReasonInput checks the routes' bound on reason; the referrals service checks the rest.
+func refReasonInput(reason *string) (referrals.ActionInput, error) {
+	if reason != nil && utf8.RuneCountInString(*reason) > referralReasonLimit {
+		return referrals.ActionInput{}, apperr.Validation("", apperr.FieldError{
+			Field: "body.reason", Message: fmt.Sprintf("must be at most %d characters", referralReasonLimit)})
+	}
+	return referrals.ActionInput{Reason: reason}, nil
 }
 
 func refCloseInput(b *api.CloseReferralBody) referrals.ActionInput {
@@ -381,7 +391,11 @@ func (s *Server) RejectReferral(ctx context.Context, req api.RejectReferralReque
 	if req.Body != nil {
 		reason = req.Body.Reason
 	}
-	v, err := s.Referrals.Act(ctx, actorOf(ctx), selNested(req.BaseCaseId, req.Id), referrals.ActionReject, refReasonInput(reason))
+	in, err := refReasonInput(reason)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.Referrals.Act(ctx, actorOf(ctx), selNested(req.BaseCaseId, req.Id), referrals.ActionReject, in)
 	if err != nil {
 		return nil, err
 	}
@@ -394,7 +408,11 @@ func (s *Server) WithdrawReferral(ctx context.Context, req api.WithdrawReferralR
 	if req.Body != nil {
 		reason = req.Body.Reason
 	}
-	v, err := s.Referrals.Act(ctx, actorOf(ctx), selNested(req.BaseCaseId, req.Id), referrals.ActionWithdraw, refReasonInput(reason))
+	in, err := refReasonInput(reason)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.Referrals.Act(ctx, actorOf(ctx), selNested(req.BaseCaseId, req.Id), referrals.ActionWithdraw, in)
 	if err != nil {
 		return nil, err
 	}
@@ -512,7 +530,11 @@ func (s *Server) RejectTopLevelReferral(ctx context.Context, req api.RejectTopLe
 	if req.Body != nil {
 		reason = req.Body.Reason
 	}
-	v, err := s.Referrals.Act(ctx, actorOf(ctx), selTop(req.Id), referrals.ActionReject, refReasonInput(reason))
+	in, err := refReasonInput(reason)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.Referrals.Act(ctx, actorOf(ctx), selTop(req.Id), referrals.ActionReject, in)
 	if err != nil {
 		return nil, err
 	}
@@ -525,7 +547,11 @@ func (s *Server) WithdrawTopLevelReferral(ctx context.Context, req api.WithdrawT
 	if req.Body != nil {
 		reason = req.Body.Reason
 	}
-	v, err := s.Referrals.Act(ctx, actorOf(ctx), selTop(req.Id), referrals.ActionWithdraw, refReasonInput(reason))
+	in, err := refReasonInput(reason)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.Referrals.Act(ctx, actorOf(ctx), selTop(req.Id), referrals.ActionWithdraw, in)
 	if err != nil {
 		return nil, err
 	}

@@ -31,12 +31,9 @@ const (
 type ActionInput struct {
 	// Message is an optional note recorded on the status-update entry.
 	Message *string
-	// Reason is required by reject and withdraw; it becomes the closureReason and the entry's
-	// message. ReasonField names it in errors (default "body.reason") and ReasonLimit bounds
-	// it (default 5000 characters).
-	Reason      *string
-	ReasonField string
-	ReasonLimit int
+	// Reason is required by reject and withdraw (at most 5000 characters; errors name it
+	// body.reason); it becomes the closureReason and the entry's message.
+	Reason *string
 	// ClosingStatus is required by close.
 	ClosingStatus string
 	ClosureReason *string
@@ -60,18 +57,11 @@ func (in ActionInput) validate(a Actor, action Action) error {
 	}
 	switch action {
 	case ActionReject, ActionWithdraw:
-		field, limit := in.ReasonField, in.ReasonLimit
-		if field == "" {
-			field = "body.reason"
-		}
-		if limit == 0 {
-			limit = maxReason
-		}
 		switch {
 		case in.Reason == nil || strings.TrimSpace(*in.Reason) == "":
-			add(field, "is required")
-		case utf8.RuneCountInString(*in.Reason) > limit:
-			add(field, fmt.Sprintf("must be at most %d characters", limit))
+			add("body.reason", "is required")
+		case utf8.RuneCountInString(*in.Reason) > maxReason:
+			add("body.reason", fmt.Sprintf("must be at most %d characters", maxReason))
 		}
 	case ActionClose:
 		if !ClosingStatus(in.ClosingStatus).Valid() {
