@@ -145,10 +145,8 @@ groups AS (
            sum(b.attorney_fees * (100 - b.sending_firm_percentage) / 100) FILTER (WHERE b.won) AS receiving_share,
            sum(b.sending_firm_percentage / 100) FILTER (WHERE b.won AND b.attorney_fees IS NOT NULL) AS share_ratio_sum,
            count(b.attorney_fees) FILTER (WHERE b.won AND b.sending_firm_percentage IS NULL) AS without_split,
-           count(b.projected_settlement_amount) FILTER (WHERE b.status IN
-               ('sent', 'received', 'under_evaluation', 'investigating', 'signed', 'in_litigation', 'closing')) AS with_projection,
-           sum(b.projected_settlement_amount) FILTER (WHERE b.status IN
-               ('sent', 'received', 'under_evaluation', 'investigating', 'signed', 'in_litigation', 'closing')) AS projected,
+           count(b.projected_settlement_amount) FILTER (WHERE b.status = ANY(@open_statuses::text[])) AS with_projection,
+           sum(b.projected_settlement_amount) FILTER (WHERE b.status = ANY(@open_statuses::text[])) AS projected,
            min(COALESCE(b.sent_at, b.created_at)) AS first_at
     FROM base b
     GROUP BY b.direction, b.status, b.closing_status

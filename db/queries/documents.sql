@@ -10,7 +10,7 @@ SELECT c.owner_firm_id,
        EXISTS (SELECT 1 FROM referrals r
                WHERE r.base_case_id = c.id AND r.referent_firm_id = @firm_id::uuid
                  AND r.acknowledged_at IS NOT NULL
-                 AND r.status IN ('under_evaluation', 'investigating', 'signed', 'in_litigation', 'closing')
+                 AND r.status = ANY(@working_statuses::text[])
        )::bool AS working,
        EXISTS (SELECT 1 FROM referrals r
                WHERE r.base_case_id = c.id AND r.referent_firm_id = @firm_id::uuid AND r.status <> 'draft'
@@ -73,7 +73,7 @@ SELECT r.id, r.reference_number, r.referent_firm_id::uuid AS referent_firm_id
 FROM referrals r
 WHERE r.base_case_id = @case_id AND r.referent_firm_id IS NOT NULL
   AND r.acknowledged_at IS NOT NULL
-  AND r.status IN ('under_evaluation', 'investigating', 'signed', 'in_litigation', 'closing')
+  AND r.status = ANY(@working_statuses::text[])
 ORDER BY r.sequence_number;
 
 -- DocumentReferralOfFirm is the latest referral of the case addressed to the firm.

@@ -10,7 +10,7 @@ SELECT EXISTS (
            OR EXISTS (SELECT 1 FROM referrals r
                       WHERE r.base_case_id = c.id AND r.referent_firm_id = @firm_id
                         AND r.acknowledged_at IS NOT NULL
-                        AND r.status IN ('under_evaluation', 'investigating', 'signed', 'in_litigation', 'closing')))
+                        AND r.status = ANY(@working_statuses::text[])))
 )::bool AS allowed;
 
 -- MedicalProviderName is the name of an active firm named as provider (no row: unknown firm).

@@ -17,18 +17,19 @@ SELECT c.owner_firm_id,
        EXISTS (SELECT 1 FROM referrals r
                WHERE r.base_case_id = c.id AND r.referent_firm_id = $1::uuid
                  AND r.acknowledged_at IS NOT NULL
-                 AND r.status IN ('under_evaluation', 'investigating', 'signed', 'in_litigation', 'closing')
+                 AND r.status = ANY($2::text[])
        )::bool AS working,
        EXISTS (SELECT 1 FROM referrals r
                WHERE r.base_case_id = c.id AND r.referent_firm_id = $1::uuid AND r.status <> 'draft'
        )::bool AS party
 FROM base_cases c
-WHERE c.id = $2
+WHERE c.id = $3
 `
 
 type DocumentCaseAccessParams struct {
-	FirmID uuid.UUID
-	CaseID uuid.UUID
+	FirmID          uuid.UUID
+	WorkingStatuses []string
+	CaseID          uuid.UUID
 }
 
 type DocumentCaseAccessRow struct {
@@ -44,7 +45,7 @@ type DocumentCaseAccessRow struct {
 // an acknowledged referral of it in a working status, and whether it is a party at all (any
 // non-draft referral addressed to it). No row: the case does not exist.
 func (q *Queries) DocumentCaseAccess(ctx context.Context, arg DocumentCaseAccessParams) (DocumentCaseAccessRow, error) {
-	row := q.db.QueryRow(ctx, documentCaseAccess, arg.FirmID, arg.CaseID)
+	row := q.db.QueryRow(ctx, documentCaseAccess, arg.FirmID, arg.WorkingStatuses, arg.CaseID)
 	var i DocumentCaseAccessRow
 	err := row.Scan(&i.OwnerFirmID, &i.Working, &i.Party)
 	return i, err
@@ -295,9 +296,14 @@ SELECT r.id, r.reference_number, r.referent_firm_id::uuid AS referent_firm_id
 FROM referrals r
 WHERE r.base_case_id = $1 AND r.referent_firm_id IS NOT NULL
   AND r.acknowledged_at IS NOT NULL
-  AND r.status IN ('under_evaluation', 'investigating', 'signed', 'in_litigation', 'closing')
+  AND r.status = ANY($2::text[])
 ORDER BY r.sequence_number
 `
+
+type DocumentWorkingReferralsParams struct {
+	CaseID          uuid.UUID
+	WorkingStatuses []string
+}
 
 type DocumentWorkingReferralsRow struct {
 	ID              uuid.UUID
@@ -307,8 +313,8 @@ type DocumentWorkingReferralsRow struct {
 
 // DocumentWorkingReferrals lists the referrals of a case whose receiving firm sees its
 // documents (acknowledged, in a working status): the firms told about the owner's uploads.
-func (q *Queries) DocumentWorkingReferrals(ctx context.Context, caseID uuid.UUID) ([]DocumentWorkingReferralsRow, error) {
-	rows, err := q.db.Query(ctx, documentWorkingReferrals, caseID)
+func (q *Queries) DocumentWorkingReferrals(ctx context.Context, arg DocumentWorkingReferralsParams) ([]DocumentWorkingReferralsRow, error) {
+	rows, err := q.db.Query(ctx, documentWorkingReferrals, arg.CaseID, arg.WorkingStatuses)
 	if err != nil {
 		return nil, err
 	}

@@ -21,20 +21,21 @@ SELECT EXISTS (
            OR EXISTS (SELECT 1 FROM referrals r
                       WHERE r.base_case_id = c.id AND r.referent_firm_id = $2
                         AND r.acknowledged_at IS NOT NULL
-                        AND r.status IN ('under_evaluation', 'investigating', 'signed', 'in_litigation', 'closing')))
+                        AND r.status = ANY($3::text[])))
 )::bool AS allowed
 `
 
 type MedicalCaseAccessParams struct {
-	CaseID uuid.UUID
-	FirmID uuid.UUID
+	CaseID          uuid.UUID
+	FirmID          uuid.UUID
+	WorkingStatuses []string
 }
 
 // Medical provider referrals. Each belongs to the firm that created it; no other firm sees it.
 // MedicalCaseAccess tells whether the firm may attach medical referrals to the case: it owns it,
 // or holds an acknowledged referral of it in a working status (the rule of documents).
 func (q *Queries) MedicalCaseAccess(ctx context.Context, arg MedicalCaseAccessParams) (bool, error) {
-	row := q.db.QueryRow(ctx, medicalCaseAccess, arg.CaseID, arg.FirmID)
+	row := q.db.QueryRow(ctx, medicalCaseAccess, arg.CaseID, arg.FirmID, arg.WorkingStatuses)
 	var allowed bool
 	err := row.Scan(&allowed)
 	return allowed, err

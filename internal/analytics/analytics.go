@@ -91,7 +91,7 @@ func (s *Service) snapshot(ctx context.Context, fn func(q *db.Queries) error) er
 // include selects the referrals a query reads.
 type include struct{ sent, received, drafts bool }
 
-func (sc scope) groupParams(in include) db.AnalyticsGroupsParams {
+func (sc scope) groupParams(in include) db.AnalyticsCaseCountsParams {
 	p := sc.params
 	p.IncludeSent, p.IncludeReceived, p.IncludeDrafts = in.sent, in.received, in.drafts
 	return p
@@ -188,7 +188,7 @@ func (s *Service) Referrals(ctx context.Context, firm uuid.UUID, f Filters) (Ref
 		if g, err = loadGroups(ctx, q, sc, in); err != nil {
 			return err
 		}
-		cc, err = q.AnalyticsCaseCounts(ctx, db.AnalyticsCaseCountsParams(sc.groupParams(include{sent: true})))
+		cc, err = q.AnalyticsCaseCounts(ctx, (sc.groupParams(include{sent: true})))
 		return err
 	}); err != nil {
 		return Referrals{}, err
@@ -253,7 +253,7 @@ func (s *Service) Report(ctx context.Context, firm uuid.UUID, f Filters) (Report
 		if recv, err = q.AnalyticsTimeInStatus(ctx, db.AnalyticsTimeInStatusParams(sc.groupParams(include{received: true}))); err != nil {
 			return err
 		}
-		if cc, err = q.AnalyticsCaseCounts(ctx, db.AnalyticsCaseCountsParams(sc.groupParams(include{sent: true}))); err != nil {
+		if cc, err = q.AnalyticsCaseCounts(ctx, (sc.groupParams(include{sent: true}))); err != nil {
 			return err
 		}
 		home, err = q.AnalyticsHomepage(ctx, db.AnalyticsHomepageParams{Now: now, Tz: sc.applied.TimeZone, FirmID: firm})

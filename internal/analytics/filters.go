@@ -54,7 +54,7 @@ type Applied struct {
 type scope struct {
 	applied Applied
 	loc     *time.Location
-	params  db.AnalyticsGroupsParams // the include_* flags are set per query
+	params  db.AnalyticsCaseCountsParams // the include_* flags are set per query
 }
 
 // LoadZone validates an IANA zone name (empty means UTC). It returns an apperr.ErrValidation
@@ -119,7 +119,7 @@ func (s *Service) resolve(ctx context.Context, firm uuid.UUID, f Filters) (scope
 		SignedStart: dayPtr(f.SignedStart), SignedEnd: dayPtr(f.SignedEnd),
 		TimeZone: zone,
 	}
-	sc.params = db.AnalyticsGroupsParams{
+	sc.params = db.AnalyticsCaseCountsParams{
 		FirmID:       firm,
 		Tz:           zone,
 		ReferralFrom: pgDate(f.ReferralStart), ReferralTo: pgDate(f.ReferralEnd),

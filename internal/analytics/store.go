@@ -6,13 +6,21 @@ import (
 	"time"
 
 	"github.com/casexchange/server/gen/db"
+	"github.com/casexchange/server/internal/lifecycle"
 )
 
 // groups are the rows of AnalyticsGroups, by dimension.
 type groups map[string][]db.AnalyticsGroupsRow
 
 func loadGroups(ctx context.Context, q *db.Queries, sc scope, in include) (groups, error) {
-	rows, err := q.AnalyticsGroups(ctx, sc.groupParams(in))
+	p := sc.groupParams(in)
+	rows, err := q.AnalyticsGroups(ctx, db.AnalyticsGroupsParams{
+		FirmID: p.FirmID, IncludeSent: p.IncludeSent, IncludeDrafts: p.IncludeDrafts, IncludeReceived: p.IncludeReceived,
+		CaseTypeID: p.CaseTypeID, Jurisdiction: p.Jurisdiction, Tz: p.Tz,
+		ReferralFrom: p.ReferralFrom, ReferralTo: p.ReferralTo, SignedFrom: p.SignedFrom, SignedTo: p.SignedTo,
+		FirstFrom: p.FirstFrom, FirstTo: p.FirstTo,
+		OpenStatuses: lifecycle.Open,
+	})
 	if err != nil {
 		return nil, err
 	}

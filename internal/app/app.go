@@ -206,7 +206,7 @@ func (a *App) authenticators() httpapi.Authenticators {
 			if err != nil {
 				return nil, err
 			}
-			return &httpapi.Principal{FirmID: kp.FirmID, KeyID: kp.KeyID, KeyPrefix: kp.Prefix, Tier: httpapi.ParseTier(string(kp.Tier))}, nil
+			return &httpapi.Principal{FirmID: kp.FirmID, KeyID: kp.KeyID, KeyPrefix: kp.Prefix, Tier: kp.Tier}, nil
 		},
 		Token: func(ctx context.Context, token string) (*httpapi.Principal, error) {
 			up, err := a.Auth.AuthenticateBearer(ctx, token)

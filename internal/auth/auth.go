@@ -7,6 +7,7 @@
 package auth
 
 import (
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -81,6 +82,29 @@ func (t Tier) rank() int {
 		return 3
 	}
 	return 0
+}
+
+// ParseTier reads a key tier (READ_ONLY, STANDARD, FULL) or an x-access-tier value of the spec
+// (read_only, standard, full); anything else is the empty, invalid tier.
+func ParseTier(s string) Tier {
+	switch strings.ToLower(s) {
+	case "read_only", "readonly":
+		return TierReadOnly
+	case "standard":
+		return TierStandard
+	case "full":
+		return TierFull
+	}
+	return ""
+}
+
+// Label is t as the spec writes it (read_only, standard, full), for messages; "none" when
+// invalid.
+func (t Tier) Label() string {
+	if !t.Valid() {
+		return "none"
+	}
+	return strings.ToLower(string(t))
 }
 
 // Valid reports whether t is one of Tiers.

@@ -30,6 +30,17 @@ type APIKey struct {
 	LastUsedAt   *time.Time
 	RevokedAt    *time.Time
 	RequestCount int64
+	// Creator is the user who created the key, filled by ListKeys and CreateKey; nil for keys
+	// made from the command line or whose creator no longer exists.
+	Creator *KeyCreator
+}
+
+// KeyCreator is the user who created a key, as key listings show them.
+type KeyCreator struct {
+	ID        uuid.UUID
+	FirstName string
+	LastName  string
+	Email     string
 }
 
 // Revoked reports whether the key was revoked.
@@ -134,7 +145,36 @@ func (s *Service) ListKeys(ctx context.Context, p UserPrincipal, includeRevoked 
 	for _, r := range rows {
 		out = append(out, keyFromRow(r))
 	}
+	if err := s.fillCreators(ctx, out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// fillCreators sets the Creator of keys, looking each user up once.
+func (s *Service) fillCreators(ctx context.Context, keys []APIKey) error {
+	seen := map[uuid.UUID]*KeyCreator{}
+	for i := range keys {
+		id := keys[i].CreatedBy
+		if id == nil {
+			continue
+		}
+		c, ok := seen[*id]
+		if !ok {
+			row, err := s.q.UserGetByID(ctx, *id)
+			switch err = postgres.InterpretError(err); {
+			case errors.Is(err, apperr.ErrNotFound):
+			case err != nil:
+				return fmt.Errorf("key creator: %w", err)
+			default:
+				u := userFromRow(row)
+				c = &KeyCreator{ID: u.ID, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email}
+			}
+			seen[*id] = c
+		}
+		keys[i].Creator = c
+	}
+	return nil
 }
 
 // CreateKey creates a key for the caller's firm and returns its plaintext, once. The key is the
@@ -148,7 +188,16 @@ func (s *Service) CreateKey(ctx context.Context, p UserPrincipal, in KeyInput) (
 		return CreatedKey{}, err
 	}
 	createdBy := p.UserID
-	return s.createKey(ctx, p.FirmID, &createdBy, in)
+	created, err := s.createKey(ctx, p.FirmID, &createdBy, in)
+	if err != nil {
+		return CreatedKey{}, err
+	}
+	keys := []APIKey{created.APIKey}
+	if err := s.fillCreators(ctx, keys); err != nil {
+		return CreatedKey{}, err
+	}
+	created.APIKey = keys[0]
+	return created, nil
 }
 
 // CreateKeyForFirm creates a key without a user, for the command line and seeds.

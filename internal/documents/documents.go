@@ -28,6 +28,8 @@ import (
 
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/auth"
+	"github.com/casexchange/server/internal/lifecycle"
 	"github.com/casexchange/server/internal/notify"
 	"github.com/casexchange/server/internal/postgres"
 	"github.com/casexchange/server/internal/storage"
@@ -73,11 +75,7 @@ type Content struct {
 }
 
 // Actor is the caller: a firm acting through an API key or a user.
-type Actor struct {
-	FirmID uuid.UUID
-	KeyID  *uuid.UUID
-	UserID *uuid.UUID
-}
+type Actor = auth.Actor
 
 // Notifier enqueues e-mail inside the caller's transaction (internal/notify.Service).
 type Notifier interface {
@@ -120,7 +118,7 @@ type access struct {
 // case that does not exist or to which the firm is no party, apperr.ErrPermission for a
 // receiving firm outside the acknowledged working period.
 func (s *Service) caseAccess(ctx context.Context, q *db.Queries, firmID, caseID uuid.UUID) (access, error) {
-	row, err := q.DocumentCaseAccess(ctx, db.DocumentCaseAccessParams{FirmID: firmID, CaseID: caseID})
+	row, err := q.DocumentCaseAccess(ctx, db.DocumentCaseAccessParams{FirmID: firmID, CaseID: caseID, WorkingStatuses: lifecycle.Working})
 	if err != nil {
 		if errors.Is(postgres.InterpretError(err), apperr.ErrNotFound) {
 			return access{}, apperr.NotFound("case")
@@ -438,7 +436,7 @@ func (s *Service) noticeTx(ctx context.Context, tx pgx.Tx, q *db.Queries, upload
 		ev.FirmID, ev.ReferralID, ev.ReferenceNumber = acc.ownerFirmID, r.ID, r.ReferenceNumber
 		return s.notify.EnqueueTx(ctx, tx, ev)
 	}
-	refs, err := q.DocumentWorkingReferrals(ctx, caseID)
+	refs, err := q.DocumentWorkingReferrals(ctx, db.DocumentWorkingReferralsParams{CaseID: caseID, WorkingStatuses: lifecycle.Working})
 	if err != nil {
 		return postgres.InterpretError(err)
 	}

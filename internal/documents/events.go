@@ -81,7 +81,7 @@ func (s *Service) documentEventTx(ctx context.Context, tx pgx.Tx, actor Actor, e
 	}
 	firm := actor.FirmID
 	ev.ID = uuid.New() // one fact, shared by every copy
-	ev.Actor = webhooks.Actor{FirmID: &firm, Source: actor.source()}
+	ev.Actor = webhooks.Actor{FirmID: &firm, Source: sourceOf(actor)}
 	ev.BaseCaseID, ev.ReferenceNumber, ev.IsTestCase = c.BaseCase.ID, c.BaseCase.ReferenceNumber, c.BaseCase.IsTestCase
 	ev.ReferringFirm = webhooks.Firm{ID: c.BaseCase.OwnerFirmID, Name: c.OwnerFirmName}
 	ev.Status = "draft"
@@ -93,9 +93,9 @@ func (s *Service) documentEventTx(ctx context.Context, tx pgx.Tx, actor Actor, e
 	return nil
 }
 
-// source is the actor source of webhook envelopes: "manual" for a signed-in user, "api" for an
+// sourceOf is the actor source of webhook envelopes: "manual" for a signed-in user, "api" for an
 // API key.
-func (a Actor) source() string {
+func sourceOf(a Actor) string {
 	if a.KeyID == nil && a.UserID != nil {
 		return "manual"
 	}

@@ -11,11 +11,10 @@ import (
 	"github.com/casexchange/server/internal/apperr"
 	"github.com/casexchange/server/internal/firms"
 	"github.com/casexchange/server/internal/postgres/pgtest"
+	"github.com/casexchange/server/internal/ptr"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
-
-func ptr[T any](v T) *T { return &v }
 
 type testBundle struct {
 	svc *firms.Service
@@ -135,8 +134,8 @@ func TestUpdateOwn(t *testing.T) {
 		b := setup(t)
 		f := b.create(t, createOpts{Name: "Acme"})
 		got, err := b.svc.UpdateOwn(ctx, f.ID, firms.Update{
-			Phone: ptr("555-123-4567"), Address: ptr("123 Main Street"), City: ptr("New York"),
-			State: ptr("NY"), Zip: ptr("10001"), Website: ptr("https://acmelaw.example.com"),
+			Phone: ptr.To("555-123-4567"), Address: ptr.To("123 Main Street"), City: ptr.To("New York"),
+			State: ptr.To("NY"), Zip: ptr.To("10001"), Website: ptr.To("https://acmelaw.example.com"),
 			Jurisdictions: &[]string{"ny", "NJ", "NY"},
 		})
 		require.NoError(t, err)
@@ -146,7 +145,7 @@ func TestUpdateOwn(t *testing.T) {
 		require.Equal(t, []string{"NY", "NJ"}, got.Jurisdictions)
 		require.False(t, got.UpdatedAt.Before(f.UpdatedAt))
 
-		got, err = b.svc.UpdateOwn(ctx, f.ID, firms.Update{Name: ptr(" Acme Law Group "), Phone: ptr("")})
+		got, err = b.svc.UpdateOwn(ctx, f.ID, firms.Update{Name: ptr.To(" Acme Law Group "), Phone: ptr.To("")})
 		require.NoError(t, err)
 		require.Equal(t, "Acme Law Group", got.Name)
 		require.Nil(t, got.Phone, "blank clears")
@@ -158,7 +157,7 @@ func TestUpdateOwn(t *testing.T) {
 		b := setup(t)
 		f := b.create(t, createOpts{})
 		_, err := b.svc.UpdateOwn(ctx, f.ID, firms.Update{
-			Name: ptr(" "), Website: ptr("ftp://example.com"), Email: ptr("nope"), Jurisdictions: &[]string{"C A"},
+			Name: ptr.To(" "), Website: ptr.To("ftp://example.com"), Email: ptr.To("nope"), Jurisdictions: &[]string{"C A"},
 		})
 		require.ErrorIs(t, err, apperr.ErrValidation)
 		e, _ := apperr.As(err)
@@ -172,7 +171,7 @@ func TestUpdateOwn(t *testing.T) {
 	t.Run("MissingFirmIsNotFound", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		_, err := b.svc.UpdateOwn(ctx, uuid.New(), firms.Update{Name: ptr("x")})
+		_, err := b.svc.UpdateOwn(ctx, uuid.New(), firms.Update{Name: ptr.To("x")})
 		require.ErrorIs(t, err, apperr.ErrNotFound)
 	})
 }

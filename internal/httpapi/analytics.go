@@ -19,8 +19,8 @@ import (
 
 // ---- JSON endpoints -------------------------------------------------------------------------
 
-// analyticsParams are the filter parameters every analytics operation shares; the generated
-// parameter structs of those operations convert to it.
+// analyticsParams are the filter parameters every analytics operation shares, built with named
+// fields from the generated parameter structs (six of them are dates of one type).
 type analyticsParams struct {
 	ReferralStartDate      *openapi_types.Date
 	ReferralEndDate        *openapi_types.Date
@@ -35,18 +35,21 @@ type analyticsParams struct {
 
 func (p analyticsParams) filters() analytics.Filters {
 	return analytics.Filters{
-		ReferralStart: anDay(p.ReferralStartDate), ReferralEnd: anDay(p.ReferralEndDate),
-		FirstReferralStart: anDay(p.FirstReferralStartDate), FirstReferralEnd: anDay(p.FirstReferralEndDate),
-		SignedStart: anDay(p.SignedStartDate), SignedEnd: anDay(p.SignedEndDate),
+		ReferralStart: dateOf(p.ReferralStartDate), ReferralEnd: dateOf(p.ReferralEndDate),
+		FirstReferralStart: dateOf(p.FirstReferralStartDate), FirstReferralEnd: dateOf(p.FirstReferralEndDate),
+		SignedStart: dateOf(p.SignedStartDate), SignedEnd: dateOf(p.SignedEndDate),
 		CaseType: anString(p.CaseType), Jurisdiction: anString(p.Jurisdiction), TimeZone: anString(p.Tz),
 	}
 }
 
 // GetDashboard returns the headline figures.
 func (s *Server) GetDashboard(ctx context.Context, req api.GetDashboardRequestObject) (api.GetDashboardResponseObject, error) {
-	d, err := s.Analytics.Dashboard(ctx, PrincipalFrom(ctx).FirmID, analyticsParams{req.Params.ReferralStartDate, req.Params.ReferralEndDate, req.Params.FirstReferralStartDate,
-		req.Params.FirstReferralEndDate, req.Params.SignedStartDate, req.Params.SignedEndDate, req.Params.CaseType,
-		req.Params.Jurisdiction, req.Params.Tz}.filters())
+	d, err := s.Analytics.Dashboard(ctx, PrincipalFrom(ctx).FirmID, analyticsParams{
+		ReferralStartDate: req.Params.ReferralStartDate, ReferralEndDate: req.Params.ReferralEndDate,
+		FirstReferralStartDate: req.Params.FirstReferralStartDate, FirstReferralEndDate: req.Params.FirstReferralEndDate,
+		SignedStartDate: req.Params.SignedStartDate, SignedEndDate: req.Params.SignedEndDate,
+		CaseType: req.Params.CaseType, Jurisdiction: req.Params.Jurisdiction, Tz: req.Params.Tz,
+	}.filters())
 	if err != nil {
 		return nil, err
 	}
@@ -57,13 +60,17 @@ func (s *Server) GetDashboard(ctx context.Context, req api.GetDashboardRequestOb
 // referral date filters and yield to them.
 func (s *Server) GetCaseAnalytics(ctx context.Context, req api.GetCaseAnalyticsRequestObject) (api.GetCaseAnalyticsResponseObject, error) {
 	p := req.Params
-	f := analyticsParams{p.ReferralStartDate, p.ReferralEndDate, p.FirstReferralStartDate, p.FirstReferralEndDate,
-		p.SignedStartDate, p.SignedEndDate, p.CaseType, p.Jurisdiction, p.Tz}.filters()
+	f := analyticsParams{
+		ReferralStartDate: p.ReferralStartDate, ReferralEndDate: p.ReferralEndDate,
+		FirstReferralStartDate: p.FirstReferralStartDate, FirstReferralEndDate: p.FirstReferralEndDate,
+		SignedStartDate: p.SignedStartDate, SignedEndDate: p.SignedEndDate,
+		CaseType: p.CaseType, Jurisdiction: p.Jurisdiction, Tz: p.Tz,
+	}.filters()
 	if f.ReferralStart == nil && p.DateFrom != nil {
-		f.ReferralStart, f.ReferralStartParam = anDay(p.DateFrom), "dateFrom"
+		f.ReferralStart, f.ReferralStartParam = dateOf(p.DateFrom), "dateFrom"
 	}
 	if f.ReferralEnd == nil && p.DateTo != nil {
-		f.ReferralEnd, f.ReferralEndParam = anDay(p.DateTo), "dateTo"
+		f.ReferralEnd, f.ReferralEndParam = dateOf(p.DateTo), "dateTo"
 	}
 	c, err := s.Analytics.Cases(ctx, PrincipalFrom(ctx).FirmID, f)
 	if err != nil {
@@ -110,9 +117,12 @@ func (s *Server) GetCasesByStatus(ctx context.Context, req api.GetCasesByStatusR
 
 // GetReceivedAnalytics returns the figures of the referrals sent to the caller's firm.
 func (s *Server) GetReceivedAnalytics(ctx context.Context, req api.GetReceivedAnalyticsRequestObject) (api.GetReceivedAnalyticsResponseObject, error) {
-	f, err := s.Analytics.Flow(ctx, PrincipalFrom(ctx).FirmID, analytics.Received, analyticsParams{req.Params.ReferralStartDate, req.Params.ReferralEndDate, req.Params.FirstReferralStartDate,
-		req.Params.FirstReferralEndDate, req.Params.SignedStartDate, req.Params.SignedEndDate, req.Params.CaseType,
-		req.Params.Jurisdiction, req.Params.Tz}.filters())
+	f, err := s.Analytics.Flow(ctx, PrincipalFrom(ctx).FirmID, analytics.Received, analyticsParams{
+		ReferralStartDate: req.Params.ReferralStartDate, ReferralEndDate: req.Params.ReferralEndDate,
+		FirstReferralStartDate: req.Params.FirstReferralStartDate, FirstReferralEndDate: req.Params.FirstReferralEndDate,
+		SignedStartDate: req.Params.SignedStartDate, SignedEndDate: req.Params.SignedEndDate,
+		CaseType: req.Params.CaseType, Jurisdiction: req.Params.Jurisdiction, Tz: req.Params.Tz,
+	}.filters())
 	if err != nil {
 		return nil, err
 	}
@@ -121,9 +131,12 @@ func (s *Server) GetReceivedAnalytics(ctx context.Context, req api.GetReceivedAn
 
 // GetSentAnalytics returns the figures of the referrals the caller's firm sent.
 func (s *Server) GetSentAnalytics(ctx context.Context, req api.GetSentAnalyticsRequestObject) (api.GetSentAnalyticsResponseObject, error) {
-	f, err := s.Analytics.Flow(ctx, PrincipalFrom(ctx).FirmID, analytics.Sent, analyticsParams{req.Params.ReferralStartDate, req.Params.ReferralEndDate, req.Params.FirstReferralStartDate,
-		req.Params.FirstReferralEndDate, req.Params.SignedStartDate, req.Params.SignedEndDate, req.Params.CaseType,
-		req.Params.Jurisdiction, req.Params.Tz}.filters())
+	f, err := s.Analytics.Flow(ctx, PrincipalFrom(ctx).FirmID, analytics.Sent, analyticsParams{
+		ReferralStartDate: req.Params.ReferralStartDate, ReferralEndDate: req.Params.ReferralEndDate,
+		FirstReferralStartDate: req.Params.FirstReferralStartDate, FirstReferralEndDate: req.Params.FirstReferralEndDate,
+		SignedStartDate: req.Params.SignedStartDate, SignedEndDate: req.Params.SignedEndDate,
+		CaseType: req.Params.CaseType, Jurisdiction: req.Params.Jurisdiction, Tz: req.Params.Tz,
+	}.filters())
 	if err != nil {
 		return nil, err
 	}
@@ -132,9 +145,12 @@ func (s *Server) GetSentAnalytics(ctx context.Context, req api.GetSentAnalyticsR
 
 // GetRevenueReceivedAnalytics returns the money on referrals the caller's firm received and won.
 func (s *Server) GetRevenueReceivedAnalytics(ctx context.Context, req api.GetRevenueReceivedAnalyticsRequestObject) (api.GetRevenueReceivedAnalyticsResponseObject, error) {
-	r, err := s.Analytics.Revenue(ctx, PrincipalFrom(ctx).FirmID, analytics.Received, analyticsParams{req.Params.ReferralStartDate, req.Params.ReferralEndDate, req.Params.FirstReferralStartDate,
-		req.Params.FirstReferralEndDate, req.Params.SignedStartDate, req.Params.SignedEndDate, req.Params.CaseType,
-		req.Params.Jurisdiction, req.Params.Tz}.filters())
+	r, err := s.Analytics.Revenue(ctx, PrincipalFrom(ctx).FirmID, analytics.Received, analyticsParams{
+		ReferralStartDate: req.Params.ReferralStartDate, ReferralEndDate: req.Params.ReferralEndDate,
+		FirstReferralStartDate: req.Params.FirstReferralStartDate, FirstReferralEndDate: req.Params.FirstReferralEndDate,
+		SignedStartDate: req.Params.SignedStartDate, SignedEndDate: req.Params.SignedEndDate,
+		CaseType: req.Params.CaseType, Jurisdiction: req.Params.Jurisdiction, Tz: req.Params.Tz,
+	}.filters())
 	if err != nil {
 		return nil, err
 	}
@@ -143,9 +159,12 @@ func (s *Server) GetRevenueReceivedAnalytics(ctx context.Context, req api.GetRev
 
 // GetRevenueSentAnalytics returns the money on referrals the caller's firm sent that were won.
 func (s *Server) GetRevenueSentAnalytics(ctx context.Context, req api.GetRevenueSentAnalyticsRequestObject) (api.GetRevenueSentAnalyticsResponseObject, error) {
-	r, err := s.Analytics.Revenue(ctx, PrincipalFrom(ctx).FirmID, analytics.Sent, analyticsParams{req.Params.ReferralStartDate, req.Params.ReferralEndDate, req.Params.FirstReferralStartDate,
-		req.Params.FirstReferralEndDate, req.Params.SignedStartDate, req.Params.SignedEndDate, req.Params.CaseType,
-		req.Params.Jurisdiction, req.Params.Tz}.filters())
+	r, err := s.Analytics.Revenue(ctx, PrincipalFrom(ctx).FirmID, analytics.Sent, analyticsParams{
+		ReferralStartDate: req.Params.ReferralStartDate, ReferralEndDate: req.Params.ReferralEndDate,
+		FirstReferralStartDate: req.Params.FirstReferralStartDate, FirstReferralEndDate: req.Params.FirstReferralEndDate,
+		SignedStartDate: req.Params.SignedStartDate, SignedEndDate: req.Params.SignedEndDate,
+		CaseType: req.Params.CaseType, Jurisdiction: req.Params.Jurisdiction, Tz: req.Params.Tz,
+	}.filters())
 	if err != nil {
 		return nil, err
 	}
@@ -154,9 +173,12 @@ func (s *Server) GetRevenueSentAnalytics(ctx context.Context, req api.GetRevenue
 
 // GetReferralsAnalytics returns referral volume in both directions.
 func (s *Server) GetReferralsAnalytics(ctx context.Context, req api.GetReferralsAnalyticsRequestObject) (api.GetReferralsAnalyticsResponseObject, error) {
-	r, err := s.Analytics.Referrals(ctx, PrincipalFrom(ctx).FirmID, analyticsParams{req.Params.ReferralStartDate, req.Params.ReferralEndDate, req.Params.FirstReferralStartDate,
-		req.Params.FirstReferralEndDate, req.Params.SignedStartDate, req.Params.SignedEndDate, req.Params.CaseType,
-		req.Params.Jurisdiction, req.Params.Tz}.filters())
+	r, err := s.Analytics.Referrals(ctx, PrincipalFrom(ctx).FirmID, analyticsParams{
+		ReferralStartDate: req.Params.ReferralStartDate, ReferralEndDate: req.Params.ReferralEndDate,
+		FirstReferralStartDate: req.Params.FirstReferralStartDate, FirstReferralEndDate: req.Params.FirstReferralEndDate,
+		SignedStartDate: req.Params.SignedStartDate, SignedEndDate: req.Params.SignedEndDate,
+		CaseType: req.Params.CaseType, Jurisdiction: req.Params.Jurisdiction, Tz: req.Params.Tz,
+	}.filters())
 	if err != nil {
 		return nil, err
 	}
@@ -178,9 +200,12 @@ var analyticsCategories = []string{"dashboard", "cases", "homepage", "received",
 // Invalid filters are refused before the export budget is touched: a 400 costs no export.
 func (s *Server) ExportAllAnalytics(ctx context.Context, req api.ExportAllAnalyticsRequestObject) (api.ExportAllAnalyticsResponseObject, error) {
 	firm := PrincipalFrom(ctx).FirmID
-	f := analyticsParams{req.Params.ReferralStartDate, req.Params.ReferralEndDate, req.Params.FirstReferralStartDate,
-		req.Params.FirstReferralEndDate, req.Params.SignedStartDate, req.Params.SignedEndDate, req.Params.CaseType,
-		req.Params.Jurisdiction, req.Params.Tz}.filters()
+	f := analyticsParams{
+		ReferralStartDate: req.Params.ReferralStartDate, ReferralEndDate: req.Params.ReferralEndDate,
+		FirstReferralStartDate: req.Params.FirstReferralStartDate, FirstReferralEndDate: req.Params.FirstReferralEndDate,
+		SignedStartDate: req.Params.SignedStartDate, SignedEndDate: req.Params.SignedEndDate,
+		CaseType: req.Params.CaseType, Jurisdiction: req.Params.Jurisdiction, Tz: req.Params.Tz,
+	}.filters()
 	if err := s.Analytics.CheckFilters(ctx, firm, f); err != nil {
 		return nil, err
 	}
@@ -216,8 +241,12 @@ func (s *Server) ExportAllAnalytics(ctx context.Context, req api.ExportAllAnalyt
 // Invalid filters are refused before the export budget is touched: a 400 costs no export.
 func (s *Server) ExportAnalyticsCategory(ctx context.Context, req api.ExportAnalyticsCategoryRequestObject) (api.ExportAnalyticsCategoryResponseObject, error) {
 	p := req.Params
-	ap := analyticsParams{p.ReferralStartDate, p.ReferralEndDate, p.FirstReferralStartDate, p.FirstReferralEndDate,
-		p.SignedStartDate, p.SignedEndDate, p.CaseType, p.Jurisdiction, p.Tz}
+	ap := analyticsParams{
+		ReferralStartDate: p.ReferralStartDate, ReferralEndDate: p.ReferralEndDate,
+		FirstReferralStartDate: p.FirstReferralStartDate, FirstReferralEndDate: p.FirstReferralEndDate,
+		SignedStartDate: p.SignedStartDate, SignedEndDate: p.SignedEndDate,
+		CaseType: p.CaseType, Jurisdiction: p.Jurisdiction, Tz: p.Tz,
+	}
 	category := string(req.Category)
 	if err := s.checkAnalyticsCategory(ctx, category, ap); err != nil {
 		return nil, err
@@ -493,21 +522,6 @@ func anReadJSON(dec *json.Decoder) (any, error) {
 
 // ---- mapping --------------------------------------------------------------------------------
 
-func anDay(d *openapi_types.Date) *time.Time {
-	if d == nil {
-		return nil
-	}
-	t := d.Time
-	return &t
-}
-
-func anAPIDate(t *time.Time) *openapi_types.Date {
-	if t == nil {
-		return nil
-	}
-	return &openapi_types.Date{Time: *t}
-}
-
 func anString(s *string) string {
 	if s == nil {
 		return ""
@@ -526,9 +540,9 @@ func anMonth(t time.Time) openapi_types.Date { return openapi_types.Date{Time: t
 
 func anFilters(a analytics.Applied) api.AnalyticsAppliedFilters {
 	return api.AnalyticsAppliedFilters{
-		ReferralStartDate: anAPIDate(a.ReferralStart), ReferralEndDate: anAPIDate(a.ReferralEnd),
-		FirstReferralStartDate: anAPIDate(a.FirstReferralStart), FirstReferralEndDate: anAPIDate(a.FirstReferralEnd),
-		SignedStartDate: anAPIDate(a.SignedStart), SignedEndDate: anAPIDate(a.SignedEnd),
+		ReferralStartDate: apiDate(a.ReferralStart), ReferralEndDate: apiDate(a.ReferralEnd),
+		FirstReferralStartDate: apiDate(a.FirstReferralStart), FirstReferralEndDate: apiDate(a.FirstReferralEnd),
+		SignedStartDate: apiDate(a.SignedStart), SignedEndDate: apiDate(a.SignedEnd),
 		CaseType: a.CaseType, Jurisdiction: a.Jurisdiction, TimeZone: a.TimeZone,
 	}
 }
@@ -583,7 +597,7 @@ func anDashboard(d analytics.Dashboard) api.DashboardAnalytics {
 func anCases(c analytics.Cases) api.CaseAnalytics {
 	byStatus, filters := anStatusCounts(c.ByStatus), anFilters(c.Filters)
 	out := api.CaseAnalytics{
-		DateFrom: anAPIDate(c.Filters.ReferralStart), DateTo: anAPIDate(c.Filters.ReferralEnd),
+		DateFrom: apiDate(c.Filters.ReferralStart), DateTo: apiDate(c.Filters.ReferralEnd),
 		TotalCases: c.Sent + c.Received, SentCount: c.Sent, ReceivedCount: c.Received,
 		StatusBreakdown: anBuckets(c.Buckets), ByStatus: &byStatus,
 		MonthlySummary:           make([]api.CaseAnalyticsMonth, 0, len(c.Monthly)),

@@ -23,6 +23,7 @@ import (
 
 	"github.com/casexchange/server/gen/api"
 	"github.com/casexchange/server/internal/httpapi/apitest"
+	"github.com/casexchange/server/internal/ptr"
 	"github.com/casexchange/server/internal/refdata"
 )
 
@@ -562,12 +563,12 @@ func TestAnalytics(t *testing.T) {
 		require.Equal(t, 8, d.SentConversion.ReferredCount)
 		require.Equal(t, 2, d.ReceivedConversion.WonCount)
 		require.Equal(t, []api.DashboardCaseTypeCount{
-			{CaseType: "Personal Injury", CaseTypeName: anPtr("personal_injury"), Count: 10},
-			{CaseType: "Medical Malpractice", CaseTypeName: anPtr("medical_malpractice"), Count: 4},
+			{CaseType: "Personal Injury", CaseTypeName: ptr.To("personal_injury"), Count: 10},
+			{CaseType: "Medical Malpractice", CaseTypeName: ptr.To("medical_malpractice"), Count: 4},
 		}, d.TopCaseTypes)
 		require.Equal(t, []api.DashboardPartnerFirm{
-			{FirmId: w.birch.ID, FirmName: "Birch Partners", ReferralCount: 7, SentCount: anPtr(4), ReceivedCount: anPtr(3)},
-			{FirmId: w.cedar.ID, FirmName: "Cedar Legal", ReferralCount: 6, SentCount: anPtr(4), ReceivedCount: anPtr(2)},
+			{FirmId: w.birch.ID, FirmName: "Birch Partners", ReferralCount: 7, SentCount: ptr.To(4), ReceivedCount: ptr.To(3)},
+			{FirmId: w.cedar.ID, FirmName: "Cedar Legal", ReferralCount: 6, SentCount: ptr.To(4), ReceivedCount: ptr.To(2)},
 		}, d.TopPartnerFirms)
 		require.Equal(t, anTime(t, "2026-01-05T15:00:00Z"), d.PeriodStart.UTC())
 		require.Equal(t, w.now, d.PeriodEnd.UTC())
@@ -595,13 +596,13 @@ func TestAnalytics(t *testing.T) {
 		require.Equal(t, api.AnalyticsStatusBuckets{Pending: 4, InProgress: 1, Accepted: 2, Rejected: 3, Closed: 4}, d.StatusBreakdown)
 		require.Equal(t, []api.CaseAnalyticsMonth{{Month: "2026-01", Sent: 5, Received: 2, Total: 7}, {Month: "2026-02", Sent: 4, Received: 3, Total: 7}}, d.MonthlySummary)
 		require.Equal(t, []api.CaseAnalyticsCaseType{
-			{CaseType: "Personal Injury", CaseTypeName: anPtr("personal_injury"), Sent: 7, Received: 3, Total: 10},
-			{CaseType: "Medical Malpractice", CaseTypeName: anPtr("medical_malpractice"), Sent: 2, Received: 2, Total: 4},
+			{CaseType: "Personal Injury", CaseTypeName: ptr.To("personal_injury"), Sent: 7, Received: 3, Total: 10},
+			{CaseType: "Medical Malpractice", CaseTypeName: ptr.To("medical_malpractice"), Sent: 2, Received: 2, Total: 4},
 		}, d.CaseTypeBreakdown)
 		require.Equal(t, []api.CaseAnalyticsJurisdiction{
-			{Jurisdiction: "IL", JurisdictionName: anPtr("Illinois"), Sent: 5, Received: 4, Total: 9},
-			{Jurisdiction: "NY", JurisdictionName: anPtr("New York"), Sent: 2, Received: 1, Total: 3},
-			{Jurisdiction: "CA", JurisdictionName: anPtr("California"), Sent: 2, Received: 0, Total: 2},
+			{Jurisdiction: "IL", JurisdictionName: ptr.To("Illinois"), Sent: 5, Received: 4, Total: 9},
+			{Jurisdiction: "NY", JurisdictionName: ptr.To("New York"), Sent: 2, Received: 1, Total: 3},
+			{Jurisdiction: "CA", JurisdictionName: ptr.To("California"), Sent: 2, Received: 0, Total: 2},
 		}, *d.JurisdictionBreakdown)
 		require.InDelta(t, 9.25*24/9, d.AverageResponseTimeHours, 1e-9)
 
@@ -1005,8 +1006,6 @@ func anLookup(data map[string]any, section, item, metric string) (any, bool) {
 	v, ok := m[metric]
 	return v, ok
 }
-
-func anPtr[T any](v T) *T { return &v }
 
 func TestAnalyticsHomepage(t *testing.T) {
 	t.Parallel()

@@ -12,51 +12,16 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/ratelimit"
 )
-
-// Tier is a Public API key tier, ordered read_only < standard < full.
-type Tier int
-
-// Tiers.
-const (
-	TierNone Tier = iota
-	TierReadOnly
-	TierStandard
-	TierFull
-)
-
-// ParseTier reads an x-access-tier value or a key tier (READ_ONLY, STANDARD, FULL).
-func ParseTier(s string) Tier {
-	switch strings.ToLower(s) {
-	case "read_only", "readonly":
-		return TierReadOnly
-	case "standard":
-		return TierStandard
-	case "full":
-		return TierFull
-	}
-	return TierNone
-}
-
-func (t Tier) String() string {
-	switch t {
-	case TierReadOnly:
-		return "read_only"
-	case TierStandard:
-		return "standard"
-	case TierFull:
-		return "full"
-	}
-	return "none"
-}
 
 // Principal is the authenticated caller: an API key of a firm, or a user session (JWT).
 type Principal struct {
 	FirmID    uuid.UUID
 	KeyID     uuid.UUID // API key callers
 	KeyPrefix string
-	Tier      Tier
+	Tier      auth.Tier
 	UserID    uuid.UUID // JWT callers
 	SessionID uuid.UUID
 	Role      string
@@ -91,11 +56,11 @@ type RateLimits struct {
 	IP       int
 }
 
-func (r RateLimits) forTier(t Tier) int {
+func (r RateLimits) forTier(t auth.Tier) int {
 	switch t {
-	case TierFull:
+	case auth.TierFull:
 		return r.Full
-	case TierStandard:
+	case auth.TierStandard:
 		return r.Standard
 	}
 	return r.ReadOnly
@@ -104,10 +69,10 @@ func (r RateLimits) forTier(t Tier) int {
 // routeAccess describes what a route needs, keyed by method + Echo path.
 type routeAccess struct {
 	operationID string
-	public      bool // Public API (X-API-Key)
-	internal    bool // Internal API (JWT)
-	anonymous   bool // no credentials
-	tier        Tier
+	public      bool      // Public API (X-API-Key)
+	internal    bool      // Internal API (JWT)
+	anonymous   bool      // no credentials
+	tier        auth.Tier // empty: any key
 }
 
 const (
@@ -166,9 +131,9 @@ func (s *Server) authMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 				ratelimit.Budget{Key: "firm:" + p.FirmID.String(), Limit: s.limits.Firm}); err != nil {
 				return err
 			}
-			if p.Tier < acc.tier {
+			if acc.tier != "" && !p.Tier.Allows(acc.tier) {
 				return apperr.New(apperr.ErrInsufficientTier, "insufficient_tier",
-					"This operation requires a "+acc.tier.String()+" key; this key is "+p.Tier.String())
+					"This operation requires a "+acc.tier.Label()+" key; this key is "+p.Tier.Label())
 			}
 		}
 		return next(c)

@@ -19,7 +19,7 @@ func createCaseInput(b *api.CreateCaseBody, draftReferral bool) referrals.Create
 		Title: b.Title, Description: b.Description, CaseType: b.CaseType, Jurisdiction: b.Jurisdiction,
 		County: b.County, ClientFirstName: b.ClientFirstName, ClientLastName: b.ClientLastName,
 		ClientEmail: (*string)(b.ClientEmail), ClientPhone: b.ClientPhone,
-		ClientDateOfBirth: dayPtr(b.ClientDateOfBirth), IncidentDate: dayPtr(b.IncidentDate),
+		ClientDateOfBirth: dateOf(b.ClientDateOfBirth), IncidentDate: dateOf(b.IncidentDate),
 		Notes: b.Notes, Tier: b.Tier, Source: b.Source, ReferentFirmID: b.ReferentFirmId,
 		SentExpirationHours: b.SentExpirationHours, IsRetainerSigned: b.IsRetainerSigned != nil && *b.IsRetainerSigned,
 		SalesforceID: b.SalesforceId, SalesforceObjectType: b.SalesforceObjectType, CustomFields: custom,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/casexchange/server/gen/api"
 	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/referrals"
 )
 
@@ -31,8 +32,8 @@ func caseDTO(v referrals.CaseView) api.Case {
 		ClientLastName:    c.ClientLastName,
 		ClientEmail:       (*openapi_types.Email)(c.ClientEmail),
 		ClientPhone:       c.ClientPhone,
-		ClientDateOfBirth: refDay(c.ClientDateOfBirth),
-		IncidentDate:      refDay(c.IncidentDate),
+		ClientDateOfBirth: apiDate(c.ClientDateOfBirth),
+		IncidentDate:      apiDate(c.IncidentDate),
 		Notes:             c.Notes,
 		Tier:              c.Tier,
 		Source:            c.Source,
@@ -83,7 +84,7 @@ func (s *Server) ListCases(ctx context.Context, req api.ListCasesRequestObject) 
 	}
 	pg := refPage(p.Page, p.Limit)
 	from, before := caseDayRange(p.DateFrom, p.DateTo)
-	res, err := s.Referrals.ListCases(ctx, refActor(ctx), referrals.CaseQuery{
+	res, err := s.Referrals.ListCases(ctx, actorOf(ctx), referrals.CaseQuery{
 		View: strOf(p.View), Status: f, Search: strOf(p.Search), CreatedFrom: from, CreatedBefore: before,
 		Sort: strOf(p.Sort), Ascending: strOf(p.Order) == "asc", Page: pg, Cursor: strOf(p.Cursor),
 	})
@@ -104,7 +105,7 @@ func (s *Server) ListCases(ctx context.Context, req api.ListCasesRequestObject) 
 
 // CreateCase creates a case with its first referral, a draft or sent at once.
 func (s *Server) CreateCase(ctx context.Context, req api.CreateCaseRequestObject) (api.CreateCaseResponseObject, error) {
-	v, err := s.Referrals.CreateCase(ctx, refActor(ctx), createCaseInput(req.Body, true))
+	v, err := s.Referrals.CreateCase(ctx, actorOf(ctx), createCaseInput(req.Body, true))
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +114,7 @@ func (s *Server) CreateCase(ctx context.Context, req api.CreateCaseRequestObject
 
 // GetCaseById returns a case as the caller's firm sees it.
 func (s *Server) GetCaseById(ctx context.Context, req api.GetCaseByIdRequestObject) (api.GetCaseByIdResponseObject, error) {
-	v, err := s.Referrals.GetCase(ctx, refActor(ctx), req.Id)
+	v, err := s.Referrals.GetCase(ctx, actorOf(ctx), req.Id)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +137,7 @@ func (s *Server) UpdateCase(ctx context.Context, req api.UpdateCaseRequestObject
 		}
 		p.CustomFields, p.SetCustomFields = customFieldInputs(b.CustomFields)
 	}
-	v, err := s.Referrals.UpdateCase(ctx, refActor(ctx), req.Id, p)
+	v, err := s.Referrals.UpdateCase(ctx, actorOf(ctx), req.Id, p)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +146,7 @@ func (s *Server) UpdateCase(ctx context.Context, req api.UpdateCaseRequestObject
 
 // AcknowledgeCase acknowledges the caller's current referral of a case.
 func (s *Server) AcknowledgeCase(ctx context.Context, req api.AcknowledgeCaseRequestObject) (api.AcknowledgeCaseResponseObject, error) {
-	v, err := s.Referrals.ActOnCase(ctx, refActor(ctx), req.Id, referrals.ActionAcknowledge, referrals.ActionInput{})
+	v, err := s.Referrals.ActOnCase(ctx, actorOf(ctx), req.Id, referrals.ActionAcknowledge, referrals.ActionInput{})
 	if err != nil {
 		return nil, err
 	}
@@ -164,18 +165,19 @@ func (s *Server) UpdateCaseStatus(ctx context.Context, req api.UpdateCaseStatusR
 		return nil, err
 	}
 	if action == referrals.ActionClose {
-		if p := PrincipalFrom(ctx); p != nil && p.KeyID != uuid.Nil && p.Tier < TierFull {
+		if p := PrincipalFrom(ctx); p != nil && p.KeyID != uuid.Nil && !p.Tier.Allows(auth.TierFull) {
 			return nil, apperr.New(apperr.ErrInsufficientTier, "insufficient_tier",
-				"Moving a case to closed requires a full key; this key is "+p.Tier.String())
+				"Moving a case to closed requires a full key; this key is "+p.Tier.Label())
 		}
 	}
 	in := referrals.ActionInput{
-		Message: b.Notes, Reason: b.Notes, ReasonField: "body.notes",
+		Message: b.Notes, Reason: b.Notes,
 		ClosingStatus: strOf(b.ClosingStatus), ClosureReason: b.ClosureReason,
 	}
-	v, err := s.Referrals.ActOnCase(ctx, refActor(ctx), req.Id, action, in)
+	v, err := s.Referrals.ActOnCase(ctx, actorOf(ctx), req.Id, action, in)
 	if err != nil {
-		return nil, err
+		// This route sends the reason of a reject or withdraw as notes.
+		return nil, renameField(err, "body.reason", "body.notes")
 	}
 	return api.UpdateCaseStatus200JSONResponse{Body: caseResponse(ctx, v)}, nil
 }
@@ -190,7 +192,7 @@ func (s *Server) CloseCase(ctx context.Context, req api.CloseCaseRequestObject) 
 			ClientFeeAgreementPercentage: b.ClientFeeAgreementPercentage,
 		}
 	}
-	v, err := s.Referrals.ActOnCase(ctx, refActor(ctx), req.Id, referrals.ActionClose, in)
+	v, err := s.Referrals.ActOnCase(ctx, actorOf(ctx), req.Id, referrals.ActionClose, in)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +201,7 @@ func (s *Server) CloseCase(ctx context.Context, req api.CloseCaseRequestObject) 
 
 // GetCaseStatusHistory lists the entries of every referral of a case the caller may see.
 func (s *Server) GetCaseStatusHistory(ctx context.Context, req api.GetCaseStatusHistoryRequestObject) (api.GetCaseStatusHistoryResponseObject, error) {
-	us, err := s.Referrals.CaseHistory(ctx, refActor(ctx), req.Id)
+	us, err := s.Referrals.CaseHistory(ctx, actorOf(ctx), req.Id)
 	if err != nil {
 		return nil, err
 	}

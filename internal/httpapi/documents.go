@@ -3,31 +3,11 @@ package httpapi
 import (
 	"context"
 
-	"github.com/google/uuid"
-
 	"github.com/casexchange/server/gen/api"
 	"github.com/casexchange/server/internal/apperr"
 	"github.com/casexchange/server/internal/documents"
 	"github.com/casexchange/server/internal/storage"
 )
-
-// docActor is the caller as the documents service sees it.
-func docActor(ctx context.Context) (documents.Actor, error) {
-	p, err := requirePrincipal(ctx)
-	if err != nil {
-		return documents.Actor{}, err
-	}
-	a := documents.Actor{FirmID: p.FirmID}
-	if p.KeyID != uuid.Nil {
-		k := p.KeyID
-		a.KeyID = &k
-	}
-	if p.UserID != uuid.Nil {
-		u := p.UserID
-		a.UserID = &u
-	}
-	return a, nil
-}
 
 func apiDocument(d documents.Document) api.Document {
 	firmID, firmName, public := d.UploadedByFirmID, d.UploadedByFirmName, d.IsPublic
@@ -40,7 +20,7 @@ func apiDocument(d documents.Document) api.Document {
 
 // ListDocuments lists the case's documents the caller sees, newest first.
 func (s *Server) ListDocuments(ctx context.Context, req api.ListDocumentsRequestObject) (api.ListDocumentsResponseObject, error) {
-	a, err := docActor(ctx)
+	a, err := requireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +37,7 @@ func (s *Server) ListDocuments(ctx context.Context, req api.ListDocumentsRequest
 
 // UploadDocument streams the multipart file to storage and records it.
 func (s *Server) UploadDocument(ctx context.Context, req api.UploadDocumentRequestObject) (api.UploadDocumentResponseObject, error) {
-	a, err := docActor(ctx)
+	a, err := requireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +53,7 @@ func (s *Server) UploadDocument(ctx context.Context, req api.UploadDocumentReque
 
 // DeleteDocument removes a document the caller's firm uploaded.
 func (s *Server) DeleteDocument(ctx context.Context, req api.DeleteDocumentRequestObject) (api.DeleteDocumentResponseObject, error) {
-	a, err := docActor(ctx)
+	a, err := requireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +65,7 @@ func (s *Server) DeleteDocument(ctx context.Context, req api.DeleteDocumentReque
 
 // GetDocumentDownloadUrl issues a temporary link to the document's content.
 func (s *Server) GetDocumentDownloadUrl(ctx context.Context, req api.GetDocumentDownloadUrlRequestObject) (api.GetDocumentDownloadUrlResponseObject, error) {
-	a, err := docActor(ctx)
+	a, err := requireActor(ctx)
 	if err != nil {
 		return nil, err
 	}

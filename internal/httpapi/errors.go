@@ -224,3 +224,21 @@ func (s *Server) writeError(err error, c echo.Context) {
 	buf, _ := json.Marshal(env)
 	_ = c.Blob(status, echo.MIMEApplicationJSON, buf)
 }
+
+// renameField maps a field path of a domain validation error to the member the request sent it
+// in, for routes whose body names a domain input differently. Other errors pass unchanged.
+func renameField(err error, from, to string) error {
+	var ae *apperr.Error
+	if !errors.As(err, &ae) || len(ae.Details) == 0 {
+		return err
+	}
+	out := *ae
+	out.Details = make([]apperr.FieldError, len(ae.Details))
+	for i, d := range ae.Details {
+		if d.Field == from {
+			d.Field = to
+		}
+		out.Details[i] = d
+	}
+	return &out
+}

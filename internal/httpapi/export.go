@@ -116,7 +116,7 @@ func (s *Server) ExportCases(ctx context.Context, req api.ExportCasesRequestObje
 		cq.Sort = referrals.SortUpdatedAt
 	}
 	xlsx := strOf(p.Format) == "xlsx"
-	a := refActor(ctx)
+	a := actorOf(ctx)
 
 	pr, pw := io.Pipe()
 	started := make(chan bool, 1)

@@ -7,31 +7,10 @@ import (
 	"mime/multipart"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/casexchange/server/gen/api"
 	"github.com/casexchange/server/internal/apperr"
 	"github.com/casexchange/server/internal/importer"
-	"github.com/casexchange/server/internal/referrals"
 )
-
-// importActor is the caller as the importer (and so the referrals service) sees it.
-func importActor(ctx context.Context) (referrals.Actor, error) {
-	p, err := requirePrincipal(ctx)
-	if err != nil {
-		return referrals.Actor{}, err
-	}
-	a := referrals.Actor{FirmID: p.FirmID, Source: referrals.SourceAPI}
-	if p.KeyID != uuid.Nil {
-		k := p.KeyID
-		a.KeyID = &k
-	}
-	if p.UserID != uuid.Nil {
-		u := p.UserID
-		a.UserID = &u
-	}
-	return a, nil
-}
 
 // importJobPath is where an import job is polled.
 const importJobPath = "/api/public/v1/import/jobs/"

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/google/uuid"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 
 	"github.com/casexchange/server/gen/api"
@@ -23,14 +22,9 @@ func (s *Server) ListPublicApiKeys(ctx context.Context, _ api.ListPublicApiKeysR
 	if err != nil {
 		return nil, err
 	}
-	creators := newKeyCreators(s.Auth)
 	out := make([]api.PublicApiKey, 0, len(keys))
 	for _, k := range keys {
-		c, err := creators.get(ctx, k.CreatedBy)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, apiPublicKey(k, c))
+		out = append(out, apiPublicKey(k))
 	}
 	return api.ListPublicApiKeys200JSONResponse{Body: api.PublicApiKeyListResponse{
 		Success: true, Data: out, Meta: internalMeta(ctx),
@@ -50,11 +44,7 @@ func (s *Server) CreatePublicApiKey(ctx context.Context, req api.CreatePublicApi
 	if err != nil {
 		return nil, prefixFields(err, "body.", nil)
 	}
-	c, err := newKeyCreators(s.Auth).get(ctx, created.CreatedBy)
-	if err != nil {
-		return nil, err
-	}
-	k := apiPublicKey(created.APIKey, c)
+	k := apiPublicKey(created.APIKey)
 	return api.CreatePublicApiKey201JSONResponse{Body: api.PublicApiKeyCreatedResponse{
 		Success: true,
 		Data: api.PublicApiKeyCreated{
@@ -123,7 +113,11 @@ func (s *Server) RevokePublicApiKey(ctx context.Context, req api.RevokePublicApi
 	return api.RevokePublicApiKey204Response{}, nil
 }
 
-func apiPublicKey(k auth.APIKey, creator *api.PublicApiKeyCreator) api.PublicApiKey {
+func apiPublicKey(k auth.APIKey) api.PublicApiKey {
+	var creator *api.PublicApiKeyCreator
+	if c := k.Creator; c != nil {
+		creator = &api.PublicApiKeyCreator{Id: c.ID, FirstName: c.FirstName, LastName: c.LastName, Email: openapi_types.Email(c.Email)}
+	}
 	out := api.PublicApiKey{
 		Id:         k.ID,
 		Name:       k.Name,
@@ -141,37 +135,6 @@ func apiPublicKey(k auth.APIKey, creator *api.PublicApiKeyCreator) api.PublicApi
 		out.CreatedById = &id
 	}
 	return out
-}
-
-// keyCreators looks up the users who created keys, once per user per request.
-type keyCreators struct {
-	svc  *auth.Service
-	seen map[uuid.UUID]*api.PublicApiKeyCreator
-}
-
-func newKeyCreators(svc *auth.Service) *keyCreators {
-	return &keyCreators{svc: svc, seen: map[uuid.UUID]*api.PublicApiKeyCreator{}}
-}
-
-// get returns the creator, or nil when the key has none or the user no longer exists.
-func (k *keyCreators) get(ctx context.Context, id *uuid.UUID) (*api.PublicApiKeyCreator, error) {
-	if id == nil {
-		return nil, nil
-	}
-	if c, ok := k.seen[*id]; ok {
-		return c, nil
-	}
-	u, err := k.svc.UserByID(ctx, *id)
-	switch {
-	case errors.Is(err, apperr.ErrNotFound):
-		k.seen[*id] = nil
-		return nil, nil
-	case err != nil:
-		return nil, err
-	}
-	c := &api.PublicApiKeyCreator{Id: u.ID, FirstName: u.FirstName, LastName: u.LastName, Email: openapi_types.Email(u.Email)}
-	k.seen[*id] = c
-	return c, nil
 }
 
 func utcPtr(t *time.Time) *time.Time {

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"time"
 
 	"github.com/google/uuid"
 	openapi_types "github.com/oapi-codegen/runtime/types"
@@ -11,14 +10,6 @@ import (
 	"github.com/casexchange/server/internal/apperr"
 	"github.com/casexchange/server/internal/medical"
 )
-
-func medActor(ctx context.Context) (medical.Actor, error) {
-	a, err := docActor(ctx)
-	if err != nil {
-		return medical.Actor{}, err
-	}
-	return medical.Actor{FirmID: a.FirmID, KeyID: a.KeyID, UserID: a.UserID}, nil
-}
 
 func apiMedicalReferral(r medical.Referral) api.MedicalReferral {
 	firm := r.FirmID
@@ -32,21 +23,6 @@ func apiMedicalReferral(r medical.Referral) api.MedicalReferral {
 	}
 }
 
-func apiDate(t *time.Time) *openapi_types.Date {
-	if t == nil {
-		return nil
-	}
-	return &openapi_types.Date{Time: *t}
-}
-
-func dateOf(d *openapi_types.Date) *time.Time {
-	if d == nil {
-		return nil
-	}
-	t := d.Time
-	return &t
-}
-
 // medOpt turns an optional body member into a partial-update field: absent keeps the stored
 // value, an explicit null (see nullFieldsMiddleware) clears it, a value sets it.
 func medOpt[T any](ctx context.Context, name string, p *T) medical.Opt[T] {
@@ -55,7 +31,7 @@ func medOpt[T any](ctx context.Context, name string, p *T) medical.Opt[T] {
 
 // ListMedicalReferrals pages through the firm's medical referrals.
 func (s *Server) ListMedicalReferrals(ctx context.Context, req api.ListMedicalReferralsRequestObject) (api.ListMedicalReferralsResponseObject, error) {
-	a, err := medActor(ctx)
+	a, err := requireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +56,7 @@ func (s *Server) ListMedicalReferrals(ctx context.Context, req api.ListMedicalRe
 
 // CreateMedicalReferral records a medical referral for a case the firm may use.
 func (s *Server) CreateMedicalReferral(ctx context.Context, req api.CreateMedicalReferralRequestObject) (api.CreateMedicalReferralResponseObject, error) {
-	a, err := medActor(ctx)
+	a, err := requireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +84,7 @@ func (s *Server) CreateMedicalReferral(ctx context.Context, req api.CreateMedica
 
 // GetMedicalReferralById returns one of the firm's medical referrals.
 func (s *Server) GetMedicalReferralById(ctx context.Context, req api.GetMedicalReferralByIdRequestObject) (api.GetMedicalReferralByIdResponseObject, error) {
-	a, err := medActor(ctx)
+	a, err := requireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +97,7 @@ func (s *Server) GetMedicalReferralById(ctx context.Context, req api.GetMedicalR
 
 // UpdateMedicalReferral changes the fields present in the body; null clears a nullable field.
 func (s *Server) UpdateMedicalReferral(ctx context.Context, req api.UpdateMedicalReferralRequestObject) (api.UpdateMedicalReferralResponseObject, error) {
-	a, err := medActor(ctx)
+	a, err := requireActor(ctx)
 	if err != nil {
 		return nil, err
 	}

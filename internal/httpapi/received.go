@@ -84,7 +84,7 @@ func refTransitionInput(b *api.ReceivedReferralTransitionBody) referrals.ActionI
 func (s *Server) ListReceivedReferrals(ctx context.Context, req api.ListReceivedReferralsRequestObject) (api.ListReceivedReferralsResponseObject, error) {
 	p := req.Params
 	pg := refPage(p.Page, p.Limit)
-	res, err := s.Referrals.ListReceived(ctx, refActor(ctx), referrals.ReceivedQuery{
+	res, err := s.Referrals.ListReceived(ctx, actorOf(ctx), referrals.ReceivedQuery{
 		Status: lifecycleQuery(p.Status), Search: strOf(p.Search), Sort: strOf(p.Sort),
 		Ascending: strOf(p.Order) == "asc", Page: pg, Cursor: strOf(p.Cursor),
 	})
@@ -102,7 +102,7 @@ func (s *Server) ListReceivedReferrals(ctx context.Context, req api.ListReceived
 
 // GetReceivedReferral returns a referral addressed to the caller's firm.
 func (s *Server) GetReceivedReferral(ctx context.Context, req api.GetReceivedReferralRequestObject) (api.GetReceivedReferralResponseObject, error) {
-	v, err := s.Referrals.GetReferral(ctx, refActor(ctx), selReceived(req.Id))
+	v, err := s.Referrals.GetReferral(ctx, actorOf(ctx), selReceived(req.Id))
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +126,7 @@ func (s *Server) PatchReceivedReferral(ctx context.Context, req api.PatchReceive
 		}
 		p.CustomFields, p.SetCustomFields = customFieldInputs(b.CustomFields)
 	}
-	v, err := s.Referrals.PatchReceivedReferral(ctx, refActor(ctx), selReceived(req.Id), p)
+	v, err := s.Referrals.PatchReceivedReferral(ctx, actorOf(ctx), selReceived(req.Id), p)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +135,7 @@ func (s *Server) PatchReceivedReferral(ctx context.Context, req api.PatchReceive
 
 // GetReceivedReferralAvailableStatuses lists what the receiving firm may do next.
 func (s *Server) GetReceivedReferralAvailableStatuses(ctx context.Context, req api.GetReceivedReferralAvailableStatusesRequestObject) (api.GetReceivedReferralAvailableStatusesResponseObject, error) {
-	av, err := s.Referrals.ReceivedAvailability(ctx, refActor(ctx), selReceived(req.Id))
+	av, err := s.Referrals.ReceivedAvailability(ctx, actorOf(ctx), selReceived(req.Id))
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +144,7 @@ func (s *Server) GetReceivedReferralAvailableStatuses(ctx context.Context, req a
 
 // AcknowledgeReceivedReferral moves a received referral from sent to under_evaluation.
 func (s *Server) AcknowledgeReceivedReferral(ctx context.Context, req api.AcknowledgeReceivedReferralRequestObject) (api.AcknowledgeReceivedReferralResponseObject, error) {
-	v, err := s.Referrals.Act(ctx, refActor(ctx), selReceived(req.Id), referrals.ActionAcknowledge, referrals.ActionInput{})
+	v, err := s.Referrals.Act(ctx, actorOf(ctx), selReceived(req.Id), referrals.ActionAcknowledge, referrals.ActionInput{})
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +153,7 @@ func (s *Server) AcknowledgeReceivedReferral(ctx context.Context, req api.Acknow
 
 // BeginInvestigatingReceivedReferral moves a received referral to investigating.
 func (s *Server) BeginInvestigatingReceivedReferral(ctx context.Context, req api.BeginInvestigatingReceivedReferralRequestObject) (api.BeginInvestigatingReceivedReferralResponseObject, error) {
-	v, err := s.Referrals.Act(ctx, refActor(ctx), selReceived(req.Id), referrals.ActionBeginInvestigating, refTransitionInput(req.Body))
+	v, err := s.Referrals.Act(ctx, actorOf(ctx), selReceived(req.Id), referrals.ActionBeginInvestigating, refTransitionInput(req.Body))
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +162,7 @@ func (s *Server) BeginInvestigatingReceivedReferral(ctx context.Context, req api
 
 // SignReceivedReferral records a signed retainer on a received referral.
 func (s *Server) SignReceivedReferral(ctx context.Context, req api.SignReceivedReferralRequestObject) (api.SignReceivedReferralResponseObject, error) {
-	v, err := s.Referrals.Act(ctx, refActor(ctx), selReceived(req.Id), referrals.ActionSign, refTransitionInput(req.Body))
+	v, err := s.Referrals.Act(ctx, actorOf(ctx), selReceived(req.Id), referrals.ActionSign, refTransitionInput(req.Body))
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +171,7 @@ func (s *Server) SignReceivedReferral(ctx context.Context, req api.SignReceivedR
 
 // StartLitigationReceivedReferral moves a received referral to in_litigation.
 func (s *Server) StartLitigationReceivedReferral(ctx context.Context, req api.StartLitigationReceivedReferralRequestObject) (api.StartLitigationReceivedReferralResponseObject, error) {
-	v, err := s.Referrals.Act(ctx, refActor(ctx), selReceived(req.Id), referrals.ActionStartLitigation, refTransitionInput(req.Body))
+	v, err := s.Referrals.Act(ctx, actorOf(ctx), selReceived(req.Id), referrals.ActionStartLitigation, refTransitionInput(req.Body))
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +188,7 @@ func (s *Server) CloseReceivedReferral(ctx context.Context, req api.CloseReceive
 			ClientFeeAgreementPercentage: b.ClientFeeAgreementPercentage, SendingFirmPercentage: b.SendingFirmPercentage,
 		}
 	}
-	v, err := s.Referrals.Act(ctx, refActor(ctx), selReceived(req.Id), referrals.ActionClose, in)
+	v, err := s.Referrals.Act(ctx, actorOf(ctx), selReceived(req.Id), referrals.ActionClose, in)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +202,7 @@ func (s *Server) RejectReceivedReferral(ctx context.Context, req api.RejectRecei
 		reason := b.Reason
 		in.Reason = &reason
 	}
-	v, err := s.Referrals.Act(ctx, refActor(ctx), selReceived(req.Id), referrals.ActionReject, in)
+	v, err := s.Referrals.Act(ctx, actorOf(ctx), selReceived(req.Id), referrals.ActionReject, in)
 	if err != nil {
 		return nil, err
 	}

@@ -8,37 +8,19 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 
 	"github.com/casexchange/server/gen/api"
+	"github.com/casexchange/server/internal/apperr"
 	"github.com/casexchange/server/internal/referrals"
 )
 
 // ---- request side ---------------------------------------------------------------------------
-
-// actor is the caller as the referrals service sees it.
-func refActor(ctx context.Context) referrals.Actor {
-	p := PrincipalFrom(ctx)
-	if p == nil {
-		return referrals.Actor{}
-	}
-	a := referrals.Actor{FirmID: p.FirmID, Source: referrals.SourceAPI}
-	if p.KeyID != uuid.Nil {
-		k := p.KeyID
-		a.KeyID = &k
-	}
-	if p.UserID != uuid.Nil {
-		u := p.UserID
-		a.UserID = &u
-		if p.KeyID == uuid.Nil {
-			a.Source = referrals.SourceManual
-		}
-	}
-	return a
-}
 
 // nested names a referral within a case; top names it alone.
 func selNested(caseKey, key string) referrals.Selector {
@@ -63,14 +45,6 @@ func optDay(ctx context.Context, name string, d *openapi_types.Date) referrals.O
 	}
 	t := d.Time
 	return referrals.SetOpt(&t)
-}
-
-func dayPtr(d *openapi_types.Date) *time.Time {
-	if d == nil {
-		return nil
-	}
-	t := d.Time
-	return &t
 }
 
 func customFieldInputs(in *[]api.CustomFieldUpdateInput) ([]referrals.CustomFieldInput, bool) {
@@ -128,11 +102,18 @@ func referralPatch(ctx context.Context, b *api.UpdateReferralBody) referrals.Ref
 	}
 }
 
-// referralReasonLimit is the length limit the referral routes document for `reason`.
+// referralReasonLimit is the length limit the referral routes document for `reason`: a bound
+// of these routes' request bodies, which the spec states in words rather than as maxLength (the
+// member stays optional in the schema for older clients).
 const referralReasonLimit = 2000
 
-func refReasonInput(reason *string) referrals.ActionInput {
-	return referrals.ActionInput{Reason: reason, ReasonLimit: referralReasonLimit}
+// refReasonInput checks the routes' bound on reason; the referrals service checks the rest.
+func refReasonInput(reason *string) (referrals.ActionInput, error) {
+	if reason != nil && utf8.RuneCountInString(*reason) > referralReasonLimit {
+		return referrals.ActionInput{}, apperr.Validation("", apperr.FieldError{
+			Field: "body.reason", Message: fmt.Sprintf("must be at most %d characters", referralReasonLimit)})
+	}
+	return referrals.ActionInput{Reason: reason}, nil
 }
 
 func refCloseInput(b *api.CloseReferralBody) referrals.ActionInput {
@@ -164,13 +145,6 @@ func enumOf[T ~string, S ~string](v *S) *T {
 	return &t
 }
 
-func refDay(t *time.Time) *openapi_types.Date {
-	if t == nil {
-		return nil
-	}
-	return &openapi_types.Date{Time: *t}
-}
-
 func refUUIDString(id *uuid.UUID) *string {
 	if id == nil {
 		return nil
@@ -196,9 +170,9 @@ func referralDTO(v referrals.ReferralView) api.Referral {
 		SettlementAmount:               r.SettlementAmount,
 		AttorneyFees:                   r.AttorneyFees,
 		ProjectedSettlementAmount:      r.ProjectedSettlementAmount,
-		EstimatedDateOfResolution:      refDay(r.EstimatedDateOfResolution),
-		EstimatedDistributionDate:      refDay(r.EstimatedDistributionDate),
-		StatuteOfLimitationsExpiration: refDay(r.StatuteOfLimitationsExpiration),
+		EstimatedDateOfResolution:      apiDate(r.EstimatedDateOfResolution),
+		EstimatedDistributionDate:      apiDate(r.EstimatedDistributionDate),
+		StatuteOfLimitationsExpiration: apiDate(r.StatuteOfLimitationsExpiration),
 		ClientFeeAgreementPercentage:   r.ClientFeeAgreementPercentage,
 		SendingFirmPercentage:          r.SendingFirmPercentage,
 		LeadAttorneyName:               r.LeadAttorneyName,
@@ -324,7 +298,7 @@ func (s *Server) ListReferrals(ctx context.Context, req api.ListReferralsRequest
 		return nil, err
 	}
 	pg := refPage(req.Params.Page, req.Params.Limit)
-	p, err := s.Referrals.ListReferrals(ctx, refActor(ctx), req.BaseCaseId, f, pg, strOf(req.Params.Cursor))
+	p, err := s.Referrals.ListReferrals(ctx, actorOf(ctx), req.BaseCaseId, f, pg, strOf(req.Params.Cursor))
 	if err != nil {
 		return nil, err
 	}
@@ -333,7 +307,7 @@ func (s *Server) ListReferrals(ctx context.Context, req api.ListReferralsRequest
 
 // GetReferral returns one referral of a case.
 func (s *Server) GetReferral(ctx context.Context, req api.GetReferralRequestObject) (api.GetReferralResponseObject, error) {
-	v, err := s.Referrals.GetReferral(ctx, refActor(ctx), selNested(req.BaseCaseId, req.Id))
+	v, err := s.Referrals.GetReferral(ctx, actorOf(ctx), selNested(req.BaseCaseId, req.Id))
 	if err != nil {
 		return nil, err
 	}
@@ -342,7 +316,7 @@ func (s *Server) GetReferral(ctx context.Context, req api.GetReferralRequestObje
 
 // UpdateReferral changes the working fields of a referral of a case.
 func (s *Server) UpdateReferral(ctx context.Context, req api.UpdateReferralRequestObject) (api.UpdateReferralResponseObject, error) {
-	v, err := s.Referrals.UpdateReferral(ctx, refActor(ctx), selNested(req.BaseCaseId, req.Id), referralPatch(ctx, req.Body))
+	v, err := s.Referrals.UpdateReferral(ctx, actorOf(ctx), selNested(req.BaseCaseId, req.Id), referralPatch(ctx, req.Body))
 	if err != nil {
 		return nil, err
 	}
@@ -351,7 +325,7 @@ func (s *Server) UpdateReferral(ctx context.Context, req api.UpdateReferralReque
 
 // DeleteReferral removes a draft referral of a case.
 func (s *Server) DeleteReferral(ctx context.Context, req api.DeleteReferralRequestObject) (api.DeleteReferralResponseObject, error) {
-	if err := s.Referrals.Delete(ctx, refActor(ctx), selNested(req.BaseCaseId, req.Id)); err != nil {
+	if err := s.Referrals.Delete(ctx, actorOf(ctx), selNested(req.BaseCaseId, req.Id)); err != nil {
 		return nil, err
 	}
 	return api.DeleteReferral204Response{}, nil
@@ -359,7 +333,7 @@ func (s *Server) DeleteReferral(ctx context.Context, req api.DeleteReferralReque
 
 // SendReferral sends a draft referral of a case.
 func (s *Server) SendReferral(ctx context.Context, req api.SendReferralRequestObject) (api.SendReferralResponseObject, error) {
-	v, err := s.Referrals.Act(ctx, refActor(ctx), selNested(req.BaseCaseId, req.Id), referrals.ActionSend, refSendInput(req.Body))
+	v, err := s.Referrals.Act(ctx, actorOf(ctx), selNested(req.BaseCaseId, req.Id), referrals.ActionSend, refSendInput(req.Body))
 	if err != nil {
 		return nil, err
 	}
@@ -368,7 +342,7 @@ func (s *Server) SendReferral(ctx context.Context, req api.SendReferralRequestOb
 
 // AcknowledgeReferral moves a referral of a case from sent to under_evaluation.
 func (s *Server) AcknowledgeReferral(ctx context.Context, req api.AcknowledgeReferralRequestObject) (api.AcknowledgeReferralResponseObject, error) {
-	v, err := s.Referrals.Act(ctx, refActor(ctx), selNested(req.BaseCaseId, req.Id), referrals.ActionAcknowledge, referrals.ActionInput{})
+	v, err := s.Referrals.Act(ctx, actorOf(ctx), selNested(req.BaseCaseId, req.Id), referrals.ActionAcknowledge, referrals.ActionInput{})
 	if err != nil {
 		return nil, err
 	}
@@ -377,7 +351,7 @@ func (s *Server) AcknowledgeReferral(ctx context.Context, req api.AcknowledgeRef
 
 // BeginInvestigatingReferral moves a referral of a case to investigating.
 func (s *Server) BeginInvestigatingReferral(ctx context.Context, req api.BeginInvestigatingReferralRequestObject) (api.BeginInvestigatingReferralResponseObject, error) {
-	v, err := s.Referrals.Act(ctx, refActor(ctx), selNested(req.BaseCaseId, req.Id), referrals.ActionBeginInvestigating, referrals.ActionInput{})
+	v, err := s.Referrals.Act(ctx, actorOf(ctx), selNested(req.BaseCaseId, req.Id), referrals.ActionBeginInvestigating, referrals.ActionInput{})
 	if err != nil {
 		return nil, err
 	}
@@ -386,7 +360,7 @@ func (s *Server) BeginInvestigatingReferral(ctx context.Context, req api.BeginIn
 
 // SignReferral records a signed retainer on a referral of a case.
 func (s *Server) SignReferral(ctx context.Context, req api.SignReferralRequestObject) (api.SignReferralResponseObject, error) {
-	v, err := s.Referrals.Act(ctx, refActor(ctx), selNested(req.BaseCaseId, req.Id), referrals.ActionSign, referrals.ActionInput{})
+	v, err := s.Referrals.Act(ctx, actorOf(ctx), selNested(req.BaseCaseId, req.Id), referrals.ActionSign, referrals.ActionInput{})
 	if err != nil {
 		return nil, err
 	}
@@ -395,7 +369,7 @@ func (s *Server) SignReferral(ctx context.Context, req api.SignReferralRequestOb
 
 // StartLitigationReferral moves a referral of a case to in_litigation.
 func (s *Server) StartLitigationReferral(ctx context.Context, req api.StartLitigationReferralRequestObject) (api.StartLitigationReferralResponseObject, error) {
-	v, err := s.Referrals.Act(ctx, refActor(ctx), selNested(req.BaseCaseId, req.Id), referrals.ActionStartLitigation, referrals.ActionInput{})
+	v, err := s.Referrals.Act(ctx, actorOf(ctx), selNested(req.BaseCaseId, req.Id), referrals.ActionStartLitigation, referrals.ActionInput{})
 	if err != nil {
 		return nil, err
 	}
@@ -404,7 +378,7 @@ func (s *Server) StartLitigationReferral(ctx context.Context, req api.StartLitig
 
 // CloseReferral closes a referral of a case with an outcome.
 func (s *Server) CloseReferral(ctx context.Context, req api.CloseReferralRequestObject) (api.CloseReferralResponseObject, error) {
-	v, err := s.Referrals.Act(ctx, refActor(ctx), selNested(req.BaseCaseId, req.Id), referrals.ActionClose, refCloseInput(req.Body))
+	v, err := s.Referrals.Act(ctx, actorOf(ctx), selNested(req.BaseCaseId, req.Id), referrals.ActionClose, refCloseInput(req.Body))
 	if err != nil {
 		return nil, err
 	}
@@ -417,7 +391,11 @@ func (s *Server) RejectReferral(ctx context.Context, req api.RejectReferralReque
 	if req.Body != nil {
 		reason = req.Body.Reason
 	}
-	v, err := s.Referrals.Act(ctx, refActor(ctx), selNested(req.BaseCaseId, req.Id), referrals.ActionReject, refReasonInput(reason))
+	in, err := refReasonInput(reason)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.Referrals.Act(ctx, actorOf(ctx), selNested(req.BaseCaseId, req.Id), referrals.ActionReject, in)
 	if err != nil {
 		return nil, err
 	}
@@ -430,7 +408,11 @@ func (s *Server) WithdrawReferral(ctx context.Context, req api.WithdrawReferralR
 	if req.Body != nil {
 		reason = req.Body.Reason
 	}
-	v, err := s.Referrals.Act(ctx, refActor(ctx), selNested(req.BaseCaseId, req.Id), referrals.ActionWithdraw, refReasonInput(reason))
+	in, err := refReasonInput(reason)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.Referrals.Act(ctx, actorOf(ctx), selNested(req.BaseCaseId, req.Id), referrals.ActionWithdraw, in)
 	if err != nil {
 		return nil, err
 	}
@@ -439,7 +421,7 @@ func (s *Server) WithdrawReferral(ctx context.Context, req api.WithdrawReferralR
 
 // GetReferralStatusHistory lists the entries of a referral of a case.
 func (s *Server) GetReferralStatusHistory(ctx context.Context, req api.GetReferralStatusHistoryRequestObject) (api.GetReferralStatusHistoryResponseObject, error) {
-	us, err := s.Referrals.ReferralHistory(ctx, refActor(ctx), selNested(req.BaseCaseId, req.Id))
+	us, err := s.Referrals.ReferralHistory(ctx, actorOf(ctx), selNested(req.BaseCaseId, req.Id))
 	if err != nil {
 		return nil, err
 	}
@@ -455,7 +437,7 @@ func (s *Server) ListTopLevelReferrals(ctx context.Context, req api.ListTopLevel
 		return nil, err
 	}
 	pg := refPage(req.Params.Page, req.Params.Limit)
-	p, err := s.Referrals.ListReferrals(ctx, refActor(ctx), "", f, pg, strOf(req.Params.Cursor))
+	p, err := s.Referrals.ListReferrals(ctx, actorOf(ctx), "", f, pg, strOf(req.Params.Cursor))
 	if err != nil {
 		return nil, err
 	}
@@ -464,7 +446,7 @@ func (s *Server) ListTopLevelReferrals(ctx context.Context, req api.ListTopLevel
 
 // GetTopLevelReferral returns one referral.
 func (s *Server) GetTopLevelReferral(ctx context.Context, req api.GetTopLevelReferralRequestObject) (api.GetTopLevelReferralResponseObject, error) {
-	v, err := s.Referrals.GetReferral(ctx, refActor(ctx), selTop(req.Id))
+	v, err := s.Referrals.GetReferral(ctx, actorOf(ctx), selTop(req.Id))
 	if err != nil {
 		return nil, err
 	}
@@ -473,7 +455,7 @@ func (s *Server) GetTopLevelReferral(ctx context.Context, req api.GetTopLevelRef
 
 // UpdateTopLevelReferral changes the working fields of a referral.
 func (s *Server) UpdateTopLevelReferral(ctx context.Context, req api.UpdateTopLevelReferralRequestObject) (api.UpdateTopLevelReferralResponseObject, error) {
-	v, err := s.Referrals.UpdateReferral(ctx, refActor(ctx), selTop(req.Id), referralPatch(ctx, req.Body))
+	v, err := s.Referrals.UpdateReferral(ctx, actorOf(ctx), selTop(req.Id), referralPatch(ctx, req.Body))
 	if err != nil {
 		return nil, err
 	}
@@ -482,7 +464,7 @@ func (s *Server) UpdateTopLevelReferral(ctx context.Context, req api.UpdateTopLe
 
 // DeleteTopLevelReferral removes a draft referral.
 func (s *Server) DeleteTopLevelReferral(ctx context.Context, req api.DeleteTopLevelReferralRequestObject) (api.DeleteTopLevelReferralResponseObject, error) {
-	if err := s.Referrals.Delete(ctx, refActor(ctx), selTop(req.Id)); err != nil {
+	if err := s.Referrals.Delete(ctx, actorOf(ctx), selTop(req.Id)); err != nil {
 		return nil, err
 	}
 	return api.DeleteTopLevelReferral204Response{}, nil
@@ -490,7 +472,7 @@ func (s *Server) DeleteTopLevelReferral(ctx context.Context, req api.DeleteTopLe
 
 // SendTopLevelReferral sends a draft referral.
 func (s *Server) SendTopLevelReferral(ctx context.Context, req api.SendTopLevelReferralRequestObject) (api.SendTopLevelReferralResponseObject, error) {
-	v, err := s.Referrals.Act(ctx, refActor(ctx), selTop(req.Id), referrals.ActionSend, refSendInput(req.Body))
+	v, err := s.Referrals.Act(ctx, actorOf(ctx), selTop(req.Id), referrals.ActionSend, refSendInput(req.Body))
 	if err != nil {
 		return nil, err
 	}
@@ -499,7 +481,7 @@ func (s *Server) SendTopLevelReferral(ctx context.Context, req api.SendTopLevelR
 
 // AcknowledgeTopLevelReferral moves a referral from sent to under_evaluation.
 func (s *Server) AcknowledgeTopLevelReferral(ctx context.Context, req api.AcknowledgeTopLevelReferralRequestObject) (api.AcknowledgeTopLevelReferralResponseObject, error) {
-	v, err := s.Referrals.Act(ctx, refActor(ctx), selTop(req.Id), referrals.ActionAcknowledge, referrals.ActionInput{})
+	v, err := s.Referrals.Act(ctx, actorOf(ctx), selTop(req.Id), referrals.ActionAcknowledge, referrals.ActionInput{})
 	if err != nil {
 		return nil, err
 	}
@@ -508,7 +490,7 @@ func (s *Server) AcknowledgeTopLevelReferral(ctx context.Context, req api.Acknow
 
 // BeginInvestigatingTopLevelReferral moves a referral to investigating.
 func (s *Server) BeginInvestigatingTopLevelReferral(ctx context.Context, req api.BeginInvestigatingTopLevelReferralRequestObject) (api.BeginInvestigatingTopLevelReferralResponseObject, error) {
-	v, err := s.Referrals.Act(ctx, refActor(ctx), selTop(req.Id), referrals.ActionBeginInvestigating, referrals.ActionInput{})
+	v, err := s.Referrals.Act(ctx, actorOf(ctx), selTop(req.Id), referrals.ActionBeginInvestigating, referrals.ActionInput{})
 	if err != nil {
 		return nil, err
 	}
@@ -517,7 +499,7 @@ func (s *Server) BeginInvestigatingTopLevelReferral(ctx context.Context, req api
 
 // SignTopLevelReferral records a signed retainer.
 func (s *Server) SignTopLevelReferral(ctx context.Context, req api.SignTopLevelReferralRequestObject) (api.SignTopLevelReferralResponseObject, error) {
-	v, err := s.Referrals.Act(ctx, refActor(ctx), selTop(req.Id), referrals.ActionSign, referrals.ActionInput{})
+	v, err := s.Referrals.Act(ctx, actorOf(ctx), selTop(req.Id), referrals.ActionSign, referrals.ActionInput{})
 	if err != nil {
 		return nil, err
 	}
@@ -526,7 +508,7 @@ func (s *Server) SignTopLevelReferral(ctx context.Context, req api.SignTopLevelR
 
 // StartLitigationTopLevelReferral moves a referral to in_litigation.
 func (s *Server) StartLitigationTopLevelReferral(ctx context.Context, req api.StartLitigationTopLevelReferralRequestObject) (api.StartLitigationTopLevelReferralResponseObject, error) {
-	v, err := s.Referrals.Act(ctx, refActor(ctx), selTop(req.Id), referrals.ActionStartLitigation, referrals.ActionInput{})
+	v, err := s.Referrals.Act(ctx, actorOf(ctx), selTop(req.Id), referrals.ActionStartLitigation, referrals.ActionInput{})
 	if err != nil {
 		return nil, err
 	}
@@ -535,7 +517,7 @@ func (s *Server) StartLitigationTopLevelReferral(ctx context.Context, req api.St
 
 // CloseTopLevelReferral closes a referral with an outcome.
 func (s *Server) CloseTopLevelReferral(ctx context.Context, req api.CloseTopLevelReferralRequestObject) (api.CloseTopLevelReferralResponseObject, error) {
-	v, err := s.Referrals.Act(ctx, refActor(ctx), selTop(req.Id), referrals.ActionClose, refCloseInput(req.Body))
+	v, err := s.Referrals.Act(ctx, actorOf(ctx), selTop(req.Id), referrals.ActionClose, refCloseInput(req.Body))
 	if err != nil {
 		return nil, err
 	}
@@ -548,7 +530,11 @@ func (s *Server) RejectTopLevelReferral(ctx context.Context, req api.RejectTopLe
 	if req.Body != nil {
 		reason = req.Body.Reason
 	}
-	v, err := s.Referrals.Act(ctx, refActor(ctx), selTop(req.Id), referrals.ActionReject, refReasonInput(reason))
+	in, err := refReasonInput(reason)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.Referrals.Act(ctx, actorOf(ctx), selTop(req.Id), referrals.ActionReject, in)
 	if err != nil {
 		return nil, err
 	}
@@ -561,7 +547,11 @@ func (s *Server) WithdrawTopLevelReferral(ctx context.Context, req api.WithdrawT
 	if req.Body != nil {
 		reason = req.Body.Reason
 	}
-	v, err := s.Referrals.Act(ctx, refActor(ctx), selTop(req.Id), referrals.ActionWithdraw, refReasonInput(reason))
+	in, err := refReasonInput(reason)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.Referrals.Act(ctx, actorOf(ctx), selTop(req.Id), referrals.ActionWithdraw, in)
 	if err != nil {
 		return nil, err
 	}
@@ -570,7 +560,7 @@ func (s *Server) WithdrawTopLevelReferral(ctx context.Context, req api.WithdrawT
 
 // GetTopLevelReferralStatusHistory lists the entries of a referral.
 func (s *Server) GetTopLevelReferralStatusHistory(ctx context.Context, req api.GetTopLevelReferralStatusHistoryRequestObject) (api.GetTopLevelReferralStatusHistoryResponseObject, error) {
-	us, err := s.Referrals.ReferralHistory(ctx, refActor(ctx), selTop(req.Id))
+	us, err := s.Referrals.ReferralHistory(ctx, actorOf(ctx), selTop(req.Id))
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/casexchange/server/gen/api"
 	"github.com/casexchange/server/internal/httpapi/apitest"
+	"github.com/casexchange/server/internal/ptr"
 	"github.com/casexchange/server/internal/refdata"
 	"github.com/casexchange/server/internal/routing"
 )
@@ -305,8 +306,8 @@ func TestRouting(t *testing.T) {
 		require.Equal(t, "CA PI split", got.Rule.Name)
 		require.Equal(t, 10, got.Rule.Priority)
 		require.Equal(t, []api.RoutingEvaluationAssignment{
-			{FirmId: b.b.ID, FirmName: "Bravo Law", ReferralInstructions: rtPtr("Bravo for you"), RecipientType: "casexchange_firm", DistributionWeight: 4},
-			{FirmId: b.c.ID, FirmName: "Charlie Law", ReferralInstructions: rtPtr("Charlie general"), RecipientType: "casexchange_firm", DistributionWeight: 1},
+			{FirmId: b.b.ID, FirmName: "Bravo Law", ReferralInstructions: ptr.To("Bravo for you"), RecipientType: "casexchange_firm", DistributionWeight: 4},
+			{FirmId: b.c.ID, FirmName: "Charlie Law", ReferralInstructions: ptr.To("Charlie general"), RecipientType: "casexchange_firm", DistributionWeight: 1},
 		}, got.Assignments, "heaviest first, relationship instructions before the firm's own")
 
 		// Attempt 2 hits the earlier attempt rule; county and tier, when given, the LA rule.
@@ -479,8 +480,6 @@ func TestRouting(t *testing.T) {
 		require.Equal(t, http.StatusNotFound, r.StatusCode, string(r.Body))
 	})
 }
-
-func rtPtr[T any](v T) *T { return &v }
 
 type rtReferral struct {
 	to     uuid.UUID

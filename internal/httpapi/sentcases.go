@@ -90,7 +90,7 @@ func (s *Server) ListSentCases(ctx context.Context, req api.ListSentCasesRequest
 	if sort == "" {
 		sort = referrals.SortUpdatedAt
 	}
-	res, err := s.Referrals.ListCases(ctx, refActor(ctx), referrals.CaseQuery{
+	res, err := s.Referrals.ListCases(ctx, actorOf(ctx), referrals.CaseQuery{
 		View: referrals.ViewSent, Status: lifecycleQuery(p.Status), Search: strOf(p.Search),
 		Sort: sort, Ascending: strOf(p.Order) == "asc", Page: pg, Cursor: strOf(p.Cursor),
 	})
@@ -110,7 +110,7 @@ func (s *Server) ListSentCases(ctx context.Context, req api.ListSentCasesRequest
 
 // CreateSentCase creates a case, in draft or sent at once to referentFirmId.
 func (s *Server) CreateSentCase(ctx context.Context, req api.CreateSentCaseRequestObject) (api.CreateSentCaseResponseObject, error) {
-	v, err := s.Referrals.CreateCase(ctx, refActor(ctx), createCaseInput((*api.CreateCaseBody)(req.Body), false))
+	v, err := s.Referrals.CreateCase(ctx, actorOf(ctx), createCaseInput((*api.CreateCaseBody)(req.Body), false))
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +119,7 @@ func (s *Server) CreateSentCase(ctx context.Context, req api.CreateSentCaseReque
 
 // GetSentCase returns a case the caller's firm owns.
 func (s *Server) GetSentCase(ctx context.Context, req api.GetSentCaseRequestObject) (api.GetSentCaseResponseObject, error) {
-	v, err := s.Referrals.GetSentCase(ctx, refActor(ctx), req.Id)
+	v, err := s.Referrals.GetSentCase(ctx, actorOf(ctx), req.Id)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func (s *Server) PatchSentCase(ctx context.Context, req api.PatchSentCaseRequest
 		}
 		p.CustomFields, p.SetCustomFields = customFieldInputs(b.CustomFields)
 	}
-	v, err := s.Referrals.PatchSentCase(ctx, refActor(ctx), req.Id, p)
+	v, err := s.Referrals.PatchSentCase(ctx, actorOf(ctx), req.Id, p)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +145,7 @@ func (s *Server) PatchSentCase(ctx context.Context, req api.PatchSentCaseRequest
 
 // GetSentCaseAvailableStatuses lists what the sending firm may do next with a case.
 func (s *Server) GetSentCaseAvailableStatuses(ctx context.Context, req api.GetSentCaseAvailableStatusesRequestObject) (api.GetSentCaseAvailableStatusesResponseObject, error) {
-	av, err := s.Referrals.SentCaseAvailability(ctx, refActor(ctx), req.Id)
+	av, err := s.Referrals.SentCaseAvailability(ctx, actorOf(ctx), req.Id)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +158,7 @@ func (s *Server) ReferSentCase(ctx context.Context, req api.ReferSentCaseRequest
 	if b := req.Body; b != nil {
 		in = referrals.ReferInput{ReferentFirmID: b.ReferentFirmId, Notes: b.Notes, SentExpirationHours: b.SentExpirationHours}
 	}
-	v, err := s.Referrals.Refer(ctx, refActor(ctx), req.Id, in)
+	v, err := s.Referrals.Refer(ctx, actorOf(ctx), req.Id, in)
 	if err != nil {
 		return nil, err
 	}

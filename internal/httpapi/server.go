@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/casexchange/server/gen/api"
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/ratelimit"
 )
 
@@ -194,7 +195,7 @@ func buildAccess(spec *openapi3.T) map[string]routeAccess {
 				acc.anonymous = true
 			}
 			if t, ok := op.Extensions["x-access-tier"].(string); ok {
-				acc.tier = ParseTier(t)
+				acc.tier = auth.ParseTier(t)
 			}
 			out[method+" "+echoPath] = acc
 		}

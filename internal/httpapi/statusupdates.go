@@ -23,7 +23,7 @@ func (s *Server) ListAllStatusUpdates(ctx context.Context, req api.ListAllStatus
 		src := string(*p.Source)
 		fq.Source = &src
 	}
-	res, err := s.Referrals.Feed(ctx, refActor(ctx), fq)
+	res, err := s.Referrals.Feed(ctx, actorOf(ctx), fq)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +35,7 @@ func (s *Server) ListAllStatusUpdates(ctx context.Context, req api.ListAllStatus
 
 // LookupStatusUpdates lists every entry of one referral or case.
 func (s *Server) LookupStatusUpdates(ctx context.Context, req api.LookupStatusUpdatesRequestObject) (api.LookupStatusUpdatesResponseObject, error) {
-	us, err := s.Referrals.Lookup(ctx, refActor(ctx), req.Params.Id)
+	us, err := s.Referrals.Lookup(ctx, actorOf(ctx), req.Params.Id)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +52,7 @@ func (s *Server) SendMessage(ctx context.Context, req api.SendMessageRequestObje
 			in.RequestedStatus = &st
 		}
 	}
-	u, err := s.Referrals.SendMessage(ctx, refActor(ctx), in)
+	u, err := s.Referrals.SendMessage(ctx, actorOf(ctx), in)
 	if err != nil {
 		return nil, err
 	}

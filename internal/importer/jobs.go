@@ -24,6 +24,7 @@ import (
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
 	"github.com/casexchange/server/internal/postgres"
+	"github.com/casexchange/server/internal/ptr"
 	"github.com/casexchange/server/internal/referrals"
 	"github.com/casexchange/server/internal/storage"
 )
@@ -128,7 +129,7 @@ func (s *Service) Submit(ctx context.Context, actor referrals.Actor, mode Mode, 
 	var row db.ImportJob
 	err = postgres.RunTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
 		q := db.New(tx)
-		if err := q.ImportJobsPrune(ctx, db.ImportJobsPruneParams{FirmID: actor.FirmID, Before: ptr(time.Now().Add(-JobRetention))}); err != nil {
+		if err := q.ImportJobsPrune(ctx, db.ImportJobsPruneParams{FirmID: actor.FirmID, Before: ptr.To(time.Now().Add(-JobRetention))}); err != nil {
 			return fmt.Errorf("prune jobs: %w", err)
 		}
 		var err error
@@ -151,8 +152,6 @@ func (s *Service) Submit(ctx context.Context, actor referrals.Actor, mode Mode, 
 	}
 	return nil, &j, nil
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // Job returns a job of firm; apperr.ErrNotFound when the firm has none with this id.
 func (s *Service) Job(ctx context.Context, firm, id uuid.UUID) (Job, error) {

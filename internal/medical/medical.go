@@ -19,6 +19,8 @@ import (
 
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/auth"
+	"github.com/casexchange/server/internal/lifecycle"
 	"github.com/casexchange/server/internal/postgres"
 )
 
@@ -67,11 +69,7 @@ type Referral struct {
 }
 
 // Actor is the caller.
-type Actor struct {
-	FirmID uuid.UUID
-	KeyID  *uuid.UUID
-	UserID *uuid.UUID
-}
+type Actor = auth.Actor
 
 // CreateInput accepts both published request shapes: the case as CaseID or BaseCaseID, the
 // provider as ProviderName or ProviderID.
@@ -179,7 +177,7 @@ func (s *Service) Create(ctx context.Context, actor Actor, in CreateInput) (Refe
 	}
 
 	return postgres.WithTxV(ctx, s.pool, func(q *db.Queries) (Referral, error) {
-		ok, err := q.MedicalCaseAccess(ctx, db.MedicalCaseAccessParams{CaseID: caseID, FirmID: actor.FirmID})
+		ok, err := q.MedicalCaseAccess(ctx, db.MedicalCaseAccessParams{CaseID: caseID, FirmID: actor.FirmID, WorkingStatuses: lifecycle.Working})
 		if err != nil {
 			return Referral{}, postgres.InterpretError(err)
 		}

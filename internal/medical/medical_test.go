@@ -10,9 +10,8 @@ import (
 
 	"github.com/casexchange/server/internal/apperr"
 	"github.com/casexchange/server/internal/medical"
+	"github.com/casexchange/server/internal/ptr"
 )
-
-func ptr[T any](v T) *T { return &v }
 
 // These inputs fail before any database access, so the service runs without a pool.
 func TestCreateValidation(t *testing.T) {
@@ -24,15 +23,15 @@ func TestCreateValidation(t *testing.T) {
 		fields []string
 	}{
 		"no case and no provider": {medical.CreateInput{}, []string{"body.caseId", "body.providerName"}},
-		"case ids disagree": {medical.CreateInput{CaseID: &caseID, BaseCaseID: ptr(uuid.New()), ProviderName: ptr("X")},
+		"case ids disagree": {medical.CreateInput{CaseID: &caseID, BaseCaseID: ptr.To(uuid.New()), ProviderName: ptr.To("X")},
 			[]string{"body.baseCaseId"}},
-		"blank provider": {medical.CreateInput{CaseID: &caseID, ProviderName: ptr("  ")}, []string{"body.providerName"}},
-		"long provider":  {medical.CreateInput{CaseID: &caseID, ProviderName: ptr(strings.Repeat("p", 201))}, []string{"body.providerName"}},
-		"bad status": {medical.CreateInput{CaseID: &caseID, ProviderName: ptr("X"), Status: ptr(medical.Status("lost"))},
+		"blank provider": {medical.CreateInput{CaseID: &caseID, ProviderName: ptr.To("  ")}, []string{"body.providerName"}},
+		"long provider":  {medical.CreateInput{CaseID: &caseID, ProviderName: ptr.To(strings.Repeat("p", 201))}, []string{"body.providerName"}},
+		"bad status": {medical.CreateInput{CaseID: &caseID, ProviderName: ptr.To("X"), Status: ptr.To(medical.Status("lost"))},
 			[]string{"body.status"}},
-		"bad email": {medical.CreateInput{BaseCaseID: &caseID, ProviderName: ptr("X"), ClientEmail: ptr("nope")},
+		"bad email": {medical.CreateInput{BaseCaseID: &caseID, ProviderName: ptr.To("X"), ClientEmail: ptr.To("nope")},
 			[]string{"body.clientEmail"}},
-		"long phone": {medical.CreateInput{CaseID: &caseID, ProviderName: ptr("X"), ClientPhone: ptr(strings.Repeat("1", 51))},
+		"long phone": {medical.CreateInput{CaseID: &caseID, ProviderName: ptr.To("X"), ClientPhone: ptr.To(strings.Repeat("1", 51))},
 			[]string{"body.clientPhone"}},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -59,8 +58,8 @@ func TestUpdateValidation(t *testing.T) {
 		"clear provider name": {medical.UpdateInput{ProviderName: medical.Opt[string]{Set: true}}, "body.providerName"},
 		"clear referral type": {medical.UpdateInput{ReferralType: medical.Opt[string]{Set: true}}, "body.referralType"},
 		"clear status":        {medical.UpdateInput{Status: medical.Opt[medical.Status]{Set: true}}, "body.status"},
-		"bad status":          {medical.UpdateInput{Status: medical.Opt[medical.Status]{Set: true, Value: ptr(medical.Status("won"))}}, "body.status"},
-		"long notes":          {medical.UpdateInput{Notes: medical.Opt[string]{Set: true, Value: ptr(strings.Repeat("n", 5001))}}, "body.notes"},
+		"bad status":          {medical.UpdateInput{Status: medical.Opt[medical.Status]{Set: true, Value: ptr.To(medical.Status("won"))}}, "body.status"},
+		"long notes":          {medical.UpdateInput{Notes: medical.Opt[string]{Set: true, Value: ptr.To(strings.Repeat("n", 5001))}}, "body.notes"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

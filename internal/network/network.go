@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -22,6 +21,7 @@ import (
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
 	"github.com/casexchange/server/internal/postgres"
+	"github.com/casexchange/server/internal/ptr"
 	"github.com/casexchange/server/internal/refdata"
 )
 
@@ -165,7 +165,7 @@ func (s *Service) ReplaceOutbound(ctx context.Context, viewer, other uuid.UUID, 
 			SendingPercentage:      in.SendingPercentage,
 			DaysForUnderEvaluation: int32Ptr(in.DaysForUnderEvaluation),
 			DaysForInvestigating:   int32Ptr(in.DaysForInvestigating),
-			Description:            blankToNil(in.Description),
+			Description:            ptr.Trim(in.Description),
 		})
 		if err != nil {
 			return Detail{}, fmt.Errorf("create relationship: %w", err)
@@ -178,7 +178,7 @@ func (s *Service) ReplaceOutbound(ctx context.Context, viewer, other uuid.UUID, 
 				SendingPercentage:      in.SendingPercentage,
 				DaysForUnderEvaluation: int32Ptr(in.DaysForUnderEvaluation),
 				DaysForInvestigating:   int32Ptr(in.DaysForInvestigating),
-				Description:            blankToNil(in.Description),
+				Description:            ptr.Trim(in.Description),
 			})
 			if err != nil {
 				return Detail{}, fmt.Errorf("replace relationship: %w", err)
@@ -214,7 +214,7 @@ func (s *Service) UpdateOutbound(ctx context.Context, viewer, other uuid.UUID, i
 			SetDaysForInvestigating:   in.DaysForInvestigating != nil,
 			DaysForInvestigating:      int32Ptr(in.DaysForInvestigating),
 			SetDescription:            in.Description != nil,
-			Description:               blankToNil(in.Description),
+			Description:               ptr.Trim(in.Description),
 		})
 		if err != nil {
 			return Detail{}, fmt.Errorf("update relationship: %w", err)
@@ -246,9 +246,9 @@ func (s *Service) UpdateInbound(ctx context.Context, viewer, other uuid.UUID, in
 			FromFirmID:              other,
 			ToFirmID:                viewer,
 			SetReferralInstructions: in.ReferralInstructions != nil,
-			ReferralInstructions:    blankToNil(in.ReferralInstructions),
+			ReferralInstructions:    ptr.Trim(in.ReferralInstructions),
 			SetReceiverDescription:  in.Description != nil,
-			ReceiverDescription:     blankToNil(in.Description),
+			ReceiverDescription:     ptr.Trim(in.Description),
 		}
 		if in.Status != nil {
 			p.SetStatus, p.Status = true, *in.Status
@@ -382,18 +382,6 @@ func (in ReceiverUpdate) validate() error {
 		return apperr.Validation("", details...)
 	}
 	return nil
-}
-
-// blankToNil trims s and maps a blank value to nil (a cleared field).
-func blankToNil(s *string) *string {
-	if s == nil {
-		return nil
-	}
-	v := strings.TrimSpace(*s)
-	if v == "" {
-		return nil
-	}
-	return &v
 }
 
 func int32Ptr(v *int) *int32 {

@@ -17,6 +17,7 @@ import (
 	"github.com/casexchange/server/internal/network"
 	"github.com/casexchange/server/internal/notify"
 	"github.com/casexchange/server/internal/postgres"
+	"github.com/casexchange/server/internal/ptr"
 )
 
 // Limits of action inputs.
@@ -30,12 +31,9 @@ const (
 type ActionInput struct {
 	// Message is an optional note recorded on the status-update entry.
 	Message *string
-	// Reason is required by reject and withdraw; it becomes the closureReason and the entry's
-	// message. ReasonField names it in errors (default "body.reason") and ReasonLimit bounds
-	// it (default 5000 characters).
-	Reason      *string
-	ReasonField string
-	ReasonLimit int
+	// Reason is required by reject and withdraw (at most 5000 characters; errors name it
+	// body.reason); it becomes the closureReason and the entry's message.
+	Reason *string
 	// ClosingStatus is required by close.
 	ClosingStatus string
 	ClosureReason *string
@@ -59,18 +57,11 @@ func (in ActionInput) validate(a Actor, action Action) error {
 	}
 	switch action {
 	case ActionReject, ActionWithdraw:
-		field, limit := in.ReasonField, in.ReasonLimit
-		if field == "" {
-			field = "body.reason"
-		}
-		if limit == 0 {
-			limit = maxReason
-		}
 		switch {
 		case in.Reason == nil || strings.TrimSpace(*in.Reason) == "":
-			add(field, "is required")
-		case utf8.RuneCountInString(*in.Reason) > limit:
-			add(field, fmt.Sprintf("must be at most %d characters", limit))
+			add("body.reason", "is required")
+		case utf8.RuneCountInString(*in.Reason) > maxReason:
+			add("body.reason", fmt.Sprintf("must be at most %d characters", maxReason))
 		}
 	case ActionClose:
 		if !ClosingStatus(in.ClosingStatus).Valid() {
@@ -310,7 +301,7 @@ func (s *Service) actTx(ctx context.Context, q *db.Queries, o *outbox, a Actor, 
 	if err := o.partnerEventTx(ctx, kind, a.FirmID, r, &from); err != nil {
 		return loaded{}, Referral{}, err
 	}
-	su, err := writeStatusUpdateTx(ctx, q, actor, statusUpdate{referral: r, from: &from, to: r.Status, message: blankToNil(message)})
+	su, err := writeStatusUpdateTx(ctx, q, actor, statusUpdate{referral: r, from: &from, to: r.Status, message: ptr.Trim(message)})
 	if err != nil {
 		return loaded{}, Referral{}, err
 	}
@@ -614,12 +605,4 @@ func (s *Service) expireTx(ctx context.Context, q *db.Queries, o *outbox, id uui
 		return false, err
 	}
 	return true, nil
-}
-
-func blankToNil(s *string) *string {
-	if s == nil || strings.TrimSpace(*s) == "" {
-		return nil
-	}
-	v := strings.TrimSpace(*s)
-	return &v
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
 	"github.com/casexchange/server/internal/notify"
+	"github.com/casexchange/server/internal/ptr"
 )
 
 // CreateCaseInput is a new case.
@@ -175,18 +176,18 @@ func (s *Service) CreateCase(ctx context.Context, a Actor, in CreateCaseInput) (
 			Description:          in.Description,
 			CaseTypeID:           refs.caseTypeID,
 			JurisdictionCode:     refs.jurisdiction,
-			County:               trimmed(in.County),
+			County:               ptr.Trim(in.County),
 			ClientFirstName:      strings.TrimSpace(in.ClientFirstName),
 			ClientLastName:       strings.TrimSpace(in.ClientLastName),
-			ClientEmail:          trimmed(in.ClientEmail),
-			ClientPhone:          trimmed(in.ClientPhone),
+			ClientEmail:          ptr.Trim(in.ClientEmail),
+			ClientPhone:          ptr.Trim(in.ClientPhone),
 			ClientDateOfBirth:    toDate(in.ClientDateOfBirth),
 			IncidentDate:         toDate(in.IncidentDate),
 			Notes:                in.Notes,
 			Tier:                 int32Ptr(in.Tier),
 			Source:               in.Source,
 			CustomFields:         encodeCustomFields(custom),
-			SalesforceID:         trimmed(in.SalesforceID),
+			SalesforceID:         ptr.Trim(in.SalesforceID),
 			SalesforceObjectType: in.SalesforceObjectType,
 			IsRetainerSigned:     in.IsRetainerSigned,
 			CreatedByUserID:      actor.person,
@@ -250,17 +251,6 @@ func checkSalesforceIDTx(ctx context.Context, q *db.Queries, firm, caseID uuid.U
 			"another active case of your firm already carries this salesforceId")
 	}
 	return nil
-}
-
-func trimmed(s *string) *string {
-	if s == nil {
-		return nil
-	}
-	v := strings.TrimSpace(*s)
-	if v == "" {
-		return nil
-	}
-	return &v
 }
 
 // GetCase returns the case named by key as the caller sees it. Errors: apperr.ErrNotFound.

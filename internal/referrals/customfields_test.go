@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/ptr"
 	"github.com/casexchange/server/internal/refdata"
 )
 
@@ -53,14 +54,14 @@ func TestCustomFields(t *testing.T) {
 		t.Parallel()
 		stored := map[string]string{defs[0].ID.String(): "2", defs[2].ID.String(): "true"}
 		out, err := applyCustomFields("body.customFields", defs, stored, []CustomFieldInput{
-			{FieldID: defs[0].ID, Value: ptr("4")}, {FieldID: defs[2].ID},
+			{FieldID: defs[0].ID, Value: ptr.To("4")}, {FieldID: defs[2].ID},
 		})
 		require.NoError(t, err)
 		require.Equal(t, map[string]string{defs[0].ID.String(): "4"}, out)
 		require.Equal(t, "2", stored[defs[0].ID.String()], "the input map is not modified")
 
 		_, err = applyCustomFields("body.customFields", defs, nil, []CustomFieldInput{
-			{FieldID: defs[0].ID, Value: ptr("1")}, {FieldID: uuid.New(), Value: ptr("x")}, {FieldID: defs[4].ID, Value: ptr("bus")},
+			{FieldID: defs[0].ID, Value: ptr.To("1")}, {FieldID: uuid.New(), Value: ptr.To("x")}, {FieldID: defs[4].ID, Value: ptr.To("bus")},
 		})
 		e, ok := apperr.As(err)
 		require.True(t, ok)

@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
+
+	"github.com/casexchange/server/internal/ptr"
 )
 
 func mustTime(t *testing.T, s string) time.Time {
@@ -25,15 +27,15 @@ func TestMasking(t *testing.T) {
 		v := "x"
 		return Case{
 			ID: uuid.New(), OwnerFirmID: owner, Title: "Title", Description: &v,
-			ClientFirstName: ptr("Ada"), ClientLastName: ptr("Okafor"), ClientEmail: ptr("a@example.org"),
-			ClientPhone: ptr("312"), ClientDateOfBirth: &dob, IncidentDate: &dob, Notes: ptr("case notes"),
-			CustomFields: []CustomField{{FieldID: uuid.New(), Value: ptr("2")}},
-			SalesforceID: ptr("SF-1"), SalesforceObjectType: ptr("Opportunity"), OtherCMSID: ptr("CMS-1"),
+			ClientFirstName: ptr.To("Ada"), ClientLastName: ptr.To("Okafor"), ClientEmail: ptr.To("a@example.org"),
+			ClientPhone: ptr.To("312"), ClientDateOfBirth: &dob, IncidentDate: &dob, Notes: ptr.To("case notes"),
+			CustomFields: []CustomField{{FieldID: uuid.New(), Value: ptr.To("2")}},
+			SalesforceID: ptr.To("SF-1"), SalesforceObjectType: ptr.To("Opportunity"), OtherCMSID: ptr.To("CMS-1"),
 		}
 	}
 	referral := func(seq int, to uuid.UUID, st Status, acked bool) Referral {
 		r := Referral{ID: uuid.New(), SequenceNumber: seq, ReferringFirmID: owner, ReferentFirmID: &to, Status: st,
-			Notes: ptr("referral notes"), LeadAttorneyName: ptr("Priya"), LastActivityAt: now}
+			Notes: ptr.To("referral notes"), LeadAttorneyName: ptr.To("Priya"), LastActivityAt: now}
 		if st == StatusDraft {
 			r.ReferentFirmID = nil
 		}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/casexchange/server/internal/auth"
 )
 
 // Case is a base case: the record the referring firm created, shared by all its referrals.
@@ -218,16 +220,11 @@ func (u StatusUpdate) AuthorName() string {
 	return "Unknown"
 }
 
-// Actor is the caller of an operation: a firm, through one of its API keys or users.
-type Actor struct {
-	FirmID uuid.UUID
-	KeyID  *uuid.UUID // API key callers
-	UserID *uuid.UUID // signed-in users
-	// Source is recorded on status updates; SourceAPI when empty.
-	Source string
-}
+// Actor is the caller of an operation; Source is recorded on status updates, SourceAPI when
+// empty.
+type Actor = auth.Actor
 
-func (a Actor) source() string {
+func sourceOf(a Actor) string {
 	if a.Source == "" {
 		return SourceAPI
 	}

@@ -320,7 +320,7 @@ func writeStatusUpdateTx(ctx context.Context, q *db.Queries, a actorInfo, u stat
 		IsMessage:       u.isMessage,
 		Message:         u.message,
 		RequestedStatus: statusPtrString(u.requestedStatus),
-		Source:          a.source(),
+		Source:          sourceOf(a.Actor),
 		ActorFirmID:     actorFirm,
 		ActorUserID:     a.UserID,
 		ActorKeyID:      a.KeyID,

@@ -15,6 +15,7 @@ import (
 
 	"github.com/casexchange/server/internal/apperr"
 	"github.com/casexchange/server/internal/postgres/pgtest"
+	"github.com/casexchange/server/internal/ptr"
 	"github.com/casexchange/server/internal/referrals"
 )
 
@@ -61,14 +62,12 @@ func relate(t *testing.T, pool *pgxpool.Pool, from, to uuid.UUID) {
 func (b *testBundle) createCase(t *testing.T, to *uuid.UUID) referrals.CaseView {
 	t.Helper()
 	v, err := b.svc.CreateCase(context.Background(), b.sender, referrals.CreateCaseInput{
-		Title: "Fall at the store", CaseType: "personal_injury", Jurisdiction: "IL", County: ptr("Cook"),
+		Title: "Fall at the store", CaseType: "personal_injury", Jurisdiction: "IL", County: ptr.To("Cook"),
 		ClientFirstName: "Ada", ClientLastName: "Okafor", ReferentFirmID: to,
 	})
 	require.NoError(t, err)
 	return v
 }
-
-func ptr[T any](v T) *T { return &v }
 
 func TestLifecycle(t *testing.T) {
 	t.Parallel()
@@ -92,11 +91,11 @@ func TestLifecycle(t *testing.T) {
 			want   referrals.Status
 		}{
 			{referrals.ActionAcknowledge, referrals.ActionInput{}, referrals.StatusUnderEvaluation},
-			{referrals.ActionBeginInvestigating, referrals.ActionInput{Message: ptr("records requested")}, referrals.StatusInvestigating},
+			{referrals.ActionBeginInvestigating, referrals.ActionInput{Message: ptr.To("records requested")}, referrals.StatusInvestigating},
 			{referrals.ActionSign, referrals.ActionInput{}, referrals.StatusSigned},
 			{referrals.ActionStartLitigation, referrals.ActionInput{}, referrals.StatusInLitigation},
 			{referrals.ActionMarkClosing, referrals.ActionInput{}, referrals.StatusClosing},
-			{referrals.ActionClose, referrals.ActionInput{ClosingStatus: "won_settled", SettlementAmount: ptr(1000.0)}, referrals.StatusClosed},
+			{referrals.ActionClose, referrals.ActionInput{ClosingStatus: "won_settled", SettlementAmount: ptr.To(1000.0)}, referrals.StatusClosed},
 		}
 		for _, st := range steps {
 			rv, err = b.svc.Act(ctx, b.recv, sel, st.action, st.in)
@@ -315,7 +314,7 @@ func TestExpireOverdue(t *testing.T) {
 	b := setup(t)
 	v, err := b.svc.CreateCase(ctx, b.sender, referrals.CreateCaseInput{
 		Title: "Deadline", CaseType: "personal_injury", Jurisdiction: "IL", ClientFirstName: "A", ClientLastName: "B",
-		ReferentFirmID: &b.recv.FirmID, SentExpirationHours: ptr(1),
+		ReferentFirmID: &b.recv.FirmID, SentExpirationHours: ptr.To(1),
 	})
 	require.NoError(t, err)
 	require.NotNil(t, v.Current.ExpiresAt)

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/casexchange/server/gen/db"
+	"github.com/casexchange/server/internal/ptr"
 )
 
 // Conversions between sqlc rows and domain types.
@@ -22,8 +23,8 @@ func caseFromRow(r db.BaseCase, ownerName string) Case {
 		CaseTypeID:           r.CaseTypeID,
 		Jurisdiction:         r.JurisdictionCode,
 		County:               r.County,
-		ClientFirstName:      ptr(r.ClientFirstName),
-		ClientLastName:       ptr(r.ClientLastName),
+		ClientFirstName:      ptr.To(r.ClientFirstName),
+		ClientLastName:       ptr.To(r.ClientLastName),
 		ClientEmail:          r.ClientEmail,
 		ClientPhone:          r.ClientPhone,
 		ClientDateOfBirth:    fromDate(r.ClientDateOfBirth),
@@ -117,8 +118,6 @@ func firstID(a, b *uuid.UUID) *uuid.UUID {
 	}
 	return b
 }
-
-func ptr[T any](v T) *T { return &v }
 
 func intPtr(v *int32) *int {
 	if v == nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/ptr"
 )
 
 // Opt is one field of a partial update: Set false keeps the stored value; Set true writes Value,
@@ -273,15 +274,15 @@ func (s *Service) updateBaseCaseTx(ctx context.Context, q *db.Queries, a Actor, 
 	if p.Jurisdiction.Set {
 		params.SetJurisdiction, params.JurisdictionCode = true, refs.jurisdiction
 	}
-	params.SetCounty, params.County = p.County.Set, trimmed(p.County.Value)
+	params.SetCounty, params.County = p.County.Set, ptr.Trim(p.County.Value)
 	if p.ClientFirstName.Set {
 		params.SetClientFirstName, params.ClientFirstName = true, strings.TrimSpace(*p.ClientFirstName.Value)
 	}
 	if p.ClientLastName.Set {
 		params.SetClientLastName, params.ClientLastName = true, strings.TrimSpace(*p.ClientLastName.Value)
 	}
-	params.SetClientEmail, params.ClientEmail = p.ClientEmail.Set, trimmed(p.ClientEmail.Value)
-	params.SetClientPhone, params.ClientPhone = p.ClientPhone.Set, trimmed(p.ClientPhone.Value)
+	params.SetClientEmail, params.ClientEmail = p.ClientEmail.Set, ptr.Trim(p.ClientEmail.Value)
+	params.SetClientPhone, params.ClientPhone = p.ClientPhone.Set, ptr.Trim(p.ClientPhone.Value)
 	params.SetClientDateOfBirth, params.ClientDateOfBirth = p.ClientDateOfBirth.Set, toDate(p.ClientDateOfBirth.Value)
 	params.SetIncidentDate, params.IncidentDate = p.IncidentDate.Set, toDate(p.IncidentDate.Value)
 	params.SetNotes, params.Notes = p.Notes.Set, p.Notes.Value
@@ -289,7 +290,7 @@ func (s *Service) updateBaseCaseTx(ctx context.Context, q *db.Queries, a Actor, 
 	params.SetSource, params.Source = p.Source.Set, p.Source.Value
 	params.SetSalesforceObjectType, params.SalesforceObjectType = p.SalesforceObjectType.Set, p.SalesforceObjectType.Value
 	if p.SalesforceID.Set {
-		params.SetSalesforceID, params.SalesforceID = true, trimmed(p.SalesforceID.Value)
+		params.SetSalesforceID, params.SalesforceID = true, ptr.Trim(p.SalesforceID.Value)
 		if params.SalesforceID != nil {
 			if err := checkSalesforceIDTx(ctx, q, a.FirmID, c.ID, *params.SalesforceID); err != nil {
 				return err

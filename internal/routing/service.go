@@ -14,6 +14,7 @@ import (
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
 	"github.com/casexchange/server/internal/postgres"
+	"github.com/casexchange/server/internal/ptr"
 	"github.com/casexchange/server/internal/refdata"
 )
 
@@ -211,8 +212,8 @@ func (s *Service) Evaluate(ctx context.Context, firm uuid.UUID, in EvalInput) (*
 		}
 		cs.Attempt = *in.Attempt
 	}
-	cs.County = trimmedOrNil(in.County)
-	cs.TypeCategory = trimmedOrNil(in.TypeCategory)
+	cs.County = ptr.Trim(in.County)
+	cs.TypeCategory = ptr.Trim(in.TypeCategory)
 	if len(details) > 0 {
 		return nil, apperr.Validation("", details...)
 	}
@@ -569,17 +570,6 @@ func dedupe[T comparable](in []T) []T {
 	return out
 }
 
-func trimmedOrNil(s *string) *string {
-	if s == nil {
-		return nil
-	}
-	v := strings.TrimSpace(*s)
-	if v == "" {
-		return nil
-	}
-	return &v
-}
-
 // EvaluateReReferral evaluates firm's rules for a new referral of an existing case that firm
 // owns, found by caseRef (the UUID of the case or of one of its referrals, a reference number,
 // or a CMS or Salesforce id). The attempt is the number of referrals the case has had plus one,
@@ -610,7 +600,7 @@ func (s *Service) EvaluateReReferral(ctx context.Context, firm uuid.UUID, caseRe
 	cs := Case{
 		CaseTypeID:   row.CaseTypeID,
 		Jurisdiction: row.JurisdictionCode,
-		County:       trimmedOrNil(row.County),
+		County:       ptr.Trim(row.County),
 		TypeCategory: &row.TypeCategory,
 		Attempt:      int(row.ReferralCount) + 1,
 	}

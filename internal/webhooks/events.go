@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/casexchange/server/internal/lifecycle"
 )
 
 // EventType names the kind of fact an event reports.
@@ -367,10 +369,13 @@ type Recipient struct {
 
 // workingStatuses are those in which an acknowledged receiving firm hears of case changes, notes
 // and documents (documents stop at closed).
-var workingStatuses = map[string]bool{
-	"under_evaluation": true, "investigating": true, "signed": true, "in_litigation": true,
-	"closing": true, "closed": true,
-}
+var workingStatuses = func() map[string]bool {
+	m := map[string]bool{}
+	for _, st := range lifecycle.Followed {
+		m[st] = true
+	}
+	return m
+}()
 
 // Recipients applies the recipient and masking rules to ev:
 //

@@ -29,6 +29,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/casexchange/server/gen/api"
+	"github.com/casexchange/server/gen/apiclient"
 	"github.com/casexchange/server/internal/app"
 	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/config"
@@ -64,7 +65,7 @@ type Harness struct {
 	DSN    string
 	Server *httptest.Server
 	URL    string
-	Client *api.ClientWithResponses // validates every response
+	Client *apiclient.ClientWithResponses // validates every response
 
 	router routers.Router
 	seq    atomic.Int64
@@ -150,7 +151,7 @@ func New(t testing.TB, opts ...Options) *Harness {
 		t.Fatalf("apitest: load spec: %v", err)
 	}
 	h := &Harness{t: t, App: a, Pool: pool, DSN: dsn, Server: srv, URL: srv.URL, router: router}
-	client, err := api.NewClientWithResponses(srv.URL, api.WithHTTPClient(validatingDoer{h: h}))
+	client, err := apiclient.NewClientWithResponses(srv.URL, apiclient.WithHTTPClient(validatingDoer{h: h}))
 	if err != nil {
 		t.Fatalf("apitest: client: %v", err)
 	}
@@ -485,7 +486,7 @@ func (d validatingDoer) Do(req *http.Request) (*http.Response, error) {
 }
 
 // WithKey is a client request editor adding X-API-Key (for the generated client).
-func WithKey(k string) api.RequestEditorFn {
+func WithKey(k string) apiclient.RequestEditorFn {
 	return func(_ context.Context, r *http.Request) error {
 		r.Header.Set("X-API-Key", k)
 		return nil
@@ -493,7 +494,7 @@ func WithKey(k string) api.RequestEditorFn {
 }
 
 // WithBearer is a client request editor adding a bearer token.
-func WithBearer(tok string) api.RequestEditorFn {
+func WithBearer(tok string) apiclient.RequestEditorFn {
 	return func(_ context.Context, r *http.Request) error {
 		r.Header.Set("Authorization", "Bearer "+tok)
 		return nil
