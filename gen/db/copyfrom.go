@@ -9,13 +9,13 @@ import (
 	"context"
 )
 
-// iteratorForImportCaseCopy implements pgx.CopyFromSource.
-type iteratorForImportCaseCopy struct {
-	rows                 []ImportCaseCopyParams
+// iteratorForBaseCaseCopy implements pgx.CopyFromSource.
+type iteratorForBaseCaseCopy struct {
+	rows                 []BaseCaseCopyParams
 	skippedFirstNextCall bool
 }
 
-func (r *iteratorForImportCaseCopy) Next() bool {
+func (r *iteratorForBaseCaseCopy) Next() bool {
 	if len(r.rows) == 0 {
 		return false
 	}
@@ -27,7 +27,7 @@ func (r *iteratorForImportCaseCopy) Next() bool {
 	return len(r.rows) > 0
 }
 
-func (r iteratorForImportCaseCopy) Values() ([]interface{}, error) {
+func (r iteratorForBaseCaseCopy) Values() ([]interface{}, error) {
 	return []interface{}{
 		r.rows[0].ID,
 		r.rows[0].OwnerFirmID,
@@ -45,6 +45,7 @@ func (r iteratorForImportCaseCopy) Values() ([]interface{}, error) {
 		r.rows[0].Notes,
 		r.rows[0].Tier,
 		r.rows[0].Source,
+		r.rows[0].CustomFields,
 		r.rows[0].SalesforceID,
 		r.rows[0].SalesforceObjectType,
 		r.rows[0].IsRetainerSigned,
@@ -53,12 +54,12 @@ func (r iteratorForImportCaseCopy) Values() ([]interface{}, error) {
 	}, nil
 }
 
-func (r iteratorForImportCaseCopy) Err() error {
+func (r iteratorForBaseCaseCopy) Err() error {
 	return nil
 }
 
-// ImportCaseCopy writes a batch of new draft cases with COPY (the batched import path; run it
-// after ImportLockExternalIDs and ImportExternalIDsInUse in the same transaction).
-func (q *Queries) ImportCaseCopy(ctx context.Context, arg []ImportCaseCopyParams) (int64, error) {
-	return q.db.CopyFrom(ctx, []string{"base_cases"}, []string{"id", "owner_firm_id", "title", "description", "case_type_id", "jurisdiction_code", "county", "client_first_name", "client_last_name", "client_email", "client_phone", "client_date_of_birth", "incident_date", "notes", "tier", "source", "salesforce_id", "salesforce_object_type", "is_retainer_signed", "created_by_user_id", "created_by_key_id"}, &iteratorForImportCaseCopy{rows: arg})
+// BaseCaseCopy writes a batch of new cases with COPY (CreateCasesTx); the ids are chosen by the
+// caller, the reference numbers and timestamps by the column defaults.
+func (q *Queries) BaseCaseCopy(ctx context.Context, arg []BaseCaseCopyParams) (int64, error) {
+	return q.db.CopyFrom(ctx, []string{"base_cases"}, []string{"id", "owner_firm_id", "title", "description", "case_type_id", "jurisdiction_code", "county", "client_first_name", "client_last_name", "client_email", "client_phone", "client_date_of_birth", "incident_date", "notes", "tier", "source", "custom_fields", "salesforce_id", "salesforce_object_type", "is_retainer_signed", "created_by_user_id", "created_by_key_id"}, &iteratorForBaseCaseCopy{rows: arg})
 }
