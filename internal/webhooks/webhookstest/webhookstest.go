@@ -15,8 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
+	"github.com/casexchange/server/internal/jobs/jobstest"
 	"github.com/casexchange/server/internal/webhooks"
 )
 
@@ -112,27 +111,20 @@ func (r *Receiver) Wait(t testing.TB, n int, timeout time.Duration) []Request {
 	}
 }
 
-// Querier is what WaitSettled reads through (a *pgxpool.Pool).
-type Querier interface {
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
-
 // WaitSettled waits until every webhook delivery in the database is final (DELIVERED or
 // EXHAUSTED) and no delivery job is left to run, failing the test after timeout. Once it
 // returns, no request for what has been committed so far can still reach a receiver, so a test
 // can assert that nothing more arrived without sleeping.
-func WaitSettled(t testing.TB, db Querier, timeout time.Duration) {
+func WaitSettled(t testing.TB, db jobstest.Querier, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		var open, jobs int
-		err := db.QueryRow(context.Background(), `
-			SELECT (SELECT count(*) FROM webhook_deliveries WHERE status NOT IN ('DELIVERED', 'EXHAUSTED')),
-			       (SELECT count(*) FROM river_job WHERE kind = 'webhook_delivery'
-			          AND state NOT IN ('completed', 'discarded', 'cancelled'))`).Scan(&open, &jobs)
-		if err != nil {
+		var open int
+		if err := db.QueryRow(context.Background(),
+			`SELECT count(*) FROM webhook_deliveries WHERE status NOT IN ('DELIVERED', 'EXHAUSTED')`).Scan(&open); err != nil {
 			t.Fatalf("webhookstest: read the delivery state: %v", err)
 		}
+		jobs := jobstest.Pending(t, db, webhooks.DeliveryJobKind)
 		if open == 0 && jobs == 0 {
 			return
 		}
