@@ -3,13 +3,16 @@
 -- query that finds a row from a client-supplied id applies that predicate in the same statement.
 
 -- name: BaseCaseInsert :one
+-- The columns are BaseCaseCopy's, in the same order: both are written from one row builder
+-- (referrals.newCaseRow), and the conversion between their parameter types stops compiling when
+-- the two lists differ.
 INSERT INTO base_cases (
-    owner_firm_id, title, description, case_type_id, jurisdiction_code, county,
+    id, owner_firm_id, title, description, case_type_id, jurisdiction_code, county,
     client_first_name, client_last_name, client_email, client_phone, client_date_of_birth, incident_date,
     notes, tier, source, custom_fields, salesforce_id, salesforce_object_type, is_retainer_signed,
     created_by_user_id, created_by_key_id
 ) VALUES (
-    @owner_firm_id, @title, sqlc.narg(description), @case_type_id, @jurisdiction_code, sqlc.narg(county),
+    @id, @owner_firm_id, @title, sqlc.narg(description), @case_type_id, @jurisdiction_code, sqlc.narg(county),
     @client_first_name, @client_last_name, sqlc.narg(client_email), sqlc.narg(client_phone),
     sqlc.narg(client_date_of_birth), sqlc.narg(incident_date),
     sqlc.narg(notes), sqlc.narg(tier), sqlc.narg(source), @custom_fields, sqlc.narg(salesforce_id),
@@ -85,6 +88,36 @@ SELECT EXISTS (
       AND COALESCE((SELECT r.status FROM referrals r WHERE r.base_case_id = c.id
                     ORDER BY r.sequence_number DESC LIMIT 1), 'draft')
           NOT IN ('rejected', 'withdrawn', 'closed')
+);
+
+-- BaseCaseLockSalesforceIDs takes BaseCaseLockSalesforceID's lock for each key, in the order given
+-- (callers sort the keys, so two batches never wait on each other in a cycle).
+-- name: BaseCaseLockSalesforceIDs :exec
+SELECT pg_advisory_xact_lock(hashtextextended(k, 7301)) FROM unnest(@lock_keys::text[]) AS k;
+
+-- BaseCaseSalesforceIDsInUse returns which of the ids an active case of the firm carries (the
+-- batch form of BaseCaseSalesforceIDInUse).
+-- name: BaseCaseSalesforceIDsInUse :many
+SELECT DISTINCT c.salesforce_id::text AS salesforce_id
+FROM base_cases c
+WHERE c.owner_firm_id = @firm_id AND c.salesforce_id = ANY(@salesforce_ids::text[])
+  AND COALESCE((SELECT r.status FROM referrals r WHERE r.base_case_id = c.id
+                ORDER BY r.sequence_number DESC LIMIT 1), 'draft')
+      NOT IN ('rejected', 'withdrawn', 'closed');
+
+-- BaseCaseCopy writes a batch of new cases with COPY (CreateCasesTx); the ids are chosen by the
+-- caller, the reference numbers and timestamps by the column defaults.
+-- name: BaseCaseCopy :copyfrom
+INSERT INTO base_cases (
+    id, owner_firm_id, title, description, case_type_id, jurisdiction_code, county,
+    client_first_name, client_last_name, client_email, client_phone, client_date_of_birth, incident_date,
+    notes, tier, source, custom_fields, salesforce_id, salesforce_object_type, is_retainer_signed,
+    created_by_user_id, created_by_key_id
+) VALUES (
+    @id, @owner_firm_id, @title, @description, @case_type_id, @jurisdiction_code, @county,
+    @client_first_name, @client_last_name, @client_email, @client_phone, @client_date_of_birth, @incident_date,
+    @notes, @tier, @source, @custom_fields, @salesforce_id, @salesforce_object_type, @is_retainer_signed,
+    @created_by_user_id, @created_by_key_id
 );
 
 -- ReferralResolve finds a referral the firm may see by its UUID or reference number or, when

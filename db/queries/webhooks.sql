@@ -77,6 +77,13 @@ INSERT INTO webhook_deliveries (id, subscription_id, firm_id, event_id, event_ty
                                 created_at, updated_at)
 VALUES (@id, @subscription_id, @firm_id, @event_id, @event_type, @payload, @redelivery_of, @is_test, @now, @now);
 
+-- WebhookDeliveryCreateMany records the deliveries of a batch of events in one statement (the
+-- arrays are parallel: one element per delivery).
+-- name: WebhookDeliveryCreateMany :exec
+INSERT INTO webhook_deliveries (id, subscription_id, firm_id, event_id, event_type, payload, created_at, updated_at)
+SELECT unnest(@ids::uuid[]), unnest(@subscription_ids::uuid[]), unnest(@firm_ids::uuid[]),
+       unnest(@event_ids::uuid[]), unnest(@event_types::text[]), unnest(@payloads::text[]), @now, @now;
+
 -- name: WebhookDeliveryGet :one
 SELECT * FROM webhook_deliveries WHERE id = @id AND subscription_id = @subscription_id;
 

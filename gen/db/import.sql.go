@@ -13,109 +13,6 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-type ImportCaseCopyParams struct {
-	ID                   uuid.UUID
-	OwnerFirmID          uuid.UUID
-	Title                string
-	Description          *string
-	CaseTypeID           uuid.UUID
-	JurisdictionCode     string
-	County               *string
-	ClientFirstName      string
-	ClientLastName       string
-	ClientEmail          *string
-	ClientPhone          *string
-	ClientDateOfBirth    pgtype.Date
-	IncidentDate         pgtype.Date
-	Notes                *string
-	Tier                 *int32
-	Source               *string
-	SalesforceID         *string
-	SalesforceObjectType *string
-	IsRetainerSigned     bool
-	CreatedByUserID      *uuid.UUID
-	CreatedByKeyID       *uuid.UUID
-}
-
-const importCaseInsert = `-- name: ImportCaseInsert :one
-INSERT INTO base_cases (
-    owner_firm_id, title, description, case_type_id, jurisdiction_code, county,
-    client_first_name, client_last_name, client_email, client_phone, client_date_of_birth, incident_date,
-    notes, tier, source, custom_fields, salesforce_id, salesforce_object_type, is_retainer_signed,
-    created_by_user_id, created_by_key_id
-)
-SELECT $1, $2, $3, $4, $5, $6,
-       $7, $8, $9, $10,
-       $11, $12,
-       $13, $14, $15, '{}'::jsonb, $16,
-       $17, $18,
-       COALESCE($19::uuid, (SELECT k.created_by FROM api_keys k WHERE k.id = $20::uuid)),
-       $20::uuid
-WHERE NOT ($21::bool AND EXISTS (
-    SELECT 1 FROM base_cases c
-    WHERE c.owner_firm_id = $1 AND c.salesforce_id = $16::text
-      AND COALESCE((SELECT r.status FROM referrals r WHERE r.base_case_id = c.id
-                    ORDER BY r.sequence_number DESC LIMIT 1), 'draft')
-          NOT IN ('rejected', 'withdrawn', 'closed')))
-RETURNING id
-`
-
-type ImportCaseInsertParams struct {
-	OwnerFirmID          uuid.UUID
-	Title                string
-	Description          *string
-	CaseTypeID           uuid.UUID
-	JurisdictionCode     string
-	County               *string
-	ClientFirstName      string
-	ClientLastName       string
-	ClientEmail          *string
-	ClientPhone          *string
-	ClientDateOfBirth    pgtype.Date
-	IncidentDate         pgtype.Date
-	Notes                *string
-	Tier                 *int32
-	Source               *string
-	SalesforceID         *string
-	SalesforceObjectType *string
-	IsRetainerSigned     bool
-	UserID               *uuid.UUID
-	KeyID                *uuid.UUID
-	CheckExt             bool
-}
-
-// ImportCaseInsert inserts a draft case. With check_ext it inserts nothing (no row) when another
-// active case of the firm carries the external id (run it after ImportLockExternalID in the same
-// transaction). created_by_user_id is the user or, for API keys, the key's creator.
-func (q *Queries) ImportCaseInsert(ctx context.Context, arg ImportCaseInsertParams) (uuid.UUID, error) {
-	row := q.db.QueryRow(ctx, importCaseInsert,
-		arg.OwnerFirmID,
-		arg.Title,
-		arg.Description,
-		arg.CaseTypeID,
-		arg.JurisdictionCode,
-		arg.County,
-		arg.ClientFirstName,
-		arg.ClientLastName,
-		arg.ClientEmail,
-		arg.ClientPhone,
-		arg.ClientDateOfBirth,
-		arg.IncidentDate,
-		arg.Notes,
-		arg.Tier,
-		arg.Source,
-		arg.SalesforceID,
-		arg.SalesforceObjectType,
-		arg.IsRetainerSigned,
-		arg.UserID,
-		arg.KeyID,
-		arg.CheckExt,
-	)
-	var id uuid.UUID
-	err := row.Scan(&id)
-	return id, err
-}
-
 const importCaseSnapshot = `-- name: ImportCaseSnapshot :one
 SELECT c.owner_firm_id, c.title, c.description, c.case_type_id, c.jurisdiction_code, c.county,
        c.client_first_name, c.client_last_name, c.client_email, c.client_phone,
@@ -178,73 +75,6 @@ func (q *Queries) ImportCaseSnapshot(ctx context.Context, id uuid.UUID) (ImportC
 	return i, err
 }
 
-const importCaseUpdate = `-- name: ImportCaseUpdate :execrows
-UPDATE base_cases SET
-    title = COALESCE($1::text, title),
-    description = COALESCE($2::text, description),
-    county = COALESCE($3::text, county),
-    client_first_name = COALESCE($4::text, client_first_name),
-    client_last_name = COALESCE($5::text, client_last_name),
-    client_email = COALESCE($6::text, client_email),
-    client_phone = COALESCE($7::text, client_phone),
-    client_date_of_birth = COALESCE($8::date, client_date_of_birth),
-    incident_date = COALESCE($9::date, incident_date),
-    notes = COALESCE($10::text, notes),
-    tier = COALESCE($11::integer, tier),
-    source = COALESCE($12::text, source),
-    salesforce_id = COALESCE($13::text, salesforce_id),
-    salesforce_object_type = COALESCE($14::text, salesforce_object_type),
-    updated_at = now()
-WHERE id = $15 AND owner_firm_id = $16
-`
-
-type ImportCaseUpdateParams struct {
-	Title                *string
-	Description          *string
-	County               *string
-	ClientFirstName      *string
-	ClientLastName       *string
-	ClientEmail          *string
-	ClientPhone          *string
-	ClientDateOfBirth    pgtype.Date
-	IncidentDate         pgtype.Date
-	Notes                *string
-	Tier                 *int32
-	Source               *string
-	SalesforceID         *string
-	SalesforceObjectType *string
-	ID                   uuid.UUID
-	FirmID               uuid.UUID
-}
-
-// ImportCaseUpdate writes the changed cells of an import row to a case the firm owns: a NULL
-// parameter keeps the stored value (an import never clears a field). With a salesforce_id,
-// run it after ImportLockExternalID and ImportExternalIDInUse in the same transaction.
-func (q *Queries) ImportCaseUpdate(ctx context.Context, arg ImportCaseUpdateParams) (int64, error) {
-	result, err := q.db.Exec(ctx, importCaseUpdate,
-		arg.Title,
-		arg.Description,
-		arg.County,
-		arg.ClientFirstName,
-		arg.ClientLastName,
-		arg.ClientEmail,
-		arg.ClientPhone,
-		arg.ClientDateOfBirth,
-		arg.IncidentDate,
-		arg.Notes,
-		arg.Tier,
-		arg.Source,
-		arg.SalesforceID,
-		arg.SalesforceObjectType,
-		arg.ID,
-		arg.FirmID,
-	)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
-}
-
 const importCasesByExternalIDs = `-- name: ImportCasesByExternalIDs :many
 
 SELECT c.id, c.salesforce_id, c.cms_id
@@ -268,9 +98,8 @@ type ImportCasesByExternalIDsRow struct {
 	CmsID        *string
 }
 
-// The CSV import (internal/importer): lookups done once per file, and the stand-ins that write
-// the sending firm's rows (one transaction per row) until internal/referrals exports lean
-// functions for them.
+// The CSV import (internal/importer): lookups done once per file and the import jobs. Cases are
+// written by internal/referrals (CreateCasesTx, UpdateCaseTx), never from here.
 // ImportCasesByExternalIDs preloads the firm's active cases carrying any of the external ids
 // of a file (one query instead of one per row), newest first.
 func (q *Queries) ImportCasesByExternalIDs(ctx context.Context, arg ImportCasesByExternalIDsParams) ([]ImportCasesByExternalIDsRow, error) {
@@ -335,67 +164,6 @@ func (q *Queries) ImportCasesByReferences(ctx context.Context, arg ImportCasesBy
 			return nil, err
 		}
 		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const importExternalIDInUse = `-- name: ImportExternalIDInUse :one
-SELECT EXISTS (
-    SELECT 1 FROM base_cases c
-    WHERE c.owner_firm_id = $1 AND c.salesforce_id = $2::text
-      AND c.id <> $3::uuid
-      AND COALESCE((SELECT r.status FROM referrals r WHERE r.base_case_id = c.id
-                    ORDER BY r.sequence_number DESC LIMIT 1), 'draft')
-          NOT IN ('rejected', 'withdrawn', 'closed')
-)::bool AS in_use
-`
-
-type ImportExternalIDInUseParams struct {
-	FirmID       uuid.UUID
-	SalesforceID string
-	ExcludeID    uuid.UUID
-}
-
-// ImportExternalIDInUse is BaseCaseSalesforceIDInUse: another active case of the firm carries
-// the id.
-func (q *Queries) ImportExternalIDInUse(ctx context.Context, arg ImportExternalIDInUseParams) (bool, error) {
-	row := q.db.QueryRow(ctx, importExternalIDInUse, arg.FirmID, arg.SalesforceID, arg.ExcludeID)
-	var in_use bool
-	err := row.Scan(&in_use)
-	return in_use, err
-}
-
-const importExternalIDsInUse = `-- name: ImportExternalIDsInUse :many
-SELECT DISTINCT c.salesforce_id::text AS ext
-FROM base_cases c
-WHERE c.owner_firm_id = $1 AND c.salesforce_id = ANY($2::text[])
-  AND COALESCE((SELECT r.status FROM referrals r WHERE r.base_case_id = c.id
-                ORDER BY r.sequence_number DESC LIMIT 1), 'draft')
-      NOT IN ('rejected', 'withdrawn', 'closed')
-`
-
-type ImportExternalIDsInUseParams struct {
-	FirmID uuid.UUID
-	Exts   []string
-}
-
-// ImportExternalIDsInUse returns which of the ids an active case of the firm already carries.
-func (q *Queries) ImportExternalIDsInUse(ctx context.Context, arg ImportExternalIDsInUseParams) ([]string, error) {
-	rows, err := q.db.Query(ctx, importExternalIDsInUse, arg.FirmID, arg.Exts)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []string
-	for rows.Next() {
-		var ext string
-		if err := rows.Scan(&ext); err != nil {
-			return nil, err
-		}
-		items = append(items, ext)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -765,48 +533,5 @@ type ImportJobsPruneParams struct {
 // ImportJobsPrune deletes a firm's jobs that finished before the cutoff.
 func (q *Queries) ImportJobsPrune(ctx context.Context, arg ImportJobsPruneParams) error {
 	_, err := q.db.Exec(ctx, importJobsPrune, arg.FirmID, arg.Before)
-	return err
-}
-
-const importKeyCreator = `-- name: ImportKeyCreator :one
-SELECT k.created_by FROM api_keys k WHERE k.id = $1
-`
-
-// ImportKeyCreator is the user who created an API key (cases created through the key name them).
-func (q *Queries) ImportKeyCreator(ctx context.Context, id uuid.UUID) (*uuid.UUID, error) {
-	row := q.db.QueryRow(ctx, importKeyCreator, id)
-	var created_by *uuid.UUID
-	err := row.Scan(&created_by)
-	return created_by, err
-}
-
-const importLockExternalID = `-- name: ImportLockExternalID :exec
-
-SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7301))
-`
-
-// ---- STAND-IN for the referrals service (see internal/importer/create.go) --------------------
-// The importer creates and updates cases with one statement per row instead of
-// referrals.Service.CreateCase / UpdateCase (about ten round trips per row), so that a
-// 10,000-row file finishes within a request. They write exactly what those write for a draft
-// without referral and for the fields an import sets. To be replaced by exported lean
-// functions of internal/referrals.
-// ImportLockExternalID is BaseCaseLockSalesforceID (same key format "<firm id>/<id>" and lock
-// namespace), so imports and the sent-case routes serialize on the same lock.
-func (q *Queries) ImportLockExternalID(ctx context.Context, lockKey string) error {
-	_, err := q.db.Exec(ctx, importLockExternalID, lockKey)
-	return err
-}
-
-const importLockExternalIDs = `-- name: ImportLockExternalIDs :exec
-
-SELECT pg_advisory_xact_lock(hashtextextended(k, 7301)) FROM unnest($1::text[]) AS k
-`
-
-// ---- Batched creation (internal/importer/batch.go) -----------------------------------------
-// ImportLockExternalIDs takes ImportLockExternalID's lock for each key, in the order given
-// (callers sort the keys, so two batches never wait on each other in a cycle).
-func (q *Queries) ImportLockExternalIDs(ctx context.Context, lockKeys []string) error {
-	_, err := q.db.Exec(ctx, importLockExternalIDs, lockKeys)
 	return err
 }

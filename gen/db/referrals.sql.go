@@ -13,6 +13,31 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+type BaseCaseCopyParams struct {
+	ID                   uuid.UUID
+	OwnerFirmID          uuid.UUID
+	Title                string
+	Description          *string
+	CaseTypeID           uuid.UUID
+	JurisdictionCode     string
+	County               *string
+	ClientFirstName      string
+	ClientLastName       string
+	ClientEmail          *string
+	ClientPhone          *string
+	ClientDateOfBirth    pgtype.Date
+	IncidentDate         pgtype.Date
+	Notes                *string
+	Tier                 *int32
+	Source               *string
+	CustomFields         []byte
+	SalesforceID         *string
+	SalesforceObjectType *string
+	IsRetainerSigned     bool
+	CreatedByUserID      *uuid.UUID
+	CreatedByKeyID       *uuid.UUID
+}
+
 const baseCaseGetByIDs = `-- name: BaseCaseGetByIDs :many
 SELECT c.id, c.owner_firm_id, c.reference_number, c.title, c.description, c.case_type_id, c.jurisdiction_code, c.county, c.client_first_name, c.client_last_name, c.client_email, c.client_phone, c.client_date_of_birth, c.incident_date, c.notes, c.tier, c.source, c.custom_fields, c.salesforce_id, c.salesforce_object_type, c.cms_id, c.is_test_case, c.is_retainer_signed, c.created_by_user_id, c.created_by_key_id, c.created_at, c.updated_at, f.name AS owner_firm_name
 FROM base_cases c
@@ -77,22 +102,23 @@ func (q *Queries) BaseCaseGetByIDs(ctx context.Context, ids []uuid.UUID) ([]Base
 const baseCaseInsert = `-- name: BaseCaseInsert :one
 
 INSERT INTO base_cases (
-    owner_firm_id, title, description, case_type_id, jurisdiction_code, county,
+    id, owner_firm_id, title, description, case_type_id, jurisdiction_code, county,
     client_first_name, client_last_name, client_email, client_phone, client_date_of_birth, incident_date,
     notes, tier, source, custom_fields, salesforce_id, salesforce_object_type, is_retainer_signed,
     created_by_user_id, created_by_key_id
 ) VALUES (
-    $1, $2, $3, $4, $5, $6,
-    $7, $8, $9, $10,
-    $11, $12,
-    $13, $14, $15, $16, $17,
-    $18, $19,
-    $20, $21
+    $1, $2, $3, $4, $5, $6, $7,
+    $8, $9, $10, $11,
+    $12, $13,
+    $14, $15, $16, $17, $18,
+    $19, $20,
+    $21, $22
 )
 RETURNING id, owner_firm_id, reference_number, title, description, case_type_id, jurisdiction_code, county, client_first_name, client_last_name, client_email, client_phone, client_date_of_birth, incident_date, notes, tier, source, custom_fields, salesforce_id, salesforce_object_type, cms_id, is_test_case, is_retainer_signed, created_by_user_id, created_by_key_id, created_at, updated_at
 `
 
 type BaseCaseInsertParams struct {
+	ID                   uuid.UUID
 	OwnerFirmID          uuid.UUID
 	Title                string
 	Description          *string
@@ -119,8 +145,12 @@ type BaseCaseInsertParams struct {
 // Base cases and their referrals. Visibility: a firm sees a case it owns (with every referral of
 // it), and a case with a non-draft referral addressed to it (with those referrals only). Every
 // query that finds a row from a client-supplied id applies that predicate in the same statement.
+// The columns are BaseCaseCopy's, in the same order: both are written from one row builder
+// (referrals.newCaseRow), and the conversion between their parameter types stops compiling when
+// the two lists differ.
 func (q *Queries) BaseCaseInsert(ctx context.Context, arg BaseCaseInsertParams) (BaseCase, error) {
 	row := q.db.QueryRow(ctx, baseCaseInsert,
+		arg.ID,
 		arg.OwnerFirmID,
 		arg.Title,
 		arg.Description,
@@ -184,6 +214,17 @@ SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7301))
 // one firm (lock_key is "<firm id>/<salesforce id>"), so two of them cannot both find it free.
 func (q *Queries) BaseCaseLockSalesforceID(ctx context.Context, lockKey string) error {
 	_, err := q.db.Exec(ctx, baseCaseLockSalesforceID, lockKey)
+	return err
+}
+
+const baseCaseLockSalesforceIDs = `-- name: BaseCaseLockSalesforceIDs :exec
+SELECT pg_advisory_xact_lock(hashtextextended(k, 7301)) FROM unnest($1::text[]) AS k
+`
+
+// BaseCaseLockSalesforceIDs takes BaseCaseLockSalesforceID's lock for each key, in the order given
+// (callers sort the keys, so two batches never wait on each other in a cycle).
+func (q *Queries) BaseCaseLockSalesforceIDs(ctx context.Context, lockKeys []string) error {
+	_, err := q.db.Exec(ctx, baseCaseLockSalesforceIDs, lockKeys)
 	return err
 }
 
@@ -253,6 +294,42 @@ func (q *Queries) BaseCaseSalesforceIDInUse(ctx context.Context, arg BaseCaseSal
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err
+}
+
+const baseCaseSalesforceIDsInUse = `-- name: BaseCaseSalesforceIDsInUse :many
+SELECT DISTINCT c.salesforce_id::text AS salesforce_id
+FROM base_cases c
+WHERE c.owner_firm_id = $1 AND c.salesforce_id = ANY($2::text[])
+  AND COALESCE((SELECT r.status FROM referrals r WHERE r.base_case_id = c.id
+                ORDER BY r.sequence_number DESC LIMIT 1), 'draft')
+      NOT IN ('rejected', 'withdrawn', 'closed')
+`
+
+type BaseCaseSalesforceIDsInUseParams struct {
+	FirmID        uuid.UUID
+	SalesforceIds []string
+}
+
+// BaseCaseSalesforceIDsInUse returns which of the ids an active case of the firm carries (the
+// batch form of BaseCaseSalesforceIDInUse).
+func (q *Queries) BaseCaseSalesforceIDsInUse(ctx context.Context, arg BaseCaseSalesforceIDsInUseParams) ([]string, error) {
+	rows, err := q.db.Query(ctx, baseCaseSalesforceIDsInUse, arg.FirmID, arg.SalesforceIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []string
+	for rows.Next() {
+		var salesforce_id string
+		if err := rows.Scan(&salesforce_id); err != nil {
+			return nil, err
+		}
+		items = append(items, salesforce_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const baseCaseTouch = `-- name: BaseCaseTouch :exec

@@ -124,6 +124,37 @@ func (q *Queries) WebhookDeliveryCreate(ctx context.Context, arg WebhookDelivery
 	return err
 }
 
+const webhookDeliveryCreateMany = `-- name: WebhookDeliveryCreateMany :exec
+INSERT INTO webhook_deliveries (id, subscription_id, firm_id, event_id, event_type, payload, created_at, updated_at)
+SELECT unnest($1::uuid[]), unnest($2::uuid[]), unnest($3::uuid[]),
+       unnest($4::uuid[]), unnest($5::text[]), unnest($6::text[]), $7, $7
+`
+
+type WebhookDeliveryCreateManyParams struct {
+	Ids             []uuid.UUID
+	SubscriptionIds []uuid.UUID
+	FirmIds         []uuid.UUID
+	EventIds        []uuid.UUID
+	EventTypes      []string
+	Payloads        []string
+	Now             time.Time
+}
+
+// WebhookDeliveryCreateMany records the deliveries of a batch of events in one statement (the
+// arrays are parallel: one element per delivery).
+func (q *Queries) WebhookDeliveryCreateMany(ctx context.Context, arg WebhookDeliveryCreateManyParams) error {
+	_, err := q.db.Exec(ctx, webhookDeliveryCreateMany,
+		arg.Ids,
+		arg.SubscriptionIds,
+		arg.FirmIds,
+		arg.EventIds,
+		arg.EventTypes,
+		arg.Payloads,
+		arg.Now,
+	)
+	return err
+}
+
 const webhookDeliveryDropPayloads = `-- name: WebhookDeliveryDropPayloads :execrows
 UPDATE webhook_deliveries SET payload = NULL
 WHERE created_at < $1 AND payload IS NOT NULL AND status IN ('DELIVERED', 'EXHAUSTED', 'FAILED')

@@ -254,8 +254,31 @@ func TestDatabaseOutage(t *testing.T) {
 		}()
 	}
 
-	// Let the load run, then stop the database under it.
-	time.Sleep(700 * time.Millisecond)
+	// count returns how many writes started after since got status.
+	count := func(since time.Time, status int) int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, w := range writes {
+			if !w.started.Before(since) && w.res.Status == status {
+				n++
+			}
+		}
+		return n
+	}
+	// waitFor waits until n writes started at or after since have been answered with status
+	// (the workers pace their writes, a tenth of a second apart).
+	waitFor := func(what string, since time.Time, status, n int) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for count(since, status) < n {
+			require.True(t, time.Now().Before(deadline), "%s: %d of %d writes answered %d", what, count(since, status), n, status)
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+
+	// Let the load run until writes are being acknowledged, then stop the database under it.
+	waitFor("before the outage", time.Time{}, http.StatusCreated, 2*workers)
 	stopBegan := time.Now()
 	clusterMu.Lock()
 	require.NoError(t, cluster.Stop())
@@ -273,7 +296,8 @@ func TestDatabaseOutage(t *testing.T) {
 	require.Equal(t, "service_unavailable", read.Code)
 	require.Less(t, read.Took, 5*time.Second, "read while down took %s", read.Took)
 
-	time.Sleep(1500 * time.Millisecond)
+	// The load meets the outage: writes sent while it lasts are refused.
+	waitFor("during the outage", downSince, http.StatusServiceUnavailable, workers)
 
 	// Start it again on the same directory and port (the pool's DSN stays valid).
 	restartBegan := time.Now()
@@ -299,7 +323,8 @@ func TestDatabaseOutage(t *testing.T) {
 	health = call("GET", srv.URL+"/api/public/v1/health", nil)
 	require.Equal(t, http.StatusOK, health.Status, "health after restart: %s", health.Body)
 
-	time.Sleep(500 * time.Millisecond) // some load after the recovery
+	// Some load after the recovery is acknowledged again.
+	waitFor("after the recovery", upSince.Add(recovered), http.StatusCreated, workers)
 	close(stop)
 	wg.Wait()
 

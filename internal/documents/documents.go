@@ -125,12 +125,20 @@ func (s *Service) caseAccess(ctx context.Context, q *db.Queries, firmID, caseID 
 		}
 		return access{}, postgres.InterpretError(err)
 	}
+	return standing(firmID, row.OwnerFirmID, row.Working, row.Party)
+}
+
+// standing is the documents rule for a firm on a case owned by owner: the owner sees them; a
+// receiving firm sees them while it works an acknowledged referral of the case (working), and
+// is refused (apperr.ErrPermission) while it is a party otherwise (party: a non-draft referral
+// is addressed to it); any other firm learns nothing (apperr.ErrNotFound).
+func standing(firm, owner uuid.UUID, working, party bool) (access, error) {
 	switch {
-	case row.OwnerFirmID == firmID:
-		return access{ownerFirmID: row.OwnerFirmID, isOwner: true}, nil
-	case row.Working:
-		return access{ownerFirmID: row.OwnerFirmID}, nil
-	case row.Party:
+	case owner == firm:
+		return access{ownerFirmID: owner, isOwner: true}, nil
+	case working:
+		return access{ownerFirmID: owner}, nil
+	case party:
 		return access{}, apperr.Permission("Documents of a received case are available once the referral is acknowledged and while it is being worked")
 	}
 	return access{}, apperr.NotFound("case")

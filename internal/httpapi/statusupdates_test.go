@@ -14,6 +14,8 @@ import (
 
 	"github.com/casexchange/server/gen/api"
 	"github.com/casexchange/server/internal/httpapi/apitest"
+	"github.com/casexchange/server/internal/jobs/jobstest"
+	"github.com/casexchange/server/internal/notify"
 	"github.com/casexchange/server/internal/notify/notifytest"
 )
 
@@ -216,7 +218,8 @@ func TestLifecycleEmails(t *testing.T) {
 	b.callErr(t, http.StatusBadRequest, "invalid_state_transition", "POST", refPath("referrals", referralID(c), "acknowledge"), b.rStd, nil)
 
 	mails := mail.Wait(t, 3, 20*time.Second)
-	time.Sleep(200 * time.Millisecond)
+	// Every e-mail job has run, so the refused action would have been mailed by now.
+	jobstest.WaitDone(t, b.h.Pool, 20*time.Second, notify.EmailJobKind)
 	require.Len(t, mail.Mails(), 3)
 	byTo := map[string][]string{}
 	for _, m := range mails {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/casexchange/server/gen/api"
 	"github.com/casexchange/server/internal/httpapi/apitest"
+	"github.com/casexchange/server/internal/webhooks/webhookstest"
 	"github.com/casexchange/server/pkg/webhookverify"
 )
 
@@ -55,7 +56,7 @@ func TestWebhookDocumentEvents(t *testing.T) {
 		if n > 0 {
 			b.recv.Wait(t, b.seen+n, 15*time.Second)
 		}
-		time.Sleep(300 * time.Millisecond) // nothing more should arrive
+		webhookstest.WaitSettled(t, b.h.Pool, 15*time.Second) // whatever was committed has arrived
 		reqs := b.recv.Requests()
 		require.Len(t, reqs, b.seen+n, "unexpected deliveries")
 		fresh := reqs[b.seen:]

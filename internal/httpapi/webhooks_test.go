@@ -381,9 +381,9 @@ func TestWebhookLifecycleEvents(t *testing.T) {
 	seen := map[*testBundle]int{}
 	next := func(t *testing.T, b *testBundle, n int) map[string][]hookEvent {
 		t.Helper()
-		reqs := b.recv.Wait(t, seen[b]+n, 15*time.Second)
-		time.Sleep(150 * time.Millisecond) // nothing more should arrive
-		reqs = b.recv.Requests()
+		b.recv.Wait(t, seen[b]+n, 15*time.Second)
+		webhookstest.WaitSettled(t, b.h.Pool, 15*time.Second) // whatever was committed has arrived
+		reqs := b.recv.Requests()
 		require.Len(t, reqs, seen[b]+n, "unexpected extra deliveries")
 		fresh := reqs[seen[b]:]
 		seen[b] += n
@@ -520,7 +520,7 @@ func TestWebhookLifecycleEvents(t *testing.T) {
 		// Signing is not allowed from sent: the transaction ends without a commit.
 		r := b.h.Do("POST", apitest.Path("/api/public/v1/received-referrals", caseID.String(), "sign"), apitest.APIKey(b.partnerStd))
 		require.Equal(t, http.StatusBadRequest, r.StatusCode, string(r.Body))
-		time.Sleep(300 * time.Millisecond)
+		webhookstest.WaitSettled(t, b.h.Pool, 15*time.Second)
 		require.Len(t, b.recv.Requests(), 3)
 	})
 }

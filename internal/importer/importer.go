@@ -25,6 +25,7 @@ import (
 	"sync"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/casexchange/server/gen/db"
@@ -89,11 +90,13 @@ type Result struct {
 	ErrorCount int
 }
 
-// Cases is what the importer needs of the referrals service.
+// Cases is what the importer needs of the referrals service (*referrals.Service). Every write
+// goes through it, so imported cases follow the rules of the API and record its events.
 type Cases interface {
 	GetCase(ctx context.Context, a referrals.Actor, key string) (referrals.CaseView, error)
-	UpdateCase(ctx context.Context, a referrals.Actor, key string, p referrals.CasePatch) (referrals.CaseView, error)
-	UpdateReferral(ctx context.Context, a referrals.Actor, sel referrals.Selector, p referrals.ReferralPatch) (referrals.ReferralView, error)
+	CreateCasesTx(ctx context.Context, tx pgx.Tx, a referrals.Actor, ins []referrals.CreateCaseInput) ([]referrals.CreateResult, error)
+	UpdateCaseTx(ctx context.Context, tx pgx.Tx, a referrals.Actor, key string, p referrals.CasePatch) (referrals.CaseView, error)
+	UpdateReferralTx(ctx context.Context, tx pgx.Tx, a referrals.Actor, sel referrals.Selector, p referrals.ReferralPatch) (referrals.ReferralView, error)
 }
 
 // Service runs imports.
@@ -365,10 +368,6 @@ type runState struct {
 	mode  Mode
 	job   *uuid.UUID          // import job whose rows are recorded as they are written
 	done  map[int]outcomeKind // rows an earlier run of the job wrote
-
-	creatorOnce sync.Once
-	creatorID   *uuid.UUID
-	creatorErr  error
 
 	mu            sync.Mutex
 	caseTypes     map[string]resolved

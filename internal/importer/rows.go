@@ -391,8 +391,7 @@ func (st *runState) apply(ctx context.Context, num int, p parsed, caseID uuid.UU
 			st.rememberExt(*p.ext, caseID)
 		}
 	case notes != nil:
-		sel := referrals.Selector{Key: caseID.String()}
-		if _, err := st.s.cases.UpdateReferral(ctx, st.actor, sel, referrals.ReferralPatch{Notes: referrals.SetOpt(notes)}); err != nil {
+		if err := st.updateNotes(ctx, num, caseID, notes); err != nil {
 			return st.failed(num, st.mapErr(num, err, p, "notes"))
 		}
 	default:

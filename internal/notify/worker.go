@@ -20,8 +20,11 @@ type EmailArgs struct {
 	Event string `json:"event"`
 }
 
+// EmailJobKind is the job kind of an e-mail.
+const EmailJobKind = "notify_email"
+
 // Kind is the River job kind.
-func (EmailArgs) Kind() string { return "notify_email" }
+func (EmailArgs) Kind() string { return EmailJobKind }
 
 // emailMaxAttempts bounds retries: with River's attempt^4-second backoff, ten attempts span
 // about four hours, long enough to ride out a mail server outage.

@@ -107,12 +107,9 @@ func (f *fieldChecker) err() error {
 	return apperr.Validation("", f.details...)
 }
 
-// CreateCase creates a case owned by the caller's firm and, with ReferentFirmID, sends it at
-// once (nothing is created when a check fails). Errors: apperr.ErrValidation (missing or
-// malformed fields, unknown reference data, unknown, inactive or own referent firm),
-// apperr.ErrConflict (code duplicate_sf_referral for a Salesforce id already on an active case
-// of the firm; no active network relationship with the referent firm).
-func (s *Service) CreateCase(ctx context.Context, a Actor, in CreateCaseInput) (CaseView, error) {
+// checkNewCase applies the field rules of a new case and resolves the reference data it names.
+// Errors: apperr.ErrValidation listing every field at fault; anything else is a database failure.
+func (s *Service) checkNewCase(ctx context.Context, q *db.Queries, a Actor, in CreateCaseInput) (resolvedRefs, map[string]string, error) {
 	var f fieldChecker
 	f.required("body.title", in.Title, maxTitle)
 	f.required("body.clientFirstName", in.ClientFirstName, maxName)
@@ -133,9 +130,9 @@ func (s *Service) CreateCase(ctx context.Context, a Actor, in CreateCaseInput) (
 	if in.ReferentFirmID != nil && *in.ReferentFirmID == a.FirmID {
 		f.add("body.referentFirmId", "must be another firm than yours (no self-referral)")
 	}
-	refs, err := s.resolveRefs(ctx, db.New(s.pool), &f, in.CaseType, in.Jurisdiction, in.County)
+	refs, err := s.resolveRefs(ctx, q, &f, in.CaseType, in.Jurisdiction, in.County)
 	if err != nil {
-		return CaseView{}, err
+		return resolvedRefs{}, nil, err
 	}
 	var custom map[string]string
 	if refs.caseTypeID != uuid.Nil {
@@ -143,10 +140,20 @@ func (s *Service) CreateCase(ctx context.Context, a Actor, in CreateCaseInput) (
 		if e, ok := apperr.As(err); ok {
 			f.details = append(f.details, e.Details...)
 		} else if err != nil {
-			return CaseView{}, err
+			return resolvedRefs{}, nil, err
 		}
 	}
-	if err := f.err(); err != nil {
+	return refs, custom, f.err()
+}
+
+// CreateCase creates a case owned by the caller's firm and, with ReferentFirmID, sends it at
+// once (nothing is created when a check fails). Errors: apperr.ErrValidation (missing or
+// malformed fields, unknown reference data, unknown, inactive or own referent firm),
+// apperr.ErrConflict (code duplicate_sf_referral for a Salesforce id already on an active case
+// of the firm; no active network relationship with the referent firm).
+func (s *Service) CreateCase(ctx context.Context, a Actor, in CreateCaseInput) (CaseView, error) {
+	refs, custom, err := s.checkNewCase(ctx, db.New(s.pool), a, in)
+	if err != nil {
 		return CaseView{}, err
 	}
 
@@ -170,29 +177,7 @@ func (s *Service) CreateCase(ctx context.Context, a Actor, in CreateCaseInput) (
 				return CaseView{}, err
 			}
 		}
-		row, err := q.BaseCaseInsert(ctx, db.BaseCaseInsertParams{
-			OwnerFirmID:          a.FirmID,
-			Title:                strings.TrimSpace(in.Title),
-			Description:          in.Description,
-			CaseTypeID:           refs.caseTypeID,
-			JurisdictionCode:     refs.jurisdiction,
-			County:               ptr.Trim(in.County),
-			ClientFirstName:      strings.TrimSpace(in.ClientFirstName),
-			ClientLastName:       strings.TrimSpace(in.ClientLastName),
-			ClientEmail:          ptr.Trim(in.ClientEmail),
-			ClientPhone:          ptr.Trim(in.ClientPhone),
-			ClientDateOfBirth:    toDate(in.ClientDateOfBirth),
-			IncidentDate:         toDate(in.IncidentDate),
-			Notes:                in.Notes,
-			Tier:                 int32Ptr(in.Tier),
-			Source:               in.Source,
-			CustomFields:         encodeCustomFields(custom),
-			SalesforceID:         ptr.Trim(in.SalesforceID),
-			SalesforceObjectType: in.SalesforceObjectType,
-			IsRetainerSigned:     in.IsRetainerSigned,
-			CreatedByUserID:      actor.person,
-			CreatedByKeyID:       a.KeyID,
-		})
+		row, err := q.BaseCaseInsert(ctx, db.BaseCaseInsertParams(newCaseRow(actor, in, refs, custom)))
 		if err != nil {
 			return CaseView{}, fmt.Errorf("insert case: %w", err)
 		}
@@ -234,6 +219,35 @@ func (s *Service) CreateCase(ctx context.Context, a Actor, in CreateCaseInput) (
 	})
 }
 
+// newCaseRow is the base_cases row of a new case that passed checkNewCase: every write of a new
+// case (CreateCase, CreateCasesTx) goes through it.
+func newCaseRow(actor actorInfo, in CreateCaseInput, refs resolvedRefs, custom map[string]string) db.BaseCaseCopyParams {
+	return db.BaseCaseCopyParams{
+		ID:                   uuid.New(),
+		OwnerFirmID:          actor.FirmID,
+		Title:                strings.TrimSpace(in.Title),
+		Description:          in.Description,
+		CaseTypeID:           refs.caseTypeID,
+		JurisdictionCode:     refs.jurisdiction,
+		County:               ptr.Trim(in.County),
+		ClientFirstName:      strings.TrimSpace(in.ClientFirstName),
+		ClientLastName:       strings.TrimSpace(in.ClientLastName),
+		ClientEmail:          ptr.Trim(in.ClientEmail),
+		ClientPhone:          ptr.Trim(in.ClientPhone),
+		ClientDateOfBirth:    toDate(in.ClientDateOfBirth),
+		IncidentDate:         toDate(in.IncidentDate),
+		Notes:                in.Notes,
+		Tier:                 int32Ptr(in.Tier),
+		Source:               in.Source,
+		CustomFields:         encodeCustomFields(custom),
+		SalesforceID:         ptr.Trim(in.SalesforceID),
+		SalesforceObjectType: in.SalesforceObjectType,
+		IsRetainerSigned:     in.IsRetainerSigned,
+		CreatedByUserID:      actor.person,
+		CreatedByKeyID:       actor.KeyID,
+	}
+}
+
 // checkSalesforceIDTx refuses a Salesforce id that another active case of the firm carries
 // (apperr.ErrConflict with code duplicate_sf_referral). The advisory lock it takes makes the
 // check hold until the transaction ends.
@@ -247,11 +261,13 @@ func checkSalesforceIDTx(ctx context.Context, q *db.Queries, firm, caseID uuid.U
 		return fmt.Errorf("check salesforce id: %w", err)
 	}
 	if inUse {
-		return apperr.New(apperr.ErrConflict, "duplicate_sf_referral",
-			"another active case of your firm already carries this salesforceId")
+		return errDuplicateSalesforceID
 	}
 	return nil
 }
+
+var errDuplicateSalesforceID = apperr.New(apperr.ErrConflict, "duplicate_sf_referral",
+	"another active case of your firm already carries this salesforceId")
 
 // GetCase returns the case named by key as the caller sees it. Errors: apperr.ErrNotFound.
 func (s *Service) GetCase(ctx context.Context, a Actor, key string) (CaseView, error) {

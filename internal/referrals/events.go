@@ -24,6 +24,7 @@ import (
 // Webhooks records webhook events inside the caller's transaction (*webhooks.Service).
 type Webhooks interface {
 	EnqueueTx(ctx context.Context, tx pgx.Tx, ev webhooks.Event) error
+	EnqueueManyTx(ctx context.Context, tx pgx.Tx, evs []webhooks.Event) error
 }
 
 // WithWebhooks makes the service record webhook events for case creation and updates, status
@@ -36,6 +37,17 @@ func (o *outbox) webhookTx(ctx context.Context, ev webhooks.Event) error {
 	}
 	if err := o.w.EnqueueTx(ctx, o.tx, ev); err != nil {
 		return fmt.Errorf("record %s webhook: %w", ev.Type, err)
+	}
+	return nil
+}
+
+// webhooksTx records a batch of events (CreateCasesTx) with one lookup of their recipients.
+func (o *outbox) webhooksTx(ctx context.Context, evs []webhooks.Event) error {
+	if o == nil || o.w == nil || len(evs) == 0 {
+		return nil
+	}
+	if err := o.w.EnqueueManyTx(ctx, o.tx, evs); err != nil {
+		return fmt.Errorf("record %d %s webhooks: %w", len(evs), evs[0].Type, err)
 	}
 	return nil
 }
@@ -69,10 +81,15 @@ func (o *outbox) statusChangedTx(ctx context.Context, a actorInfo, action Action
 // caseCreatedTx records case.created for the case of l (with its draft or sent first referral,
 // if any).
 func (o *outbox) caseCreatedTx(ctx context.Context, a actorInfo, l loaded) error {
+	return o.webhookTx(ctx, caseCreatedEvent(a, l))
+}
+
+// caseCreatedEvent is the case.created event of the case of l.
+func caseCreatedEvent(a actorInfo, l loaded) webhooks.Event {
 	ev := eventOf(webhooks.EventCaseCreated, a, l.c, l.latest())
 	snap := snapshotOf(l.c, l.latest())
 	ev.Case = &snap
-	return o.webhookTx(ctx, ev)
+	return ev
 }
 
 // caseUpdatedTx records case.updated for the case of l seen through referral r (nil for a case

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -77,32 +78,28 @@ type resolvedRefs struct {
 func (s *Service) resolveRefs(ctx context.Context, q *db.Queries, f *fieldChecker, caseType, jurisdiction string, county *string) (resolvedRefs, error) {
 	var out resolvedRefs
 	if key := strings.TrimSpace(caseType); key != "" {
-		params := db.CaseTypeGetByNameOrIDParams{Key: key}
-		if id, err := uuid.Parse(key); err == nil {
-			params.ID = &id
-		}
-		ct, err := q.CaseTypeGetByNameOrID(ctx, params)
+		id, ok, err := s.resolveCaseType(ctx, q, key)
 		switch {
-		case errors.Is(err, pgx.ErrNoRows) || (err == nil && !ct.IsActive):
-			f.add("body.caseType", "is not a known case type (see GET /case-types)")
 		case err != nil:
-			return out, fmt.Errorf("resolve case type: %w", err)
+			return out, err
+		case !ok:
+			f.add("body.caseType", "is not a known case type (see GET /case-types)")
 		default:
-			out.caseTypeID = ct.ID
-			if out.info, err = s.caseType(ctx, q, ct.ID); err != nil {
+			out.caseTypeID = id
+			if out.info, err = s.caseType(ctx, q, id); err != nil {
 				return out, err
 			}
 		}
 	}
 	if code := strings.ToUpper(strings.TrimSpace(jurisdiction)); code != "" {
-		j, err := q.JurisdictionGetByCode(ctx, code)
+		j, ok, err := s.resolveJurisdiction(ctx, q, code)
 		switch {
-		case errors.Is(err, pgx.ErrNoRows) || (err == nil && len(code) != 2):
-			f.add("body.jurisdiction", "is not a known jurisdiction code (see GET /jurisdictions)")
 		case err != nil:
-			return out, fmt.Errorf("resolve jurisdiction: %w", err)
+			return out, err
+		case !ok:
+			f.add("body.jurisdiction", "is not a known jurisdiction code (see GET /jurisdictions)")
 		default:
-			out.jurisdiction = j.Code
+			out.jurisdiction = j
 		}
 	}
 	if county != nil && out.jurisdiction != "" {
@@ -111,13 +108,93 @@ func (s *Service) resolveRefs(ctx context.Context, q *db.Queries, f *fieldChecke
 		case utf8.RuneCountInString(*county) > maxCounty:
 			f.add("body.county", fmt.Sprintf("must be at most %d characters", maxCounty))
 		case name != "":
-			_, err := q.CountyGetByJurisdictionAndName(ctx, db.CountyGetByJurisdictionAndNameParams{JurisdictionCode: out.jurisdiction, Name: name})
-			if errors.Is(err, pgx.ErrNoRows) {
+			ok, err := s.countyExists(ctx, q, out.jurisdiction, name)
+			if err != nil {
+				return out, err
+			}
+			if !ok {
 				f.add("body.county", "is not a county of the jurisdiction")
-			} else if err != nil {
-				return out, fmt.Errorf("resolve county: %w", err)
 			}
 		}
 	}
 	return out, nil
+}
+
+// refMemo remembers the reference data lookups that found something, so that a bulk import
+// resolves each case type, jurisdiction and county once rather than once per case. Misses are
+// not kept (they are errors, and unbounded).
+type refMemo struct {
+	mu            sync.Mutex
+	caseTypes     map[string]uuid.UUID // lookup key -> active case type
+	jurisdictions map[string]string    // upper-cased code -> code
+	counties      map[string]bool      // "<code>/<lower-cased name>" -> exists
+}
+
+func memoGet[V any](m *refMemo, table map[string]V, key string) (V, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v, ok := table[key]
+	return v, ok
+}
+
+func memoPut[V any](m *refMemo, table map[string]V, key string, v V) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	table[key] = v
+}
+
+// resolveCaseType finds the active case type key names (id, machine name or display name).
+func (s *Service) resolveCaseType(ctx context.Context, q *db.Queries, key string) (uuid.UUID, bool, error) {
+	if id, ok := memoGet(&s.refs, s.refs.caseTypes, key); ok {
+		return id, true, nil
+	}
+	params := db.CaseTypeGetByNameOrIDParams{Key: key}
+	if id, err := uuid.Parse(key); err == nil {
+		params.ID = &id
+	}
+	ct, err := q.CaseTypeGetByNameOrID(ctx, params)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows) || (err == nil && !ct.IsActive):
+		return uuid.Nil, false, nil
+	case err != nil:
+		return uuid.Nil, false, fmt.Errorf("resolve case type: %w", err)
+	}
+	memoPut(&s.refs, s.refs.caseTypes, key, ct.ID)
+	return ct.ID, true, nil
+}
+
+// resolveJurisdiction finds the jurisdiction of an upper-cased two-letter code.
+func (s *Service) resolveJurisdiction(ctx context.Context, q *db.Queries, code string) (string, bool, error) {
+	if j, ok := memoGet(&s.refs, s.refs.jurisdictions, code); ok {
+		return j, true, nil
+	}
+	if len(code) != 2 {
+		return "", false, nil
+	}
+	j, err := q.JurisdictionGetByCode(ctx, code)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return "", false, nil
+	case err != nil:
+		return "", false, fmt.Errorf("resolve jurisdiction: %w", err)
+	}
+	memoPut(&s.refs, s.refs.jurisdictions, code, j.Code)
+	return j.Code, true, nil
+}
+
+// countyExists reports whether name (full or short, any case) is a county of the jurisdiction.
+func (s *Service) countyExists(ctx context.Context, q *db.Queries, code, name string) (bool, error) {
+	key := code + "/" + strings.ToLower(name)
+	if _, ok := memoGet(&s.refs, s.refs.counties, key); ok {
+		return true, nil
+	}
+	_, err := q.CountyGetByJurisdictionAndName(ctx, db.CountyGetByJurisdictionAndNameParams{JurisdictionCode: code, Name: name})
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("resolve county: %w", err)
+	}
+	memoPut(&s.refs, s.refs.counties, key, true)
+	return true, nil
 }

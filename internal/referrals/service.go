@@ -29,6 +29,7 @@ type Service struct {
 
 	typesMu sync.Mutex
 	types   map[uuid.UUID]caseTypeInfo
+	refs    refMemo
 }
 
 // caseTypeInfo is the reference data a case needs for display; it never changes at run time.
@@ -39,7 +40,9 @@ type caseTypeInfo struct {
 
 // New returns a Service over pool.
 func New(pool *pgxpool.Pool, opts ...Option) *Service {
-	s := &Service{pool: pool, now: time.Now, types: map[uuid.UUID]caseTypeInfo{}}
+	s := &Service{pool: pool, now: time.Now, types: map[uuid.UUID]caseTypeInfo{}, refs: refMemo{
+		caseTypes: map[string]uuid.UUID{}, jurisdictions: map[string]string{}, counties: map[string]bool{},
+	}}
 	for _, o := range opts {
 		o(s)
 	}

@@ -175,68 +175,72 @@ func (s *Service) UpdateCase(ctx context.Context, a Actor, key string, p CasePat
 
 func (s *Service) updateCase(ctx context.Context, a Actor, key string, p CasePatch, senderRoute bool) (CaseView, error) {
 	return writeTx(ctx, s, func(q *db.Queries, o *outbox) (CaseView, error) {
-		actor, err := s.actorTx(ctx, q, a)
-		if err != nil {
-			return CaseView{}, err
-		}
-		caseID, err := resolveCaseTx(ctx, q, a.FirmID, key)
-		if err != nil {
-			return CaseView{}, err
-		}
-		l, err := s.loadCaseTx(ctx, q, caseID)
-		if err != nil {
-			return CaseView{}, err
-		}
-		v, err := s.caseView(a.FirmID, l)
-		if err != nil {
-			return CaseView{}, err
-		}
-		if senderRoute && v.Side != SideReferring {
-			return CaseView{}, errReceiverOnSentRoute
-		}
-		for _, name := range p.setFields() {
-			if v.Side == SideReceiving && !receiverCaseFields[name] {
-				return CaseView{}, apperr.Permission(fmt.Sprintf("the receiving firm may not change %s", name))
-			}
-			if v.Side == SideReferring && senderOnlyDenied[name] {
-				return CaseView{}, apperr.Permission(fmt.Sprintf("only the receiving firm may change %s", name))
-			}
-		}
-		// Fields of the current referral.
-		rp := ReferralPatch{Phase: p.Phase, RatedTier: p.RatedTier, RatingNotes: p.RatingNotes}
-		if !rp.empty() {
-			if v.Current == nil {
-				return CaseView{}, apperr.Transition(`the case has no referral yet; phase, ratedTier and ratingNotes belong to its current referral`)
-			}
-			if err := checkReferralEditable(v.Side, *v.Current); err != nil {
-				return CaseView{}, err
-			}
-			if err := updateReferralFieldsTx(ctx, q, actor, *v.Current, rp); err != nil {
-				return CaseView{}, err
-			}
-		}
-		if v.Side == SideReferring {
-			if err := s.updateBaseCaseTx(ctx, q, a, l.c, p); err != nil {
-				return CaseView{}, err
-			}
-		}
-		if err := q.BaseCaseTouch(ctx, caseID); err != nil {
-			return CaseView{}, fmt.Errorf("touch case: %w", err)
-		}
-		var current *uuid.UUID
-		var previousTier *int
-		if v.Current != nil {
-			current, previousTier = &v.Current.ID, v.Current.RatedTier
-		}
-		l, err = s.loadCaseTx(ctx, q, caseID)
-		if err != nil {
-			return CaseView{}, err
-		}
-		if err := o.caseUpdatedTx(ctx, actor, l, referralAfter(l, current), p.setFields(), previousTier); err != nil {
-			return CaseView{}, err
-		}
-		return s.caseView(a.FirmID, l)
+		return s.updateCaseTx(ctx, q, o, a, key, p, senderRoute)
 	})
+}
+
+func (s *Service) updateCaseTx(ctx context.Context, q *db.Queries, o *outbox, a Actor, key string, p CasePatch, senderRoute bool) (CaseView, error) {
+	actor, err := s.actorTx(ctx, q, a)
+	if err != nil {
+		return CaseView{}, err
+	}
+	caseID, err := resolveCaseTx(ctx, q, a.FirmID, key)
+	if err != nil {
+		return CaseView{}, err
+	}
+	l, err := s.loadCaseTx(ctx, q, caseID)
+	if err != nil {
+		return CaseView{}, err
+	}
+	v, err := s.caseView(a.FirmID, l)
+	if err != nil {
+		return CaseView{}, err
+	}
+	if senderRoute && v.Side != SideReferring {
+		return CaseView{}, errReceiverOnSentRoute
+	}
+	for _, name := range p.setFields() {
+		if v.Side == SideReceiving && !receiverCaseFields[name] {
+			return CaseView{}, apperr.Permission(fmt.Sprintf("the receiving firm may not change %s", name))
+		}
+		if v.Side == SideReferring && senderOnlyDenied[name] {
+			return CaseView{}, apperr.Permission(fmt.Sprintf("only the receiving firm may change %s", name))
+		}
+	}
+	// Fields of the current referral.
+	rp := ReferralPatch{Phase: p.Phase, RatedTier: p.RatedTier, RatingNotes: p.RatingNotes}
+	if !rp.empty() {
+		if v.Current == nil {
+			return CaseView{}, apperr.Transition(`the case has no referral yet; phase, ratedTier and ratingNotes belong to its current referral`)
+		}
+		if err := checkReferralEditable(v.Side, *v.Current); err != nil {
+			return CaseView{}, err
+		}
+		if err := updateReferralFieldsTx(ctx, q, actor, *v.Current, rp); err != nil {
+			return CaseView{}, err
+		}
+	}
+	if v.Side == SideReferring {
+		if err := s.updateBaseCaseTx(ctx, q, a, l.c, p); err != nil {
+			return CaseView{}, err
+		}
+	}
+	if err := q.BaseCaseTouch(ctx, caseID); err != nil {
+		return CaseView{}, fmt.Errorf("touch case: %w", err)
+	}
+	var current *uuid.UUID
+	var previousTier *int
+	if v.Current != nil {
+		current, previousTier = &v.Current.ID, v.Current.RatedTier
+	}
+	l, err = s.loadCaseTx(ctx, q, caseID)
+	if err != nil {
+		return CaseView{}, err
+	}
+	if err := o.caseUpdatedTx(ctx, actor, l, referralAfter(l, current), p.setFields(), previousTier); err != nil {
+		return CaseView{}, err
+	}
+	return s.caseView(a.FirmID, l)
 }
 
 // updateBaseCaseTx writes the case's own fields of p (the referring firm's).
@@ -422,63 +426,67 @@ func (s *Service) UpdateReferral(ctx context.Context, a Actor, sel Selector, p R
 
 func (s *Service) updateReferral(ctx context.Context, a Actor, sel Selector, p ReferralPatch) (ReferralView, error) {
 	return writeTx(ctx, s, func(q *db.Queries, o *outbox) (ReferralView, error) {
-		actor, err := s.actorTx(ctx, q, a)
-		if err != nil {
-			return ReferralView{}, err
-		}
-		id, err := resolveReferralTx(ctx, q, a.FirmID, sel)
-		if err != nil {
-			return ReferralView{}, err
-		}
-		l, r, err := s.loadReferralTx(ctx, q, id)
-		if err != nil {
-			return ReferralView{}, err
-		}
-		side := SideOf(a.FirmID, l.c.OwnerFirmID, &r)
-		if sel.Receiving && side == SideReferring {
-			return ReferralView{}, errSenderOnReceivedRoute
-		}
-		if side == SideReferring && p.Notes.Set {
-			return ReferralView{}, apperr.Permission("notes belong to the receiving firm; the referring firm may not change them")
-		}
-		if err := checkReferralEditable(side, r); err != nil {
-			return ReferralView{}, err
-		}
-		if err := updateReferralFieldsTx(ctx, q, actor, r, p); err != nil {
-			return ReferralView{}, err
-		}
-		if p.SetCustomFields {
-			info, err := s.caseType(ctx, q, l.c.CaseTypeID)
-			if err != nil {
-				return ReferralView{}, err
-			}
-			stored := map[string]string{}
-			for _, cf := range l.c.CustomFields {
-				if cf.Value != nil {
-					stored[cf.FieldID.String()] = *cf.Value
-				}
-			}
-			custom, err := applyCustomFields("body.customFields", info.fields, stored, p.CustomFields)
-			if err != nil {
-				return ReferralView{}, err
-			}
-			if err := q.BaseCaseUpdate(ctx, db.BaseCaseUpdateParams{ID: l.c.ID, SetCustomFields: true, CustomFields: encodeCustomFields(custom)}); err != nil {
-				return ReferralView{}, fmt.Errorf("update custom fields: %w", err)
-			}
-		}
-		if err := q.BaseCaseTouch(ctx, l.c.ID); err != nil {
-			return ReferralView{}, fmt.Errorf("touch case: %w", err)
-		}
-		previousTier := r.RatedTier
-		l, r, err = s.loadReferralTx(ctx, q, r.ID)
-		if err != nil {
-			return ReferralView{}, err
-		}
-		if err := o.caseUpdatedTx(ctx, actor, l, &r, p.setFields(), previousTier); err != nil {
-			return ReferralView{}, err
-		}
-		return referralView(a.FirmID, l, r)
+		return s.updateReferralTx(ctx, q, o, a, sel, p)
 	})
+}
+
+func (s *Service) updateReferralTx(ctx context.Context, q *db.Queries, o *outbox, a Actor, sel Selector, p ReferralPatch) (ReferralView, error) {
+	actor, err := s.actorTx(ctx, q, a)
+	if err != nil {
+		return ReferralView{}, err
+	}
+	id, err := resolveReferralTx(ctx, q, a.FirmID, sel)
+	if err != nil {
+		return ReferralView{}, err
+	}
+	l, r, err := s.loadReferralTx(ctx, q, id)
+	if err != nil {
+		return ReferralView{}, err
+	}
+	side := SideOf(a.FirmID, l.c.OwnerFirmID, &r)
+	if sel.Receiving && side == SideReferring {
+		return ReferralView{}, errSenderOnReceivedRoute
+	}
+	if side == SideReferring && p.Notes.Set {
+		return ReferralView{}, apperr.Permission("notes belong to the receiving firm; the referring firm may not change them")
+	}
+	if err := checkReferralEditable(side, r); err != nil {
+		return ReferralView{}, err
+	}
+	if err := updateReferralFieldsTx(ctx, q, actor, r, p); err != nil {
+		return ReferralView{}, err
+	}
+	if p.SetCustomFields {
+		info, err := s.caseType(ctx, q, l.c.CaseTypeID)
+		if err != nil {
+			return ReferralView{}, err
+		}
+		stored := map[string]string{}
+		for _, cf := range l.c.CustomFields {
+			if cf.Value != nil {
+				stored[cf.FieldID.String()] = *cf.Value
+			}
+		}
+		custom, err := applyCustomFields("body.customFields", info.fields, stored, p.CustomFields)
+		if err != nil {
+			return ReferralView{}, err
+		}
+		if err := q.BaseCaseUpdate(ctx, db.BaseCaseUpdateParams{ID: l.c.ID, SetCustomFields: true, CustomFields: encodeCustomFields(custom)}); err != nil {
+			return ReferralView{}, fmt.Errorf("update custom fields: %w", err)
+		}
+	}
+	if err := q.BaseCaseTouch(ctx, l.c.ID); err != nil {
+		return ReferralView{}, fmt.Errorf("touch case: %w", err)
+	}
+	previousTier := r.RatedTier
+	l, r, err = s.loadReferralTx(ctx, q, r.ID)
+	if err != nil {
+		return ReferralView{}, err
+	}
+	if err := o.caseUpdatedTx(ctx, actor, l, &r, p.setFields(), previousTier); err != nil {
+		return ReferralView{}, err
+	}
+	return referralView(a.FirmID, l, r)
 }
 
 // updateReferralFieldsTx writes p's referral fields, compare-and-set on r's status.

@@ -9,13 +9,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/big"
 	"math/rand/v2"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/app"
 )
 
@@ -110,15 +113,24 @@ func Scale(ctx context.Context, a *app.App, pool *pgxpool.Pool, n int, seed int6
 	// Firms, network and routing rules.
 	firmIDs := make([]uuid.UUID, n)
 	names := make([]string, n)
-	var firmRows, relRows, ruleRows, assignRows [][]any
+	var (
+		firmRows   []db.SeedFirmCopyParams
+		relRows    []db.SeedNetworkRelationshipCopyParams
+		ruleRows   []db.SeedRoutingRuleCopyParams
+		assignRows []db.SeedRoutingRuleAssignmentCopyParams
+	)
 	for i := range n {
 		firmIDs[i] = scaleUUID(rng)
 		c := scaleCities[i%len(scaleCities)]
 		names[i] = fmt.Sprintf("%s %s Law %d", scaleLastNames[rng.IntN(len(scaleLastNames))], c.city, i+1)
 		j := []string{c.state, juris[rng.IntN(len(juris))]}
 		created := scaleStart.Add(-time.Duration(rng.IntN(365*24)) * time.Hour)
-		firmRows = append(firmRows, []any{firmIDs[i], names[i], ScaleSlug(i), c.city, c.state, "US", j, true,
-			fmt.Sprintf("S%d", i+1), fmt.Sprintf("Send %s cases with the police report attached.", c.state), created, created})
+		firmRows = append(firmRows, db.SeedFirmCopyParams{
+			ID: firmIDs[i], Name: names[i], Slug: ptr(ScaleSlug(i)), City: ptr(c.city), State: ptr(c.state), Country: ptr("US"),
+			Jurisdictions: j, IsPublic: true, ReferencePrefix: ptr(fmt.Sprintf("S%d", i+1)),
+			GeneralReferralInstructions: ptr(fmt.Sprintf("Send %s cases with the police report attached.", c.state)),
+			CreatedAt:                   created, UpdatedAt: created,
+		})
 	}
 	peers := func(i int) []int { // the firms i sends to
 		k := min(scaleNetworkSize, n-1)
@@ -134,32 +146,41 @@ func Scale(ctx context.Context, a *app.App, pool *pgxpool.Pool, n int, seed int6
 	for i := range n {
 		for _, j := range peers(i) {
 			t := scaleStart.Add(-time.Duration(rng.IntN(90*24)) * time.Hour)
-			relRows = append(relRows, []any{scaleUUID(rng), firmIDs[i], firmIDs[j], "active",
-				float64(20 + rng.IntN(20)), 7, 30, t, t, t})
+			relRows = append(relRows, db.SeedNetworkRelationshipCopyParams{
+				ID: scaleUUID(rng), FromFirmID: firmIDs[i], ToFirmID: firmIDs[j], Status: "active",
+				SendingPercentage:      pgtype.Numeric{Int: big.NewInt(int64(20 + rng.IntN(20))), Valid: true},
+				DaysForUnderEvaluation: ptr(int32(7)), DaysForInvestigating: ptr(int32(30)),
+				RequestedAt: t, CreatedAt: t, UpdatedAt: t,
+			})
 		}
 		for p := range 2 {
 			id := scaleUUID(rng)
 			st := juris[rng.IntN(len(juris))]
 			cond := fmt.Sprintf(`[{"field":"jurisdiction","operator":"eq","value":%q}]`, st)
-			ruleRows = append(ruleRows, []any{id, firmIDs[i], fmt.Sprintf("Route %s cases", st), int32(p), true, cond, scaleStart, scaleStart})
+			ruleRows = append(ruleRows, db.SeedRoutingRuleCopyParams{
+				ID: id, FirmID: firmIDs[i], Name: fmt.Sprintf("Route %s cases", st), Priority: int32(p), IsActive: true,
+				Conditions: []byte(cond), CreatedAt: scaleStart, UpdatedAt: scaleStart,
+			})
 			for pos, j := range peers(i)[:min(2, len(peers(i)))] {
-				assignRows = append(assignRows, []any{id, int32(pos), "casexchange_firm", firmIDs[j], int32(1 + rng.IntN(5))})
+				assignRows = append(assignRows, db.SeedRoutingRuleAssignmentCopyParams{
+					RuleID: id, Position: int32(pos), RecipientType: "casexchange_firm", FirmID: firmIDs[j],
+					DistributionWeight: int32(1 + rng.IntN(5)),
+				})
 			}
 		}
 	}
 	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if err := scaleCopy(ctx, tx, "firms", []string{"id", "name", "slug", "city", "state", "country", "jurisdictions", "is_public",
-			"reference_prefix", "general_referral_instructions", "created_at", "updated_at"}, firmRows); err != nil {
+		q := db.New(tx)
+		if err := scaleCopy("firms", len(firmRows), func() (int64, error) { return q.SeedFirmCopy(ctx, firmRows) }); err != nil {
 			return err
 		}
-		if err := scaleCopy(ctx, tx, "network_relationships", []string{"id", "from_firm_id", "to_firm_id", "status",
-			"sending_percentage", "days_for_under_evaluation", "days_for_investigating", "requested_at", "created_at", "updated_at"}, relRows); err != nil {
+		if err := scaleCopy("network_relationships", len(relRows), func() (int64, error) { return q.SeedNetworkRelationshipCopy(ctx, relRows) }); err != nil {
 			return err
 		}
-		if err := scaleCopy(ctx, tx, "routing_rules", []string{"id", "firm_id", "name", "priority", "is_active", "conditions", "created_at", "updated_at"}, ruleRows); err != nil {
+		if err := scaleCopy("routing_rules", len(ruleRows), func() (int64, error) { return q.SeedRoutingRuleCopy(ctx, ruleRows) }); err != nil {
 			return err
 		}
-		return scaleCopy(ctx, tx, "routing_rule_assignments", []string{"rule_id", "position", "recipient_type", "firm_id", "distribution_weight"}, assignRows)
+		return scaleCopy("routing_rule_assignments", len(assignRows), func() (int64, error) { return q.SeedRoutingRuleAssignmentCopy(ctx, assignRows) })
 	})
 	if err != nil {
 		return err
@@ -197,8 +218,11 @@ func Scale(ctx context.Context, a *app.App, pool *pgxpool.Pool, n int, seed int6
 }
 
 type scaleBatch struct {
-	cases, refs, updates, docs [][]any
-	err                        error
+	cases   []db.SeedBaseCaseCopyParams
+	refs    []db.SeedReferralCopyParams
+	updates []db.SeedStatusUpdateCopyParams
+	docs    []db.SeedDocumentCopyParams
+	err     error
 }
 
 // addCase adds one case with one referral, or two when the first ended rejected or withdrawn
@@ -267,8 +291,11 @@ func (b *scaleBatch) addCase(rng *rand.Rand, clock *scaleClock, owner uuid.UUID,
 				}
 			}
 			prev := from
-			b.updates = append(b.updates, []any{scaleUUID(rng), refID, caseID, owner, firmIDs[peer], &prev, st, false, nil, "api",
-				scaleActor(owner, firmIDs[peer], st), "api_key", "Scale seed key", at})
+			b.updates = append(b.updates, db.SeedStatusUpdateCopyParams{
+				ID: scaleUUID(rng), ReferralID: refID, BaseCaseID: caseID, ReferringFirmID: owner, ReferentFirmID: firmIDs[peer],
+				FromStatus: &prev, Status: st, Source: "api", ActorFirmID: ptr(scaleActor(owner, firmIDs[peer], st)),
+				ActorKind: "api_key", ActorName: ptr("Scale seed key"), CreatedAt: at,
+			})
 			from = st
 			if st != "sent" && rng.IntN(3) == 0 { // a message from the receiving firm
 				t = t.Add(time.Duration(1+rng.IntN(48)) * time.Hour)
@@ -278,8 +305,11 @@ func (b *scaleBatch) addCase(rng *rand.Rand, clock *scaleClock, owner uuid.UUID,
 					return 0
 				}
 				t = mt
-				b.updates = append(b.updates, []any{scaleUUID(rng), refID, caseID, owner, firmIDs[peer], nil, st, true,
-					scaleMessages[rng.IntN(len(scaleMessages))], "api", firmIDs[peer], "api_key", "Scale seed key", mt})
+				b.updates = append(b.updates, db.SeedStatusUpdateCopyParams{
+					ID: scaleUUID(rng), ReferralID: refID, BaseCaseID: caseID, ReferringFirmID: owner, ReferentFirmID: firmIDs[peer],
+					Status: st, IsMessage: true, Message: ptr(scaleMessages[rng.IntN(len(scaleMessages))]), Source: "api",
+					ActorFirmID: ptr(firmIDs[peer]), ActorKind: "api_key", ActorName: ptr("Scale seed key"), CreatedAt: mt,
+				})
 			}
 		}
 		var notes *string
@@ -287,50 +317,60 @@ func (b *scaleBatch) addCase(rng *rand.Rand, clock *scaleClock, owner uuid.UUID,
 			s := "Client is responsive; liability looks clear."
 			notes = &s
 		}
-		b.refs = append(b.refs, []any{refID, caseID, int32(seq + 1), fmt.Sprintf("%s-R%d", ref, seq+1), owner, referent, final,
-			closing, notes, settlement, signed, sentAt, expiresAt, ackAt, t, refCreated, t})
+		b.refs = append(b.refs, db.SeedReferralCopyParams{
+			ID: refID, BaseCaseID: caseID, SequenceNumber: int32(seq + 1), ReferenceNumber: fmt.Sprintf("%s-R%d", ref, seq+1),
+			ReferringFirmID: owner, ReferentFirmID: referent, Status: final, ClosingStatus: closing, Notes: notes,
+			SettlementAmount: settlement, IsRetainerSigned: signed, SentAt: sentAt, ExpiresAt: expiresAt, AcknowledgedAt: ackAt,
+			LastActivityAt: t, CreatedAt: refCreated, UpdatedAt: t,
+		})
 		updated = t
 	}
-	b.cases = append(b.cases, []any{caseID, owner, ref, title, "Synthetic case for load tests.", caseTypes[rng.IntN(len(caseTypes))],
-		juris[rng.IntN(len(juris))], first, last, fmt.Sprintf("%s.%s%d@example.test", first, last, refSeq), "555-0100",
-		dob, incident, tier, retainer, created, updated})
+	b.cases = append(b.cases, db.SeedBaseCaseCopyParams{
+		ID: caseID, OwnerFirmID: owner, ReferenceNumber: ref, Title: title, Description: ptr("Synthetic case for load tests."),
+		CaseTypeID: caseTypes[rng.IntN(len(caseTypes))], JurisdictionCode: juris[rng.IntN(len(juris))],
+		ClientFirstName: first, ClientLastName: last, ClientEmail: ptr(fmt.Sprintf("%s.%s%d@example.test", first, last, refSeq)),
+		ClientPhone: ptr("555-0100"), ClientDateOfBirth: pgtype.Date{Time: dob, Valid: true},
+		IncidentDate: pgtype.Date{Time: incident, Valid: true}, Tier: &tier, IsRetainerSigned: retainer,
+		CreatedAt: created, UpdatedAt: updated,
+	})
 	if rng.IntN(5) == 0 {
 		id := scaleUUID(rng)
-		b.docs = append(b.docs, []any{id, caseID, "scale/" + id.String(), "police-report.pdf", "application/pdf",
-			int64(20_000 + rng.IntN(2_000_000)), true, owner, "Scale seed key", created.Add(time.Hour)})
+		b.docs = append(b.docs, db.SeedDocumentCopyParams{
+			ID: id, BaseCaseID: caseID, StorageKey: "scale/" + id.String(), FileName: "police-report.pdf",
+			MimeType: "application/pdf", SizeBytes: int64(20_000 + rng.IntN(2_000_000)), IsPublic: true,
+			UploadedByFirmID: owner, UploadedBy: "Scale seed key", CreatedAt: created.Add(time.Hour),
+		})
 	}
 	return len(statuses)
 }
 
 func (b *scaleBatch) write(tx pgx.Tx) error {
 	ctx := context.Background()
-	if err := scaleCopy(ctx, tx, "base_cases", []string{"id", "owner_firm_id", "reference_number", "title", "description", "case_type_id",
-		"jurisdiction_code", "client_first_name", "client_last_name", "client_email", "client_phone", "client_date_of_birth",
-		"incident_date", "tier", "is_retainer_signed", "created_at", "updated_at"}, b.cases); err != nil {
+	q := db.New(tx)
+	if err := scaleCopy("base_cases", len(b.cases), func() (int64, error) { return q.SeedBaseCaseCopy(ctx, b.cases) }); err != nil {
 		return err
 	}
-	if err := scaleCopy(ctx, tx, "referrals", []string{"id", "base_case_id", "sequence_number", "reference_number", "referring_firm_id",
-		"referent_firm_id", "status", "closing_status", "notes", "settlement_amount", "is_retainer_signed", "sent_at", "expires_at",
-		"acknowledged_at", "last_activity_at", "created_at", "updated_at"}, b.refs); err != nil {
+	if err := scaleCopy("referrals", len(b.refs), func() (int64, error) { return q.SeedReferralCopy(ctx, b.refs) }); err != nil {
 		return err
 	}
-	if err := scaleCopy(ctx, tx, "status_updates", []string{"id", "referral_id", "base_case_id", "referring_firm_id", "referent_firm_id",
-		"from_status", "status", "is_message", "message", "source", "actor_firm_id", "actor_kind", "actor_name", "created_at"}, b.updates); err != nil {
+	if err := scaleCopy("status_updates", len(b.updates), func() (int64, error) { return q.SeedStatusUpdateCopy(ctx, b.updates) }); err != nil {
 		return err
 	}
-	return scaleCopy(ctx, tx, "documents", []string{"id", "base_case_id", "storage_key", "file_name", "mime_type", "size_bytes",
-		"is_public", "uploaded_by_firm_id", "uploaded_by", "created_at"}, b.docs)
+	return scaleCopy("documents", len(b.docs), func() (int64, error) { return q.SeedDocumentCopy(ctx, b.docs) })
 }
 
-func scaleCopy(ctx context.Context, tx pgx.Tx, table string, cols []string, rows [][]any) error {
-	if len(rows) == 0 {
+// scaleCopy runs one of the Seed*Copy queries of db/queries/seed.sql (nothing for no rows).
+func scaleCopy(table string, n int, copyRows func() (int64, error)) error {
+	if n == 0 {
 		return nil
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows)); err != nil {
+	if _, err := copyRows(); err != nil {
 		return fmt.Errorf("scale: copy %s: %w", table, err)
 	}
 	return nil
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // scaleActor is the firm that made a transition: the referring firm sends and withdraws, the
 // receiving firm does the rest.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/casexchange/server/internal/apperr"
 	"github.com/casexchange/server/internal/jobs"
+	"github.com/casexchange/server/internal/jobs/jobstest"
 	"github.com/casexchange/server/internal/postgres"
 	"github.com/casexchange/server/internal/postgres/pgtest"
 	"github.com/casexchange/server/internal/webhooks"
@@ -277,7 +278,8 @@ func TestDelivery(t *testing.T) {
 		// A committed event afterwards is the only one to arrive.
 		b.enqueue(t, b.event(eventOpts{Type: webhooks.EventCaseCreated, Status: "draft", NoReferent: true}))
 		b.waitFor(t, sub.ID, allIn(1, webhooks.StatusDelivered))
-		time.Sleep(200 * time.Millisecond)
+		// Every delivery job has run: whatever the rolled-back event left would have been sent.
+		jobstest.WaitDone(t, b.pool, 15*time.Second, webhooks.DeliveryJobKind)
 		reqs := b.recv.Requests()
 		require.Len(t, reqs, 1)
 		require.Equal(t, "case.created", reqs[0].Header.Get("X-CaseXchange-Event"))
@@ -360,8 +362,9 @@ func TestDelivery(t *testing.T) {
 
 		// Nothing more is sent to it.
 		b.enqueue(t, b.event(eventOpts{Type: webhooks.EventCaseStatusChanged, Status: "sent"}))
-		time.Sleep(200 * time.Millisecond)
-		require.Len(t, b.deliveries(t, sub.ID), webhooks.BreakerThreshold)
+		require.Len(t, b.deliveries(t, sub.ID), webhooks.BreakerThreshold, "the committed event made no delivery")
+		jobstest.WaitDone(t, b.pool, 15*time.Second, webhooks.DeliveryJobKind)
+		require.Len(t, b.recv.Requests(), webhooks.BreakerThreshold*webhooks.MaxAttempts)
 	})
 
 	t.Run("switching a subscription off cancels its queued deliveries", func(t *testing.T) {
@@ -380,7 +383,7 @@ func TestDelivery(t *testing.T) {
 		require.Nil(t, ds[0].NextRetryAt)
 		// The scheduled retry runs and sends nothing.
 		require.Len(t, b.runScheduled(t, time.Minute), 1)
-		time.Sleep(300 * time.Millisecond)
+		jobstest.WaitDone(t, b.pool, 15*time.Second, webhooks.DeliveryJobKind)
 		require.Len(t, b.recv.Requests(), 1)
 		require.Equal(t, 1, b.deliveries(t, sub.ID)[0].Attempts)
 	})
@@ -461,7 +464,7 @@ func TestDelivery(t *testing.T) {
 		b.waitFor(t, sub.ID, allIn(1, webhooks.StatusFailed))
 		require.NoError(t, b.svc.Delete(t.Context(), b.sender.ID, sub.ID))
 		require.Len(t, b.runScheduled(t, time.Minute), 1)
-		time.Sleep(300 * time.Millisecond)
+		jobstest.WaitDone(t, b.pool, 15*time.Second, webhooks.DeliveryJobKind)
 		require.Len(t, b.recv.Requests(), 1)
 		require.ErrorIs(t, b.svc.Delete(t.Context(), b.sender.ID, sub.ID), apperr.ErrNotFound)
 	})

@@ -45,63 +45,88 @@ type Delivery struct {
 // ev.ID and ev.OccurredAt are filled in when zero. An event no subscription takes costs one
 // query per recipient firm.
 func (s *Service) EnqueueTx(ctx context.Context, tx pgx.Tx, ev Event) error {
-	_, err := s.enqueueTx(ctx, tx, ev)
+	_, err := s.enqueueTx(ctx, tx, []Event{ev})
 	return err
 }
 
-// enqueueTx is EnqueueTx returning the ids of the deliveries created.
-func (s *Service) enqueueTx(ctx context.Context, tx pgx.Tx, ev Event) ([]uuid.UUID, error) {
-	if ev.ID == uuid.Nil {
-		ev.ID = uuid.New()
-	}
-	if ev.OccurredAt.IsZero() {
-		ev.OccurredAt = s.now()
-	}
-	if _, err := ev.data(); err != nil {
-		return nil, err
-	}
+// EnqueueManyTx is EnqueueTx for a batch of events (a bulk import): the subscriptions are looked
+// up once per recipient firm and event type of the batch, and the deliveries are written with
+// one statement and their jobs with one more, so a batch no subscription takes costs one query
+// per distinct recipient.
+func (s *Service) EnqueueManyTx(ctx context.Context, tx pgx.Tx, evs []Event) error {
+	_, err := s.enqueueTx(ctx, tx, evs)
+	return err
+}
+
+// enqueueTx writes the deliveries of evs and returns their ids.
+func (s *Service) enqueueTx(ctx context.Context, tx pgx.Tx, evs []Event) ([]uuid.UUID, error) {
 	q := db.New(tx)
 	now := s.now()
-	var ids []uuid.UUID
-	var jobs []river.InsertManyParams
-	for _, r := range Recipients(ev) {
-		subs, err := q.WebhookSubscriptionListRecipients(ctx, db.WebhookSubscriptionListRecipientsParams{
-			FirmIds: []uuid.UUID{r.FirmID}, EventType: string(r.Type),
-		})
-		if err != nil {
-			return nil, fmt.Errorf("webhooks: find subscriptions: %w", err)
+	type target struct {
+		firm uuid.UUID
+		typ  EventType
+	}
+	subsOf := map[target][]db.WebhookSubscriptionListRecipientsRow{}
+	var rows db.WebhookDeliveryCreateManyParams
+	for _, ev := range evs {
+		if ev.ID == uuid.Nil {
+			ev.ID = uuid.New()
 		}
-		if len(subs) == 0 {
-			continue
+		if ev.OccurredAt.IsZero() {
+			ev.OccurredAt = now
 		}
-		body, err := Payload(ev, r)
-		if err != nil {
+		if _, err := ev.data(); err != nil {
 			return nil, err
 		}
-		payload := string(body)
-		for _, sub := range subs {
-			id := uuid.New()
-			if err := q.WebhookDeliveryCreate(ctx, db.WebhookDeliveryCreateParams{
-				ID: id, SubscriptionID: sub.ID, FirmID: sub.FirmID, EventID: ev.ID, EventType: string(r.Type),
-				Payload: &payload, Now: now,
-			}); err != nil {
-				return nil, fmt.Errorf("webhooks: record delivery: %w", err)
+		for _, r := range Recipients(ev) {
+			key := target{r.FirmID, r.Type}
+			subs, seen := subsOf[key]
+			if !seen {
+				var err error
+				subs, err = q.WebhookSubscriptionListRecipients(ctx, db.WebhookSubscriptionListRecipientsParams{
+					FirmIds: []uuid.UUID{r.FirmID}, EventType: string(r.Type),
+				})
+				if err != nil {
+					return nil, fmt.Errorf("webhooks: find subscriptions: %w", err)
+				}
+				subsOf[key] = subs
 			}
-			ids = append(ids, id)
-			jobs = append(jobs, river.InsertManyParams{Args: deliveryArgs{DeliveryID: id, Attempt: 1}})
+			if len(subs) == 0 {
+				continue
+			}
+			body, err := Payload(ev, r)
+			if err != nil {
+				return nil, err
+			}
+			for _, sub := range subs {
+				rows.Ids = append(rows.Ids, uuid.New())
+				rows.SubscriptionIds = append(rows.SubscriptionIds, sub.ID)
+				rows.FirmIds = append(rows.FirmIds, sub.FirmID)
+				rows.EventIds = append(rows.EventIds, ev.ID)
+				rows.EventTypes = append(rows.EventTypes, string(r.Type))
+				rows.Payloads = append(rows.Payloads, string(body))
+			}
 		}
 	}
-	if len(jobs) == 0 {
+	if len(rows.Ids) == 0 {
 		return nil, nil
 	}
 	queue, err := s.getQueue()
 	if err != nil {
 		return nil, err
 	}
+	rows.Now = now
+	if err := q.WebhookDeliveryCreateMany(ctx, rows); err != nil {
+		return nil, fmt.Errorf("webhooks: record deliveries: %w", err)
+	}
+	jobs := make([]river.InsertManyParams, len(rows.Ids))
+	for i, id := range rows.Ids {
+		jobs[i] = river.InsertManyParams{Args: deliveryArgs{DeliveryID: id, Attempt: 1}}
+	}
 	if err := queue.InsertManyTx(ctx, tx, jobs); err != nil {
 		return nil, fmt.Errorf("webhooks: enqueue deliveries: %w", err)
 	}
-	return ids, nil
+	return rows.Ids, nil
 }
 
 // Deliveries returns one page of the delivery records of one of firm's subscriptions, newest

@@ -34,8 +34,11 @@ type deliveryArgs struct {
 	Attempt    int       `json:"attempt"`
 }
 
+// DeliveryJobKind is the job kind of a delivery attempt.
+const DeliveryJobKind = "webhook_delivery"
+
 // Kind is the River job kind.
-func (deliveryArgs) Kind() string { return "webhook_delivery" }
+func (deliveryArgs) Kind() string { return DeliveryJobKind }
 
 // InsertOpts bounds River's retries of an attempt job.
 func (deliveryArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 3} }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/casexchange/server/internal/jobs/jobstest"
 	"github.com/casexchange/server/internal/webhooks"
 )
 
@@ -107,6 +108,30 @@ func (r *Receiver) Wait(t testing.TB, n int, timeout time.Duration) []Request {
 		case <-deadline:
 			t.Fatalf("webhookstest: got %d requests, want %d", len(r.Requests()), n)
 		}
+	}
+}
+
+// WaitSettled waits until every webhook delivery in the database is final (DELIVERED or
+// EXHAUSTED) and no delivery job is left to run, failing the test after timeout. Once it
+// returns, no request for what has been committed so far can still reach a receiver, so a test
+// can assert that nothing more arrived without sleeping.
+func WaitSettled(t testing.TB, db jobstest.Querier, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		var open int
+		if err := db.QueryRow(context.Background(),
+			`SELECT count(*) FROM webhook_deliveries WHERE status NOT IN ('DELIVERED', 'EXHAUSTED')`).Scan(&open); err != nil {
+			t.Fatalf("webhookstest: read the delivery state: %v", err)
+		}
+		jobs := jobstest.Pending(t, db, webhooks.DeliveryJobKind)
+		if open == 0 && jobs == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("webhookstest: %d deliveries not final and %d delivery jobs left after %s", open, jobs, timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
