@@ -2,6 +2,7 @@ package referrals_test
 
 import (
 	"context"
+	"github.com/casexchange/server/internal/ptr"
 	"sync"
 	"testing"
 
@@ -49,7 +50,7 @@ func TestCreateCasesTx(t *testing.T) {
 	}
 	input := func(title string, sf *string) referrals.CreateCaseInput {
 		return referrals.CreateCaseInput{
-			Title: title, CaseType: "personal_injury", Jurisdiction: "IL", County: ptr("Cook"),
+			Title: title, CaseType: "personal_injury", Jurisdiction: "IL", County: ptr.To("Cook"),
 			ClientFirstName: "Ada", ClientLastName: "Okafor", SalesforceID: sf,
 		}
 	}
@@ -104,8 +105,8 @@ func TestCreateCasesTx(t *testing.T) {
 	t.Run("a Salesforce id already in use, or repeated in the batch, is a conflict", func(t *testing.T) {
 		t.Parallel()
 		b := setupBatch(t)
-		create(t, b, input("Existing", ptr("SF-1")))
-		res := create(t, b, input("Taken", ptr("SF-1")), input("New", ptr("SF-2")), input("Again", ptr("SF-2")))
+		create(t, b, input("Existing", ptr.To("SF-1")))
+		res := create(t, b, input("Taken", ptr.To("SF-1")), input("New", ptr.To("SF-2")), input("Again", ptr.To("SF-2")))
 		for _, i := range []int{0, 2} {
 			e, ok := apperr.As(res[i].Err)
 			require.True(t, ok, "input %d: %v", i, res[i].Err)
