@@ -369,6 +369,16 @@ func waitImport(ctx context.Context, base, key, job string, timeout time.Duratio
 			last = field(r.body, "data.status")
 			switch last {
 			case "succeeded":
+				var out struct {
+					Data struct {
+						Created, Failed int
+						Errors          []any
+					}
+				}
+				_ = json.Unmarshal(r.body, &out)
+				if out.Data.Created == 0 || out.Data.Failed > 0 {
+					return fmt.Errorf("job %s: %d rows failed: %s", job, out.Data.Failed, r)
+				}
 				return nil
 			case "failed":
 				return fmt.Errorf("job %s failed: %s", job, r)
@@ -379,16 +389,20 @@ func waitImport(ctx context.Context, base, key, job string, timeout time.Duratio
 	return fmt.Errorf("job %s not finished within %s (status %q)", job, timeout, last)
 }
 
-// checkImportRows counts the cases of the import by external id: each exactly once.
+// checkImportRows counts the cases of the import by external id (the importer keeps a cmsId
+// column in cms_id or salesforce_id, one value space): each exactly once.
 func checkImportRows(ctx context.Context, conn *pgx.Conn, runID string, n int) (int, []string) {
 	var distinct, total int
-	err := conn.QueryRow(ctx, `SELECT count(DISTINCT cms_id), count(*) FROM base_cases WHERE cms_id LIKE $1`,
+	err := conn.QueryRow(ctx, `SELECT count(DISTINCT coalesce(cms_id, salesforce_id)), count(*) FROM base_cases WHERE coalesce(cms_id, salesforce_id) LIKE $1`,
 		"hadrill-"+runID+"-%").Scan(&distinct, &total)
 	if err != nil {
 		return 0, []string{"count imported rows: " + err.Error()}
 	}
 	if distinct != n || total != n {
-		return distinct, []string{fmt.Sprintf("import: %d rows sent, %d distinct external ids written, %d cases", n, distinct, total)}
+		var sample string
+		_ = conn.QueryRow(ctx, `SELECT count(*)::text || ' titled like imports; e.g. ' || coalesce(min(coalesce(cms_id, '-') || '/' || coalesce(salesforce_id, '-')), '')
+			FROM base_cases WHERE title LIKE 'Imported drill case %'`).Scan(&sample)
+		return distinct, []string{fmt.Sprintf("import: %d rows sent, %d distinct external ids written, %d cases (%s)", n, distinct, total, sample)}
 	}
 	return total, nil
 }
@@ -452,6 +466,16 @@ func checkWebhooks(ctx context.Context, conn *pgx.Conn, rv *receiver, timeout ti
 			var att int
 			_ = rows.Scan(&id, &st, &att, &le)
 			problems = append(problems, fmt.Sprintf("webhook delivery %s still %s after %s (attempts %d, %s)", id, st, timeout, att, le))
+		}
+		rows.Close()
+		rows, _ = conn.Query(ctx, `SELECT id, state::text, attempt, coalesce(array_to_string(attempted_by, ','), ''), coalesce(attempted_at::text, ''), args::text
+			FROM river_job WHERE kind = 'webhook_delivery' AND state NOT IN ('completed', 'discarded', 'cancelled') LIMIT 5`)
+		for rows.Next() {
+			var id int64
+			var st, by, at, args string
+			var att int
+			_ = rows.Scan(&id, &st, &att, &by, &at, &args)
+			problems = append(problems, fmt.Sprintf("river job %d %s attempt %d by %s at %s: %s", id, st, att, by, at, args))
 		}
 		rows.Close()
 		problems = append(problems, fmt.Sprintf("webhooks: %d deliveries not delivered within %s", pending, timeout))
