@@ -115,6 +115,7 @@ type caseRec struct {
 	owner, partner *firm
 	createdAt      time.Time // when the 201 arrived
 	ackState       string    // "acked" (200), "unknown" (request failed), "" (not tried)
+	ackAt          time.Time // when the acknowledgment's 200 arrived
 	docs           []*docRec
 }
 
@@ -206,7 +207,7 @@ func (w *workload) iteration(ctx context.Context, worker int) {
 	w.mu.Lock()
 	c.ackState = "unknown"
 	if r.ok() {
-		c.ackState = "acked"
+		c.ackState, c.ackAt = "acked", r.end
 	}
 	w.mu.Unlock()
 	if !r.ok() || !w.docs {
