@@ -65,7 +65,7 @@ func main() {
 	fs := flag.NewFlagSet("hadrill "+cmd, flag.ContinueOnError)
 	c := &common{name: cmd}
 	fs.StringVar(&c.bin, "bin", "bin/casexchange", "server binary")
-	fs.StringVar(&c.minio, "minio", os.ExpandEnv("$HOME/.cache/casexchange/tools/minio"), "MinIO binary")
+	fs.StringVar(&c.minio, "minio", "", "MinIO binary (make ha-tools builds it)")
 	fs.StringVar(&c.haproxy, "haproxy", "haproxy", "HAProxy binary")
 	fs.DurationVar(&c.duration, "duration", 0, "length of the load phase (0: the drill's default)")
 	fs.StringVar(&c.workDir, "work", "", "directory for logs and data (default: a temporary one, removed on success)")
