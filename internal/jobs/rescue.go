@@ -84,7 +84,7 @@ func newRescuer(pool *pgxpool.Pool, log *slog.Logger) *rescuer {
 	_, _ = rand.Read(b[:])
 	return &rescuer{
 		pool: pool, log: log,
-		id:      fmt.Sprintf("%s%s_%d_%s", clientIDPrefix, host, os.Getpid(), hex.EncodeToString(b[:])),
+		id:    fmt.Sprintf("%s%s_%d_%s", clientIDPrefix, host, os.Getpid(), hex.EncodeToString(b[:])),
 		every: sweepInterval, grace: orphanGrace, settle: lockSettle,
 		working: map[int64]time.Time{}, suspect: map[string]bool{},
 	}
