@@ -247,10 +247,30 @@ func scaleOut(ctx context.Context, c *common) error {
 		}
 		return fmt.Errorf("%d problems (first: %s)", len(problems), problems[0])
 	}
-	c.summary("scale-out: %d replicas, %d requests, %d acknowledged writes, 0 lost (%d read back), %d errors within the %s detection window, 0 after; %d cross-replica signed-link downloads; %d webhook deliveries exactly once; import %d rows exactly once; rate limit 429 after %d requests over 3 replicas (budget %d); total %s",
+	c.summary("scale-out: %d replicas, %d requests, %d acknowledged writes, 0 lost (%d read back), %d errors within the %s detection window, 0 after; %d cross-replica signed-link downloads; %d webhook deliveries exactly once (%d jobs of the killed replica put back by the orphan rescuer); import %d rows exactly once; rate limit 429 after %d requests over 3 replicas (budget %d); total %s",
 		scaleReplicas, w.requests(), w.writes(), checked, inWindow, detect.Round(time.Millisecond), w.crossLink,
-		hooks, rows, okBefore429, scaleRateBudget, time.Since(began).Round(time.Second))
+		hooks, rescued(c.workDir), rows, okBefore429, scaleRateBudget, time.Since(began).Round(time.Second))
 	return nil
+}
+
+// rescued sums the jobs that the replicas' orphan rescuers put back (internal/jobs logs each
+// release with its count).
+func rescued(workDir string) int {
+	n := 0
+	logs, _ := filepath.Glob(filepath.Join(workDir, "r*.log"))
+	for _, l := range logs {
+		b, _ := os.ReadFile(l)
+		for _, line := range strings.Split(string(b), "\n") {
+			if !strings.Contains(line, "made available again") {
+				continue
+			}
+			var rec struct{ Jobs int }
+			if json.Unmarshal([]byte(line), &rec) == nil {
+				n += rec.Jobs
+			}
+		}
+	}
+	return n
 }
 
 // startHAProxy writes the configuration (round robin, health checks on the health endpoint every
