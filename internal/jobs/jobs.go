@@ -72,7 +72,11 @@ type Register func(*river.Workers)
 
 // Client enqueues and works jobs.
 type Client struct {
-	rc *river.Client[pgx.Tx]
+	rc   *river.Client[pgx.Tx]
+	resc *rescuer // puts back jobs left running by a dead process or a lost outcome (rescue.go)
+
+	stopResc func()        // ends the rescuer started by Start
+	rescDone chan struct{} // closed when it has ended (its connection closed)
 }
 
 // New builds a client over pool with the workers that register adds. It neither migrates
@@ -87,7 +91,10 @@ func New(pool *pgxpool.Pool, log *slog.Logger, cfg Config, register ...Register)
 	for _, r := range register {
 		r(workers)
 	}
+	resc := newRescuer(pool, log)
 	rcfg := &river.Config{
+		ID:                resc.id,
+		Middleware:        []rivertype.Middleware{resc},
 		Logger:            log.With("component", "jobs"),
 		MaxAttempts:       cfg.MaxAttempts,
 		FetchPollInterval: cfg.PollInterval,
@@ -110,7 +117,7 @@ func New(pool *pgxpool.Pool, log *slog.Logger, cfg Config, register ...Register)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: new client: %w", err)
 	}
-	return &Client{rc: rc}, nil
+	return &Client{rc: rc, resc: resc}, nil
 }
 
 // Start begins working jobs in the background until Stop, or until ctx is cancelled (which
@@ -119,12 +126,19 @@ func (c *Client) Start(ctx context.Context) error {
 	if err := c.rc.Start(ctx); err != nil {
 		return fmt.Errorf("jobs: start: %w", err)
 	}
+	rctx, cancel := context.WithCancel(ctx)
+	c.stopResc, c.rescDone = cancel, make(chan struct{})
+	go func() { defer close(c.rescDone); c.resc.run(rctx) }()
 	return nil
 }
 
 // Stop stops fetching jobs and waits for running ones to finish, until ctx ends. It is a
 // no-op for a client that never started.
 func (c *Client) Stop(ctx context.Context) error {
+	if c.stopResc != nil {
+		c.stopResc()
+		<-c.rescDone
+	}
 	if err := c.rc.Stop(ctx); err != nil {
 		return fmt.Errorf("jobs: stop: %w", err)
 	}
