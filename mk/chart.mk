@@ -22,3 +22,9 @@ chart:
 	done
 	@cd deploy/kubecheck && out=$$($(GO) run . $(foreach v,$(CHART_VALUES),$(v)=$(CURDIR)/$(CHART_OUT)/$(v).yaml)) && \
 	  echo "chart: lint ok ($(words $(CHART_VALUES)) values sets), $$out"
+
+.PHONY: migration-compat
+## migration-compat: new migrations (since the last tag) do not drop, rename or retype what the
+## previous release reads, unless annotated as the contract step of an earlier expand.
+migration-compat:
+	@bash scripts/migration-compat.sh
