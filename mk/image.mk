@@ -14,10 +14,11 @@ CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 
 ## image: build $(IMAGE) with podman from the static binary, the build machine's CA bundle and
 ## the non-root user of deploy/image (OCI labels: version from git describe, revision, source).
+## --no-cache: podman 4.3 reuses cached layers when only a build argument (a label) changed.
 image: build
 	@test -r $(CA_BUNDLE) || (echo "image: no CA bundle at $(CA_BUNDLE) (apt-get install ca-certificates)" && exit 1)
 	@mkdir -p bin/image/data && cp $(CA_BUNDLE) bin/image/ca-certificates.crt
-	$(PODMAN) build --quiet -f Containerfile -t $(IMAGE) \
+	$(PODMAN) build --quiet --no-cache -f Containerfile -t $(IMAGE) \
 		--build-arg VERSION=$(IMAGE_VERSION) --build-arg REVISION=$(IMAGE_REVISION) \
 		--build-arg SOURCE=$(IMAGE_SOURCE) --build-arg CREATED=$$(date -u +%Y-%m-%dT%H:%M:%SZ) .
 
