@@ -360,7 +360,7 @@ func (c *Cluster) start(ctx context.Context, port int, testMode bool) error {
 	// Own process group: a terminal's Ctrl-C reaches us, and we shut the server down in
 	// order. Pdeathsig: if we die without stopping it, the kernel asks it to quit.
 	cmd.SysProcAttr.Setpgid = true
-	cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT
+	setParentDeathSignal(cmd.SysProcAttr, syscall.SIGQUIT)
 
 	exited := make(chan struct{})
 	startErr := make(chan error, 1)
