@@ -22,6 +22,9 @@ const (
 type cli struct {
 	stdout, stderr io.Writer
 	lookup         config.Lookup
+	// setDefault makes the command's logger the process-wide slog default (the binary; not
+	// the tests, which run commands side by side in one process).
+	setDefault bool
 }
 
 // command is one node of the command tree. A leaf has setup; a group has subs (and may have
@@ -48,7 +51,10 @@ func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(fo
 
 // run executes the command line args (without the program name) and returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup config.Lookup) int {
-	x := &cli{stdout: stdout, stderr: stderr, lookup: lookup}
+	return runWith(ctx, &cli{stdout: stdout, stderr: stderr, lookup: lookup}, args)
+}
+
+func runWith(ctx context.Context, x *cli, args []string) int {
 	return x.dispatch(ctx, root(), args)
 }
 

@@ -129,7 +129,11 @@ func (x *cli) config() (config.Config, error) {
 
 // logger writes JSON lines to stderr: the server's log, not the command's messages.
 func (x *cli) logger(cfg config.Config) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(x.stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	log := slog.New(slog.NewJSONHandler(x.stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	if x.setDefault {
+		slog.SetDefault(log) // packages that log without a logger (migrations, the cluster)
+	}
+	return log
 }
 
 // openDB connects to DATABASE_URL or starts the private cluster and, when migrate is true,

@@ -18,7 +18,7 @@ import (
 
 func main() {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
+	code := runWith(ctx, &cli{stdout: os.Stdout, stderr: os.Stderr, lookup: os.LookupEnv, setDefault: true}, os.Args[1:])
 	cancel()
 	os.Exit(code)
 }
