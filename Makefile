@@ -12,8 +12,14 @@ CODEGEN := $(GO) tool -modfile=tools/codegen.mod
 
 all: build
 
+# The version (git describe) and commit are stamped into the binary: `casexchange version`,
+# /health's version and the cx_build_info metric show them.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -s -w -X github.com/casexchange/server/internal/buildinfo.version=$(VERSION) -X github.com/casexchange/server/internal/buildinfo.revision=$(REVISION)
+
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/casexchange
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/casexchange
 
 run: build
 	./$(BIN) serve

@@ -17,7 +17,11 @@ start_demo_server() {
   [ -x bin/casexchange ] || make -s build
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   data=$(mktemp -d)
-  env CX_HTTP_ADDR="127.0.0.1:$port" CX_DATA_DIR="$data" CX_LOG_LEVEL=warn "$@" bin/casexchange serve > "$data/server.log" 2>&1 &
+  # DATABASE_URL is set, so the demo data and the secrets must be asked for explicitly.
+  env CX_HTTP_ADDR="127.0.0.1:$port" CX_DATA_DIR="$data" CX_LOG_LEVEL=warn CX_SEED=true \
+    CX_JWT_SECRET="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
+    CX_DOWNLOAD_LINK_SECRET="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
+    "$@" bin/casexchange serve > "$data/server.log" 2>&1 &
   pid=$!
   trap stop_demo_server EXIT
   for _ in $(seq 1 120); do

@@ -113,7 +113,8 @@ func dbName(scale int) string { return fmt.Sprintf("cx_bench_s%d", scale) }
 
 func startOurs(ctx context.Context, o options, dsn, dir, name string) (*proc, error) {
 	return start(ctx, o.serverBin, []string{"serve"}, dir, name, []string{
-		"DATABASE_URL=" + dsn, "CX_SEED=false", "CX_RATE_LIMIT_FULL=1000000000", "CX_LOG_LEVEL=warn"})
+		"DATABASE_URL=" + dsn, "CX_SEED=false", "CX_RATE_LIMIT_FULL=1000000000", "CX_LOG_LEVEL=warn",
+		"CX_JWT_SECRET=bench-jwt-secret-0123456789abcdef0123456789", "CX_DOWNLOAD_LINK_SECRET=bench-link-secret-0123456789abcdef012345"})
 }
 
 // endpoints are the benchmarked calls with fx's parameters.

@@ -4,19 +4,26 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	dbfs "github.com/casexchange/server/db"
 	"github.com/casexchange/server/internal/analytics"
 	"github.com/casexchange/server/internal/auth"
+	"github.com/casexchange/server/internal/buildinfo"
 	"github.com/casexchange/server/internal/config"
 	"github.com/casexchange/server/internal/documents"
 	"github.com/casexchange/server/internal/firms"
@@ -47,18 +54,21 @@ type App struct {
 	Auth    *auth.Service
 	Firms   *firms.Service
 	RefData *refdata.Service
-	Jobs    *jobs.Client // the background job queue (e-mail, webhooks, import jobs)
+	Jobs    *jobs.Client // the background job queue (e-mail, webhooks, imports)
+	// Registry holds the process's metrics, served by MetricsHandler (never on the API port).
+	Registry *prometheus.Registry
 
 	limiter   ratelimit.Limiter
+	draining  atomic.Bool
 	closeOnce sync.Once
 }
 
 // Options adjust an App for tests and tools.
 type Options struct {
-	Limiter      ratelimit.Limiter   // nil: by Config.RateStore
-	PasswordCost auth.PasswordParams // zero: production cost
-	Registry     *prometheus.Registry
-	AuthOptions  []auth.Option // extra options of the auth service (tests: key listener dial)
+	Limiter      ratelimit.Limiter    // nil: by Config.RateStore
+	PasswordCost auth.PasswordParams  // zero: production cost
+	Registry     *prometheus.Registry // nil: a fresh one with the process collectors
+	AuthOptions  []auth.Option        // extra options of the auth service (tests: key listener dial)
 }
 
 // New builds an App over an open, migrated pool.
@@ -66,7 +76,10 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 	if log == nil {
 		log = slog.Default()
 	}
-	cfg = withLimitDefaults(cfg)
+	cfg, err := withDefaults(cfg)
+	if err != nil {
+		return nil, err
+	}
 	authSvc, err := auth.New(pool, auth.Config{
 		JWTSecret:  cfg.JWTSecret,
 		AccessTTL:  cfg.AccessTokenTTL,
@@ -95,31 +108,27 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		reg.MustRegister(newPoolCollector(pool))
 		reg.MustRegister(newKeyCacheCollector(authSvc))
+		reg.MustRegister(newBuildInfoCollector())
 	}
+	a.Registry = reg
 
-	// River's schema (idempotent), the job client with the e-mail worker, and
-	// the notification service that enqueues e-mail.
+	// River's schema (idempotent), the job client with the e-mail worker, and the
+	// notification service that enqueues e-mail.
 	if err := jobs.Migrate(ctx, pool); err != nil {
 		return nil, err
 	}
-	mailCfg, err := notify.ConfigFromEnv(cfg.DataDir)
+	mailer, err := notify.NewMailer(cfg.Mail)
 	if err != nil {
 		return nil, err
 	}
-	mailer, err := notify.NewMailer(mailCfg)
-	if err != nil {
-		return nil, err
+	// Webhook deliveries run on the same job queue.
+	if cfg.WebhooksAllowPrivate {
+		log.Warn("UNSAFE: CX_WEBHOOKS_ALLOW_PRIVATE is on: webhooks may reach private addresses and plain http")
 	}
-	// The webhook delivery workers run on the same job queue.
-	hookCfg, err := webhooks.ConfigFromEnv()
-	if err != nil {
-		return nil, err
-	}
-	if hookCfg.AllowPrivate {
-		log.Warn("UNSAFE: " + webhooks.EnvAllowPrivate + " is on: webhooks may reach private addresses and plain http")
-	}
-	hookCfg.BaseURL = func() string { return a.Config.PublicBaseURL }
-	hooks := webhooks.New(pool, hookCfg)
+	hooks := webhooks.New(pool, webhooks.Config{
+		AllowPrivate: cfg.WebhooksAllowPrivate,
+		BaseURL:      func() string { return a.Config.PublicBaseURL },
+	})
 	importJobs := &importer.Worker{} // registered with the queue now, bound to the importer below
 	if a.Jobs, err = jobs.New(pool, log, jobs.Config{RetryDelay: cfg.JobRetryDelay, PollInterval: cfg.JobPollInterval}, notify.Workers(mailer), hooks.Workers(), importJobs.Register); err != nil {
 		return nil, err
@@ -127,7 +136,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 	hooks.UseQueue(a.Jobs)
 	notifier := notify.New(pool, a.Jobs, mailer)
 
-	store, err := storage.FromEnv(cfg.DataDir, func() string { return a.Config.PublicBaseURL })
+	store, err := storage.Open(cfg.Storage, func() string { return a.Config.PublicBaseURL })
 	if err != nil {
 		return nil, fmt.Errorf("storage: %w", err)
 	}
@@ -173,9 +182,27 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 		},
 		Registry: reg,
 		Ready:    func(ctx context.Context) error { return postgres.Ping(ctx, pool) },
-		Auth:     a.authenticators(),
-		Services: services,
-		Cookies:  httpapi.CookieOptions{Secure: cfg.SecureCookies, RefreshTTL: cfg.RefreshTokenTTL, AccessTTL: cfg.AccessTokenTTL},
+		ReadyChecks: []httpapi.ReadyCheck{
+			{Name: "database", Check: func(ctx context.Context) error { return postgres.Ping(ctx, pool) }},
+			{Name: "migrations", Check: func(ctx context.Context) error {
+				pending, err := postgres.Pending(ctx, pool, dbfs.Migrations)
+				if err == nil && len(pending) > 0 {
+					err = fmt.Errorf("%d pending: %s", len(pending), strings.Join(pending, ", "))
+				}
+				return err
+			}},
+			{Name: "draining", Check: func(context.Context) error {
+				if a.draining.Load() {
+					return errors.New("shutting down")
+				}
+				return nil
+			}},
+		},
+		TrustedProxies: cfg.TrustedProxies,
+		ClientIPHeader: cfg.ClientIPHeader,
+		Auth:           a.authenticators(),
+		Services:       services,
+		Cookies:        httpapi.CookieOptions{Secure: cfg.SecureCookies, RefreshTTL: cfg.RefreshTokenTTL, AccessTTL: cfg.AccessTokenTTL},
 	})
 	if err != nil {
 		return nil, err
@@ -184,9 +211,30 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 	return a, nil
 }
 
-// withLimitDefaults gives the firm, session and address budgets their defaults when a
-// Config was built by hand (tests, tools) rather than by config.Load: zero is not "unlimited".
-func withLimitDefaults(cfg config.Config) config.Config {
+// withDefaults fills in what config.Load always sets when a Config was built by hand (tests,
+// tools): the budgets (zero is not "unlimited"), the mail sender and folder, the object
+// directory and, as config.ResolveSecrets does for the private cluster, a link secret kept in
+// the data directory.
+func withDefaults(cfg config.Config) (config.Config, error) {
+	if cfg.Mail.From == "" {
+		cfg.Mail.From = notify.DefaultFrom
+	}
+	if cfg.Mail.MailDir == "" {
+		cfg.Mail.MailDir = filepath.Join(cfg.DataDir, "mail")
+	}
+	if cfg.Storage.Backend == "" {
+		cfg.Storage.Backend = storage.BackendLocal
+	}
+	if cfg.Storage.LocalDir == "" {
+		cfg.Storage.LocalDir = filepath.Join(cfg.DataDir, "objects")
+	}
+	if cfg.Storage.Backend == storage.BackendLocal && len(cfg.Storage.LinkSecret) == 0 {
+		secret, err := config.PersistentSecret(filepath.Join(cfg.DataDir, "download-secret"))
+		if err != nil {
+			return cfg, fmt.Errorf("storage: %w", err)
+		}
+		cfg.Storage.LinkSecret = secret
+	}
 	if cfg.RateFirm <= 0 {
 		cfg.RateFirm = 2 * cfg.RateFull
 	}
@@ -196,7 +244,7 @@ func withLimitDefaults(cfg config.Config) config.Config {
 	if cfg.RateIP <= 0 {
 		cfg.RateIP = config.DefaultRateIP
 	}
-	return cfg
+	return cfg, nil
 }
 
 func (a *App) authenticators() httpapi.Authenticators {
@@ -224,6 +272,16 @@ func (a *App) authenticators() httpapi.Authenticators {
 func (a *App) HTTPServer() *http.Server {
 	return &http.Server{Handler: a.Echo, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 }
+
+// MetricsHandler serves the Prometheus metrics of this process (the binary puts it on its own
+// listener, CX_METRICS_ADDR).
+func (a *App) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{})
+}
+
+// Drain marks the process as shutting down: /readyz answers 503 from now on, so that load
+// balancers stop sending requests, while everything else is still served.
+func (a *App) Drain() { a.draining.Store(true) }
 
 // Close releases background resources (not the pool, which the caller owns). Calling it again
 // does nothing.
@@ -334,6 +392,16 @@ func (a *App) Start(ctx context.Context) {
 			}
 		}
 	}()
+}
+
+// newBuildInfoCollector is cx_build_info{version,revision,goversion} 1: which build runs where.
+func newBuildInfoCollector() prometheus.Collector {
+	bi := buildinfo.Get()
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name:        "cx_build_info",
+		Help:        "Always 1; the labels say which build of the server this process runs.",
+		ConstLabels: prometheus.Labels{"version": bi.Version, "revision": bi.Revision, "goversion": bi.GoVersion},
+	}, func() float64 { return 1 })
 }
 
 // keyCacheCollector exposes the API key cache counters of this process.

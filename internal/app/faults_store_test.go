@@ -24,6 +24,7 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/stretchr/testify/require"
 
+	"github.com/casexchange/server/internal/config"
 	"github.com/casexchange/server/internal/httpapi/apitest"
 	"github.com/casexchange/server/internal/storage"
 	"github.com/casexchange/server/internal/testsummary"
@@ -240,8 +241,7 @@ func requireAll503(t *testing.T, what string, outs []outcome, limit time.Duratio
 // stopped and started again on the same address, and the local backend's directory is made
 // unwritable and writable again. Uploads meanwhile answer 503 service_unavailable promptly and
 // leave neither a row nor an object; the server serves again without a restart.
-//
-// Not parallel: the S3 backend is chosen from the environment when the App is built.
+
 func TestFaultObjectStore(t *testing.T) {
 	const uploads = 24
 	const prompt = 5 * time.Second // the bound for any answer while the store is down
@@ -249,14 +249,12 @@ func TestFaultObjectStore(t *testing.T) {
 
 	t.Run("S3ServerDown", func(t *testing.T) {
 		s3 := startFakeS3(t)
-		for k, v := range map[string]string{
-			storage.EnvBackend: "s3", storage.EnvEndpoint: "http://" + s3.Addr, storage.EnvBucket: faultBucket,
-			storage.EnvAccessKey: "cx-test", storage.EnvSecretKey: "cx-test-secret", storage.EnvRegion: "us-east-1",
-			storage.EnvPathStyle: "true",
-		} {
-			t.Setenv(k, v)
-		}
-		h := apitest.New(t)
+		h := apitest.New(t, apitest.Options{Config: func(c *config.Config) {
+			c.Storage = storage.Config{Backend: storage.BackendS3, S3: storage.S3Config{
+				Endpoint: "http://" + s3.Addr, Bucket: faultBucket, AccessKey: "cx-test", SecretKey: "cx-test-secret",
+				Region: "us-east-1", PathStyle: true,
+			}}
+		}})
 		d := newDocFixture(t, h)
 		existing := d.uploadOK(t, "before-the-outage.pdf")
 		keysBefore := s3.Keys(t)

@@ -121,10 +121,13 @@ func TestTwoProcessesKeyCache(t *testing.T) {
 		}
 		require.Equal(t, before, lookupsOf(tb.b), "%d cached requests on B read the key from the database", n)
 		cachedN = n
-		metrics := call("GET", tb.urlB+"/metrics", nil)
-		require.Equal(t, http.StatusOK, metrics.Status)
-		require.Contains(t, string(metrics.Body), "casexchange_api_key_cache_listener_up 1")
-		require.Contains(t, string(metrics.Body), "casexchange_api_key_cache_entries 1")
+		// The metrics have a listener of their own, not the API port.
+		require.Equal(t, http.StatusNotFound, call("GET", tb.urlB+"/metrics", nil).Status)
+		rec := httptest.NewRecorder()
+		tb.b.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		require.Equal(t, http.StatusOK, rec.Code)
+		require.Contains(t, rec.Body.String(), "casexchange_api_key_cache_listener_up 1")
+		require.Contains(t, rec.Body.String(), "casexchange_api_key_cache_entries 1")
 
 		revokeTook = revokeOnA(t, tb, id)
 		r := me(tb.urlB, key)

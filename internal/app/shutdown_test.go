@@ -71,6 +71,7 @@ func TestShutdownOnSIGTERM(t *testing.T) {
 	cmd.Env = append(os.Environ(),
 		"DATABASE_URL="+dsn, "CX_DATA_DIR="+t.TempDir(), "CX_HTTP_ADDR=127.0.0.1:0", "CX_SEED=false",
 		"CX_SHUTDOWN_TIMEOUT=10s", "CX_LOG_LEVEL=info", "CX_PUBLIC_BASE_URL=",
+		"CX_JWT_SECRET=shutdown-test-secret-0123456789abcdef", "CX_DOWNLOAD_LINK_SECRET=shutdown-test-link-secret-0123456789ab",
 	)
 	stderr := &lockedBuffer{}
 	pr, pw := io.Pipe()

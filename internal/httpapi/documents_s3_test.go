@@ -12,26 +12,24 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/stretchr/testify/require"
 
+	"github.com/casexchange/server/internal/config"
 	"github.com/casexchange/server/internal/httpapi/apitest"
 	"github.com/casexchange/server/internal/storage"
 )
 
 // TestDocumentsOnS3 runs the document operations with the S3 backend against an S3-protocol
-// server (gofakes3, in memory, over HTTP). It is not parallel: the backend is chosen from the
-// environment when the app is built, so the variables are set for this test alone, before
-// any parallel test resumes.
+// server (gofakes3, in memory, over HTTP).
 func TestDocumentsOnS3(t *testing.T) {
 	mem := s3mem.New()
 	require.NoError(t, mem.CreateBucket("cx-documents"))
 	s3srv := httptest.NewServer(gofakes3.New(mem).Server())
 	t.Cleanup(s3srv.Close)
-	for k, v := range map[string]string{
-		storage.EnvBackend: "s3", storage.EnvEndpoint: s3srv.URL, storage.EnvBucket: "cx-documents",
-		storage.EnvAccessKey: "cx-test", storage.EnvSecretKey: "cx-test-secret", storage.EnvRegion: "us-east-1",
-		storage.EnvPathStyle: "true", storage.EnvInsecure: "true",
-	} {
-		t.Setenv(k, v)
-	}
+	onS3 := apitest.Options{Config: func(c *config.Config) {
+		c.Storage = storage.Config{Backend: storage.BackendS3, S3: storage.S3Config{
+			Endpoint: s3srv.URL, Bucket: "cx-documents", AccessKey: "cx-test", SecretKey: "cx-test-secret",
+			Region: "us-east-1", PathStyle: true, Insecure: true,
+		}}
+	}}
 	objects := func() []string {
 		t.Helper()
 		list, err := mem.ListBucket("cx-documents", nil, gofakes3.ListBucketPage{})
@@ -43,7 +41,7 @@ func TestDocumentsOnS3(t *testing.T) {
 		return keys
 	}
 
-	f := newParties(t)
+	f := newParties(t, onS3)
 	receivedAction(t, f.h, f.recvStd, f.caseID, "acknowledge", nil)
 
 	d := uploadOK(t, f.h, f.ownerStd, f.caseID, "police report.pdf", samplePDF)

@@ -5,19 +5,14 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"runtime/debug"
 	"strconv"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/casexchange/server/gen/api"
+	"github.com/casexchange/server/internal/buildinfo"
 )
-
-// Version is the version of the server build that the health check reports. Release builds set
-// it with -ldflags "-X github.com/casexchange/server/internal/httpapi.Version=v1.2.3"; when it
-// is empty the module version from the build information is used, or "dev".
-var Version = ""
 
 // readyTimeout bounds the database probe of the health check.
 const readyTimeout = time.Second
@@ -39,7 +34,7 @@ func (s *Server) GetHealth(ctx context.Context, _ api.GetHealthRequestObject) (a
 	body := api.HealthResponse{
 		Status:    api.HealthResponseStatusOk,
 		Timestamp: m.Timestamp,
-		Version:   buildVersion(),
+		Version:   buildinfo.Version(),
 		RateLimits: api.HealthRateLimits{
 			WindowSeconds: int(s.limits.Window / time.Second),
 			RequestsPerWindow: api.HealthRateLimitTiers{
@@ -56,16 +51,6 @@ func (s *Server) GetHealth(ctx context.Context, _ api.GetHealthRequestObject) (a
 		return api.GetHealth503JSONResponse{Body: body}, nil
 	}
 	return api.GetHealth200JSONResponse{Body: body}, nil
-}
-
-func buildVersion() string {
-	if Version != "" {
-		return Version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
 }
 
 // GetOpenApiYaml serves the embedded contract as YAML.

@@ -129,8 +129,8 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			op := "unmatched"
 			if acc, ok := s.access[c.Request().Method+" "+c.Path()]; ok {
 				op = acc.operationID
-			} else if c.Path() == "/metrics" {
-				op = "metrics"
+			} else if p := c.Path(); p == "/livez" || p == "/readyz" {
+				op = p[1:]
 			}
 			s.metrics.requests.WithLabelValues(op, c.Request().Method, strconv.Itoa(status)).Inc()
 			s.metrics.duration.WithLabelValues(op, c.Request().Method).Observe(dur.Seconds())
@@ -141,6 +141,7 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			slog.String("route", route),
 			slog.Int("status", status),
 			slog.Float64("duration_ms", float64(dur.Microseconds())/1000),
+			slog.String("client_ip", c.RealIP()),
 		}
 		if p, ok := c.Get(ctxPrincipal).(*Principal); ok && p != nil {
 			if p.KeyPrefix != "" {

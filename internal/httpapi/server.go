@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -18,7 +19,6 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	echomw "github.com/oapi-codegen/echo-middleware"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/casexchange/server/gen/api"
 	"github.com/casexchange/server/internal/auth"
@@ -31,11 +31,16 @@ type Deps struct {
 	Auth       Authenticators
 	Limiter    ratelimit.Limiter
 	RateLimits RateLimits
-	Registry   *prometheus.Registry // nil: a fresh registry
+	Registry   prometheus.Registerer // nil: a fresh registry (the request metrics go there)
 	Ready      func(ctx context.Context) error
-	Services   Services
-	Cookies    CookieOptions
-	Timeouts   Timeouts // zero fields: the defaults
+	// ReadyChecks are the conditions of /readyz, in order.
+	ReadyChecks []ReadyCheck
+	// TrustedProxies and ClientIPHeader decide the client address (see ClientIP).
+	TrustedProxies []netip.Prefix
+	ClientIPHeader string
+	Services       Services
+	Cookies        CookieOptions
+	Timeouts       Timeouts // zero fields: the defaults
 }
 
 // CookieOptions shape the session cookies of the Internal API.
@@ -50,17 +55,18 @@ type CookieOptions struct {
 type Server struct {
 	Services
 
-	log      *slog.Logger
-	auth     Authenticators
-	limiter  ratelimit.Limiter
-	limits   RateLimits
-	metrics  *metrics
-	ready    func(ctx context.Context) error
-	cookies  CookieOptions
-	timeouts Timeouts
-	retries  *finishRetries
-	access   map[string]routeAccess
-	spec     *openapi3.T
+	log         *slog.Logger
+	auth        Authenticators
+	limiter     ratelimit.Limiter
+	limits      RateLimits
+	metrics     *metrics
+	ready       func(ctx context.Context) error
+	readyChecks []ReadyCheck
+	cookies     CookieOptions
+	timeouts    Timeouts
+	retries     *finishRetries
+	access      map[string]routeAccess
+	spec        *openapi3.T
 
 	specOnce sync.Once
 	specYAML []byte
@@ -76,17 +82,18 @@ func New(d Deps) (*echo.Echo, *Server, error) {
 		return nil, nil, fmt.Errorf("load embedded spec: %w", err)
 	}
 	s := &Server{
-		Services: d.Services,
-		log:      d.Log,
-		auth:     d.Auth,
-		limiter:  d.Limiter,
-		limits:   d.RateLimits,
-		ready:    d.Ready,
-		cookies:  d.Cookies,
-		timeouts: d.Timeouts.withDefaults(),
-		retries:  newFinishRetries(),
-		spec:     spec,
-		access:   buildAccess(spec),
+		Services:    d.Services,
+		log:         d.Log,
+		auth:        d.Auth,
+		limiter:     d.Limiter,
+		limits:      d.RateLimits,
+		ready:       d.Ready,
+		readyChecks: d.ReadyChecks,
+		cookies:     d.Cookies,
+		timeouts:    d.Timeouts.withDefaults(),
+		retries:     newFinishRetries(),
+		spec:        spec,
+		access:      buildAccess(spec),
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -99,8 +106,9 @@ func New(d Deps) (*echo.Echo, *Server, error) {
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	// Client addresses come from the connection; X-Forwarded-For is not trusted unless a proxy is configured.
-	e.IPExtractor = echo.ExtractIPDirect()
+	// Client addresses come from the connection; a forwarding header is read only from the
+	// configured proxies.
+	e.IPExtractor = ClientIP(d.TrustedProxies, d.ClientIPHeader)
 	e.HTTPErrorHandler = s.writeError
 	e.JSONSerializer = jsonSerializer{}
 	// Auth runs before the body limit so that even a 413 carries the rate-limit headers.
@@ -145,7 +153,10 @@ func New(d Deps) (*echo.Echo, *Server, error) {
 	e.Use(s.idempotencyMiddleware, s.etagMiddleware)
 
 	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	// Probes for load balancers and orchestrators, outside the contract. /metrics is not here:
+	// it has a listener of its own (CX_METRICS_ADDR), never the API port.
+	e.GET("/livez", s.livez)
+	e.GET("/readyz", s.readyz)
 	// A method the path does not have answers 405 with every method it does have in Allow.
 	e.RouteNotFound("/*", func(c echo.Context) error {
 		var allow []string

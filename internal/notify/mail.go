@@ -14,7 +14,6 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -23,7 +22,7 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-// DefaultFrom is the sender address when CX_SMTP_FROM is unset.
+// DefaultFrom is the sender address of a Config without From.
 const DefaultFrom = "CaseXchange <no-reply@casexchange.local>"
 
 // Config says how e-mail leaves the server.
@@ -40,48 +39,26 @@ type Config struct {
 	MailDir  string // where .eml files go when SMTPAddr is empty
 }
 
-// ConfigFromEnv reads CX_SMTP_ADDR, CX_SMTP_USERNAME, CX_SMTP_PASSWORD, CX_SMTP_FROM and
-// CX_SMTP_STARTTLS. Without CX_SMTP_ADDR messages are written to dataDir/mail.
-func ConfigFromEnv(dataDir string) (Config, error) {
-	c := Config{
-		SMTPAddr: strings.TrimSpace(os.Getenv("CX_SMTP_ADDR")),
-		Username: os.Getenv("CX_SMTP_USERNAME"),
-		Password: os.Getenv("CX_SMTP_PASSWORD"),
-		From:     strings.TrimSpace(os.Getenv("CX_SMTP_FROM")),
-		MailDir:  filepath.Join(dataDir, "mail"),
-	}
-	if c.From == "" {
-		c.From = DefaultFrom
-	}
-	if v := os.Getenv("CX_SMTP_STARTTLS"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return c, fmt.Errorf("CX_SMTP_STARTTLS: want true or false, got %q", v)
-		}
-		c.StartTLS = b
-	}
-	return c, c.validate()
-}
-
 func (c Config) validate() error {
 	if _, err := mail.ParseAddress(c.From); err != nil {
-		return fmt.Errorf("CX_SMTP_FROM: %q is not an e-mail address: %w", c.From, err)
+		return fmt.Errorf("mail: sender %q is not an e-mail address: %w", c.From, err)
 	}
 	if c.SMTPAddr == "" {
 		return nil
 	}
 	host, _, err := net.SplitHostPort(c.SMTPAddr)
 	if err != nil {
-		return fmt.Errorf("CX_SMTP_ADDR: want host:port, got %q", c.SMTPAddr)
+		return fmt.Errorf("mail: SMTP address: want host:port, got %q", c.SMTPAddr)
 	}
 	// Credentials never cross the network in clear text; a relay on this machine is fine.
-	if c.Username != "" && !c.StartTLS && !isLoopback(host) {
-		return errors.New("CX_SMTP_USERNAME is set but CX_SMTP_STARTTLS is not true: the password would be sent unencrypted")
+	if c.Username != "" && !c.StartTLS && !IsLoopback(host) {
+		return errors.New("mail: an SMTP user name without STARTTLS would send the password unencrypted")
 	}
 	return nil
 }
 
-func isLoopback(host string) bool {
+// IsLoopback reports whether host names this machine (localhost or a loopback address).
+func IsLoopback(host string) bool {
 	if host == "localhost" {
 		return true
 	}

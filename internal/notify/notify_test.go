@@ -423,50 +423,6 @@ func TestMessageContent(t *testing.T) {
 	})
 }
 
-func TestConfigFromEnv(t *testing.T) {
-	// Not parallel: it sets environment variables.
-	t.Run("without an SMTP address mail goes to the data directory", func(t *testing.T) {
-		t.Setenv("CX_SMTP_ADDR", "")
-		t.Setenv("CX_SMTP_FROM", "")
-		c, err := notify.ConfigFromEnv("/srv/cx")
-		require.NoError(t, err)
-		require.Equal(t, "/srv/cx/mail", c.MailDir)
-		require.Equal(t, notify.DefaultFrom, c.From)
-		require.Empty(t, c.SMTPAddr)
-	})
-	t.Run("SMTP settings are read", func(t *testing.T) {
-		t.Setenv("CX_SMTP_ADDR", "smtp.example.com:587")
-		t.Setenv("CX_SMTP_USERNAME", "apikey")
-		t.Setenv("CX_SMTP_PASSWORD", "pw")
-		t.Setenv("CX_SMTP_STARTTLS", "true")
-		t.Setenv("CX_SMTP_FROM", "Alerts <alerts@example.com>")
-		c, err := notify.ConfigFromEnv("/srv/cx")
-		require.NoError(t, err)
-		require.Equal(t, notify.Config{SMTPAddr: "smtp.example.com:587", Username: "apikey", Password: "pw",
-			StartTLS: true, From: "Alerts <alerts@example.com>", MailDir: "/srv/cx/mail"}, c)
-	})
-	t.Run("a password is never sent in clear text to a remote server", func(t *testing.T) {
-		t.Setenv("CX_SMTP_ADDR", "smtp.example.com:587")
-		t.Setenv("CX_SMTP_USERNAME", "apikey")
-		t.Setenv("CX_SMTP_STARTTLS", "false")
-		_, err := notify.ConfigFromEnv("/srv/cx")
-		require.ErrorContains(t, err, "CX_SMTP_STARTTLS")
-	})
-	t.Run("bad values are reported", func(t *testing.T) {
-		t.Setenv("CX_SMTP_ADDR", "no-port")
-		_, err := notify.ConfigFromEnv("/srv/cx")
-		require.ErrorContains(t, err, "CX_SMTP_ADDR")
-		t.Setenv("CX_SMTP_ADDR", "")
-		t.Setenv("CX_SMTP_FROM", "not an address")
-		_, err = notify.ConfigFromEnv("/srv/cx")
-		require.ErrorContains(t, err, "CX_SMTP_FROM")
-		t.Setenv("CX_SMTP_FROM", "")
-		t.Setenv("CX_SMTP_STARTTLS", "maybe")
-		_, err = notify.ConfigFromEnv("/srv/cx")
-		require.ErrorContains(t, err, "CX_SMTP_STARTTLS")
-	})
-}
-
 var riverEventKinds = []river.EventKind{river.EventKindJobCompleted, river.EventKindJobCancelled, river.EventKindJobFailed}
 
 // riverEvent is the final state of a worked job.

@@ -119,15 +119,6 @@ func EnsureRunning(ctx context.Context, opts Options) (dsn string, stop func(), 
 	return c.DSN(opts.Database), stop, nil
 }
 
-// FromEnvOrStart returns DATABASE_URL and a no-op stop function when DATABASE_URL is set,
-// and otherwise calls EnsureRunning.
-func FromEnvOrStart(ctx context.Context, opts Options) (dsn string, stop func(), err error) {
-	if dsn := os.Getenv("DATABASE_URL"); dsn != "" {
-		return dsn, func() {}, nil
-	}
-	return EnsureRunning(ctx, opts)
-}
-
 // Start runs initdb when the data directory is new and starts the server, or returns the
 // server already running on that directory (whose Stop then does nothing). It returns
 // ErrNoBinaries when PostgreSQL is not installed, and an error quoting the server log when
@@ -369,7 +360,7 @@ func (c *Cluster) start(ctx context.Context, port int, testMode bool) error {
 	// Own process group: a terminal's Ctrl-C reaches us, and we shut the server down in
 	// order. Pdeathsig: if we die without stopping it, the kernel asks it to quit.
 	cmd.SysProcAttr.Setpgid = true
-	cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT
+	setParentDeathSignal(cmd.SysProcAttr, syscall.SIGQUIT)
 
 	exited := make(chan struct{})
 	startErr := make(chan error, 1)

@@ -307,14 +307,6 @@ func TestServerQuitsWhenParentDies(t *testing.T) {
 	require.Equal(t, "1", query(t, c.DSN("postgres"), "SELECT 1::text"))
 }
 
-func TestFromEnvOrStart(t *testing.T) {
-	t.Setenv("DATABASE_URL", "postgres://example.invalid/db")
-	dsn, stop, err := pgcluster.FromEnvOrStart(t.Context(), pgcluster.Options{DataDir: "/nonexistent"})
-	require.NoError(t, err)
-	stop()
-	require.Equal(t, "postgres://example.invalid/db", dsn)
-}
-
 func TestFindBinDir(t *testing.T) {
 	t.Parallel()
 	dir, err := pgcluster.FindBinDir()

@@ -254,3 +254,39 @@ func appliedVersions(ctx context.Context, conn *pgxpool.Conn) (map[string]bool, 
 	}
 	return out, nil
 }
+
+// Pending returns the versions of fsys (see Migrations) that schema_migrations does not record,
+// in order; all of them when the table does not exist yet. Versions recorded but absent from
+// fsys (applied by a newer release during a rolling upgrade) are not reported. It takes no lock
+// and changes nothing.
+func Pending(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS) ([]string, error) {
+	migs, err := Migrations(fsys)
+	if err != nil {
+		return nil, err
+	}
+	var exists bool
+	if err := pool.QueryRow(ctx, "SELECT to_regclass('schema_migrations') IS NOT NULL").Scan(&exists); err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	applied := map[string]bool{}
+	if exists {
+		rows, err := pool.Query(ctx, "SELECT version FROM schema_migrations")
+		if err != nil {
+			return nil, fmt.Errorf("migrations: read schema_migrations: %w", err)
+		}
+		versions, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return nil, fmt.Errorf("migrations: read schema_migrations: %w", err)
+		}
+		for _, v := range versions {
+			applied[v] = true
+		}
+	}
+	var pending []string
+	for _, m := range migs {
+		if !applied[m.Version] {
+			pending = append(pending, m.Version)
+		}
+	}
+	return pending, nil
+}

@@ -253,19 +253,3 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	}
 	return c.r.Read(p)
 }
-
-// PersistentSecret reads a secret file, creating it with 32 random bytes (hex) on first use.
-func PersistentSecret(file string) ([]byte, error) {
-	if b, err := os.ReadFile(file); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
-		return []byte(strings.TrimSpace(string(b))), nil
-	}
-	var raw [32]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return nil, err
-	}
-	s := hex.EncodeToString(raw[:])
-	if err := os.WriteFile(file, []byte(s+"\n"), 0o600); err != nil {
-		return nil, fmt.Errorf("write %s: %w", file, err)
-	}
-	return []byte(s), nil
-}

@@ -65,10 +65,10 @@ const streamPartSize = 8 << 20
 // use.
 func NewS3(cfg S3Config) (*S3, error) {
 	if cfg.Bucket == "" {
-		return nil, errors.New("storage: " + EnvBucket + " is required for the s3 backend")
+		return nil, errors.New("storage: the s3 backend needs a bucket")
 	}
 	if cfg.AccessKey == "" || cfg.SecretKey == "" {
-		return nil, errors.New("storage: " + EnvAccessKey + " and " + EnvSecretKey + " are required for the s3 backend")
+		return nil, errors.New("storage: the s3 backend needs an access key and a secret key")
 	}
 	endpoint, secure := cfg.Endpoint, !cfg.Insecure
 	if endpoint == "" {
@@ -77,7 +77,7 @@ func NewS3(cfg S3Config) (*S3, error) {
 	if strings.Contains(endpoint, "://") {
 		u, err := url.Parse(endpoint)
 		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-			return nil, fmt.Errorf("storage: %s: want host[:port] or an http(s) URL, got %q", EnvEndpoint, cfg.Endpoint)
+			return nil, fmt.Errorf("storage: s3 endpoint: want host[:port] or an http(s) URL, got %q", cfg.Endpoint)
 		}
 		endpoint, secure = u.Host, u.Scheme == "https"
 	}

@@ -9,8 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -91,62 +89,28 @@ func ValidKey(key string) bool {
 	return true
 }
 
-// Environment variables read by FromEnv.
+// Backends of Config.Backend.
 const (
-	EnvBackend   = "CX_STORAGE"           // local (default) or s3; s3 is implied by CX_S3_BUCKET
-	EnvEndpoint  = "CX_S3_ENDPOINT"       // host[:port] or URL; default s3.amazonaws.com
-	EnvBucket    = "CX_S3_BUCKET"         // required for s3
-	EnvAccessKey = "CX_S3_ACCESS_KEY"     // required for s3
-	EnvSecretKey = "CX_S3_SECRET_KEY"     // required for s3
-	EnvRegion    = "CX_S3_REGION"         // default us-east-1
-	EnvPathStyle = "CX_S3_USE_PATH_STYLE" // true: bucket in the path (MinIO, most self-hosted stores)
-	EnvInsecure  = "CX_S3_INSECURE"       // true: plain HTTP instead of HTTPS
+	BackendLocal = "local"
+	BackendS3    = "s3"
 )
 
-// FromEnv builds the store the environment asks for. The local backend keeps objects under
-// dataDir/objects and signs its links with the secret in dataDir/download-secret (created on
-// first use); publicBaseURL is asked for the server's absolute URL each time a link is made.
-func FromEnv(dataDir string, publicBaseURL func() string) (Store, error) {
-	backend := strings.ToLower(strings.TrimSpace(os.Getenv(EnvBackend)))
-	if backend == "" {
-		backend = "local"
-		if os.Getenv(EnvBucket) != "" {
-			backend = "s3"
-		}
-	}
-	switch backend {
-	case "local":
-		secret, err := PersistentSecret(filepath.Join(dataDir, "download-secret"))
-		if err != nil {
-			return nil, err
-		}
-		return NewLocal(filepath.Join(dataDir, "objects"), secret, publicBaseURL)
-	case "s3":
-		cfg := S3Config{
-			Endpoint:  os.Getenv(EnvEndpoint),
-			Bucket:    os.Getenv(EnvBucket),
-			AccessKey: os.Getenv(EnvAccessKey),
-			SecretKey: os.Getenv(EnvSecretKey),
-			Region:    os.Getenv(EnvRegion),
-		}
-		var err error
-		if cfg.PathStyle, err = envBool(EnvPathStyle); err != nil {
-			return nil, err
-		}
-		if cfg.Insecure, err = envBool(EnvInsecure); err != nil {
-			return nil, err
-		}
-		return NewS3(cfg)
-	}
-	return nil, fmt.Errorf("%s: want local or s3, got %q", EnvBackend, backend)
+// Config chooses and configures the store.
+type Config struct {
+	Backend    string   // BackendLocal (also when empty) or BackendS3
+	LocalDir   string   // local: the directory of the objects
+	LinkSecret []byte   // local: signs download links, at least 32 bytes
+	S3         S3Config // s3
 }
 
-func envBool(k string) (bool, error) {
-	switch strings.ToLower(strings.TrimSpace(os.Getenv(k))) {
-	case "", "0", "false", "no":
-		return false, nil
-	case "1", "true", "yes":
-		return true, nil
+// Open builds the store cfg describes. publicBaseURL is asked for the server's absolute URL
+// each time the local backend makes a link.
+func Open(cfg Config, publicBaseURL func() string) (Store, error) {
+	switch cfg.Backend {
+	case BackendLocal, "":
+		return NewLocal(cfg.LocalDir, cfg.LinkSecret, publicBaseURL)
+	case BackendS3:
+		return NewS3(cfg.S3)
 	}
-	return false, fmt.Errorf("%s: want true or false, got %q", k, os.Getenv(k))
+	return nil, fmt.Errorf("storage: unknown backend %q (want local or s3)", cfg.Backend)
 }

@@ -346,47 +346,46 @@ func TestContentDisposition(t *testing.T) {
 	}
 }
 
-func TestFromEnv(t *testing.T) {
-	// t.Setenv: not parallel.
-	t.Run("DefaultsToLocalWithPersistentSecret", func(t *testing.T) {
-		t.Setenv(storage.EnvBackend, "")
-		t.Setenv(storage.EnvBucket, "")
+func TestOpen(t *testing.T) {
+	t.Parallel()
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	t.Run("LocalByDefault", func(t *testing.T) {
+		t.Parallel()
 		dir := t.TempDir()
-		s, err := storage.FromEnv(dir, func() string { return "http://x" })
+		s, err := storage.Open(storage.Config{LocalDir: dir, LinkSecret: secret}, func() string { return "http://x" })
 		require.NoError(t, err)
 		l, ok := s.(*storage.Local)
 		require.True(t, ok)
 		tok := l.Token("k", time.Now().Add(time.Hour))
 
-		s2, err := storage.FromEnv(dir, nil)
+		s2, err := storage.Open(storage.Config{Backend: storage.BackendLocal, LocalDir: dir, LinkSecret: secret}, nil)
 		require.NoError(t, err)
 		key, err := s2.(*storage.Local).VerifyLink(tok)
-		require.NoError(t, err, "the secret survives a restart")
+		require.NoError(t, err, "the same secret verifies the links of another process")
 		require.Equal(t, "k", key)
 	})
-	t.Run("BucketSelectsS3", func(t *testing.T) {
-		t.Setenv(storage.EnvBackend, "")
-		t.Setenv(storage.EnvBucket, "b")
-		t.Setenv(storage.EnvAccessKey, "a")
-		t.Setenv(storage.EnvSecretKey, "s")
-		t.Setenv(storage.EnvEndpoint, "http://127.0.0.1:9")
-		t.Setenv(storage.EnvPathStyle, "true")
-		s, err := storage.FromEnv(t.TempDir(), nil)
+	t.Run("LocalWithoutSecretFails", func(t *testing.T) {
+		t.Parallel()
+		_, err := storage.Open(storage.Config{LocalDir: t.TempDir()}, nil)
+		require.Error(t, err)
+	})
+	t.Run("S3", func(t *testing.T) {
+		t.Parallel()
+		s, err := storage.Open(storage.Config{Backend: storage.BackendS3, S3: storage.S3Config{
+			Bucket: "b", AccessKey: "a", SecretKey: "s", Endpoint: "http://127.0.0.1:9", PathStyle: true,
+		}}, nil)
 		require.NoError(t, err)
 		_, ok := s.(*storage.S3)
 		require.True(t, ok)
 	})
 	t.Run("S3WithoutCredentialsFails", func(t *testing.T) {
-		t.Setenv(storage.EnvBackend, "s3")
-		t.Setenv(storage.EnvBucket, "b")
-		t.Setenv(storage.EnvAccessKey, "")
-		t.Setenv(storage.EnvSecretKey, "")
-		_, err := storage.FromEnv(t.TempDir(), nil)
+		t.Parallel()
+		_, err := storage.Open(storage.Config{Backend: storage.BackendS3, S3: storage.S3Config{Bucket: "b"}}, nil)
 		require.Error(t, err)
 	})
 	t.Run("UnknownBackendFails", func(t *testing.T) {
-		t.Setenv(storage.EnvBackend, "ftp")
-		_, err := storage.FromEnv(t.TempDir(), nil)
+		t.Parallel()
+		_, err := storage.Open(storage.Config{Backend: "ftp"}, nil)
 		require.Error(t, err)
 	})
 }

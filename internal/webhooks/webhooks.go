@@ -26,9 +26,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -62,9 +59,6 @@ const (
 // RetryWaits are the waits after failed attempts 1 to 4.
 var RetryWaits = []time.Duration{30 * time.Second, 2 * time.Minute, 10 * time.Minute, 30 * time.Minute}
 
-// EnvAllowPrivate names the environment switch of Config.AllowPrivate.
-const EnvAllowPrivate = "CX_WEBHOOKS_ALLOW_PRIVATE"
-
 // Config tunes the service. The zero value is the production setting.
 type Config struct {
 	// AllowPrivate lets subscriptions use private, loopback and other non-public addresses, any
@@ -83,19 +77,6 @@ type Config struct {
 	TotalTimeout time.Duration
 	// BaseURL returns the public base URL of this server, for echo URLs (nil: relative URLs).
 	BaseURL func() string
-}
-
-// ConfigFromEnv reads CX_WEBHOOKS_ALLOW_PRIVATE (true or false, default false).
-func ConfigFromEnv() (Config, error) {
-	var c Config
-	if v := strings.TrimSpace(os.Getenv(EnvAllowPrivate)); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return c, fmt.Errorf("%s: want true or false, got %q", EnvAllowPrivate, v)
-		}
-		c.AllowPrivate = b
-	}
-	return c, nil
 }
 
 // Queue enqueues jobs inside a transaction; *jobs.Client implements it.
