@@ -1,4 +1,4 @@
-# Helm chart (issue 14, item 3): lint, render and validate offline. Helm is pinned as a Go tool in
+# Helm chart: lint, render and validate offline. Helm is pinned as a Go tool in
 # tools/helm.mod (the first run builds it, about 2.5 minutes on a cold cache); deploy/kubecheck
 # decodes every rendered manifest strictly into the k8s.io/api types (its own module, so the
 # server's go.mod stays free of Kubernetes).

@@ -1,4 +1,4 @@
-# High-availability drills (issue 14, items 6-8): the server binary, HAProxy, MinIO and PostgreSQL run as
+# High-availability drills: the server binary, HAProxy, MinIO and PostgreSQL run as
 # real processes on loopback, driven by internal/tools/hadrill. Each prints one summary line; docs/ha-drills.md
 # says what each checks and what was measured.
 

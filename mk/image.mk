@@ -1,4 +1,4 @@
-# Container image (issue 14, item 1): Containerfile around the static binary of `make build`.
+# Container image: Containerfile around the static binary of `make build`.
 # podman settings for sandboxed machines live in deploy/image/containers.conf; point
 # CONTAINERS_CONF elsewhere (or at /etc/containers/containers.conf) to use your own.
 

@@ -1,4 +1,4 @@
-// Command hadrill runs the high-availability drills of issue 14 against real processes: the
+// Command hadrill runs the high-availability drills against real processes: the
 // server binary, HAProxy, MinIO and PostgreSQL clusters on loopback.
 //
 //	hadrill scale-out   [flags]   three replicas behind HAProxy, one killed and restarted
