@@ -64,6 +64,10 @@ func (notImplemented) CloseTopLevelReferral(context.Context, api.CloseTopLevelRe
 	return nil, apperr.NotImplemented("closeTopLevelReferral")
 }
 
+func (notImplemented) CompleteInvitation(context.Context, api.CompleteInvitationRequestObject) (api.CompleteInvitationResponseObject, error) {
+	return nil, apperr.NotImplemented("completeInvitation")
+}
+
 func (notImplemented) CreateCase(context.Context, api.CreateCaseRequestObject) (api.CreateCaseResponseObject, error) {
 	return nil, apperr.NotImplemented("createCase")
 }
@@ -78,6 +82,10 @@ func (notImplemented) CreatePublicApiKey(context.Context, api.CreatePublicApiKey
 
 func (notImplemented) CreateRoutingRule(context.Context, api.CreateRoutingRuleRequestObject) (api.CreateRoutingRuleResponseObject, error) {
 	return nil, apperr.NotImplemented("createRoutingRule")
+}
+
+func (notImplemented) CreateSalesforceIntegrationToken(context.Context, api.CreateSalesforceIntegrationTokenRequestObject) (api.CreateSalesforceIntegrationTokenResponseObject, error) {
+	return nil, apperr.NotImplemented("createSalesforceIntegrationToken")
 }
 
 func (notImplemented) CreateSentCase(context.Context, api.CreateSentCaseRequestObject) (api.CreateSentCaseResponseObject, error) {
@@ -102,6 +110,10 @@ func (notImplemented) DeleteReferral(context.Context, api.DeleteReferralRequestO
 
 func (notImplemented) DeleteRoutingRule(context.Context, api.DeleteRoutingRuleRequestObject) (api.DeleteRoutingRuleResponseObject, error) {
 	return nil, apperr.NotImplemented("deleteRoutingRule")
+}
+
+func (notImplemented) DeleteSalesforceIntegrationToken(context.Context, api.DeleteSalesforceIntegrationTokenRequestObject) (api.DeleteSalesforceIntegrationTokenResponseObject, error) {
+	return nil, apperr.NotImplemented("deleteSalesforceIntegrationToken")
 }
 
 func (notImplemented) DeleteTopLevelReferral(context.Context, api.DeleteTopLevelReferralRequestObject) (api.DeleteTopLevelReferralResponseObject, error) {
@@ -144,6 +156,10 @@ func (notImplemented) ExportCases(context.Context, api.ExportCasesRequestObject)
 	return nil, apperr.NotImplemented("exportCases")
 }
 
+func (notImplemented) ForgotPassword(context.Context, api.ForgotPasswordRequestObject) (api.ForgotPasswordResponseObject, error) {
+	return nil, apperr.NotImplemented("forgotPassword")
+}
+
 func (notImplemented) GetCaseAnalytics(context.Context, api.GetCaseAnalyticsRequestObject) (api.GetCaseAnalyticsResponseObject, error) {
 	return nil, apperr.NotImplemented("getCaseAnalytics")
 }
@@ -166,6 +182,10 @@ func (notImplemented) GetCasesByStatus(context.Context, api.GetCasesByStatusRequ
 
 func (notImplemented) GetCurrentUser(context.Context, api.GetCurrentUserRequestObject) (api.GetCurrentUserResponseObject, error) {
 	return nil, apperr.NotImplemented("getCurrentUser")
+}
+
+func (notImplemented) GetCurrentUserProfile(context.Context, api.GetCurrentUserProfileRequestObject) (api.GetCurrentUserProfileResponseObject, error) {
+	return nil, apperr.NotImplemented("getCurrentUserProfile")
 }
 
 func (notImplemented) GetDashboard(context.Context, api.GetDashboardRequestObject) (api.GetDashboardResponseObject, error) {
@@ -364,6 +384,10 @@ func (notImplemented) ListRoutingRules(context.Context, api.ListRoutingRulesRequ
 	return nil, apperr.NotImplemented("listRoutingRules")
 }
 
+func (notImplemented) ListSalesforceIntegrationTokens(context.Context, api.ListSalesforceIntegrationTokensRequestObject) (api.ListSalesforceIntegrationTokensResponseObject, error) {
+	return nil, apperr.NotImplemented("listSalesforceIntegrationTokens")
+}
+
 func (notImplemented) ListSentCases(context.Context, api.ListSentCasesRequestObject) (api.ListSentCasesResponseObject, error) {
 	return nil, apperr.NotImplemented("listSentCases")
 }
@@ -436,12 +460,24 @@ func (notImplemented) RejectTopLevelReferral(context.Context, api.RejectTopLevel
 	return nil, apperr.NotImplemented("rejectTopLevelReferral")
 }
 
+func (notImplemented) ResendInvitation(context.Context, api.ResendInvitationRequestObject) (api.ResendInvitationResponseObject, error) {
+	return nil, apperr.NotImplemented("resendInvitation")
+}
+
+func (notImplemented) ResetPassword(context.Context, api.ResetPasswordRequestObject) (api.ResetPasswordResponseObject, error) {
+	return nil, apperr.NotImplemented("resetPassword")
+}
+
 func (notImplemented) RevokeAuthSession(context.Context, api.RevokeAuthSessionRequestObject) (api.RevokeAuthSessionResponseObject, error) {
 	return nil, apperr.NotImplemented("revokeAuthSession")
 }
 
 func (notImplemented) RevokePublicApiKey(context.Context, api.RevokePublicApiKeyRequestObject) (api.RevokePublicApiKeyResponseObject, error) {
 	return nil, apperr.NotImplemented("revokePublicApiKey")
+}
+
+func (notImplemented) RotateSalesforceIntegrationToken(context.Context, api.RotateSalesforceIntegrationTokenRequestObject) (api.RotateSalesforceIntegrationTokenResponseObject, error) {
+	return nil, apperr.NotImplemented("rotateSalesforceIntegrationToken")
 }
 
 func (notImplemented) RotateWebhookSecret(context.Context, api.RotateWebhookSecretRequestObject) (api.RotateWebhookSecretResponseObject, error) {
@@ -494,6 +530,10 @@ func (notImplemented) UpdateCase(context.Context, api.UpdateCaseRequestObject) (
 
 func (notImplemented) UpdateCaseStatus(context.Context, api.UpdateCaseStatusRequestObject) (api.UpdateCaseStatusResponseObject, error) {
 	return nil, apperr.NotImplemented("updateCaseStatus")
+}
+
+func (notImplemented) UpdateCurrentUserProfile(context.Context, api.UpdateCurrentUserProfileRequestObject) (api.UpdateCurrentUserProfileResponseObject, error) {
+	return nil, apperr.NotImplemented("updateCurrentUserProfile")
 }
 
 func (notImplemented) UpdateInboundNetworkRelationship(context.Context, api.UpdateInboundNetworkRelationshipRequestObject) (api.UpdateInboundNetworkRelationshipResponseObject, error) {
