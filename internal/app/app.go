@@ -120,8 +120,9 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 	}
 	hookCfg.BaseURL = func() string { return a.Config.PublicBaseURL }
 	hooks := webhooks.New(pool, hookCfg)
-	importJobs := &importer.Worker{} // import jobs (issue 5): bound to the importer below
-	if a.Jobs, err = jobs.New(pool, log, jobs.Config{RetryDelay: cfg.JobRetryDelay, PollInterval: cfg.JobPollInterval}, notify.Workers(mailer), hooks.Workers(), importJobs.Register); err != nil {
+	importJobs := &importer.Worker{}  // import jobs (issue 5): bound to the importer below
+	resetJobs := &users.ResetWorker{} // password resets (issue 16): bound to the users service below
+	if a.Jobs, err = jobs.New(pool, log, jobs.Config{RetryDelay: cfg.JobRetryDelay, PollInterval: cfg.JobPollInterval}, notify.Workers(mailer), hooks.Workers(), importJobs.Register, resetJobs.Register); err != nil {
 		return nil, err
 	}
 	hooks.UseQueue(a.Jobs) // webhooks (issue 9)
@@ -141,6 +142,13 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 	imp.UseJobs(a.Jobs, store)
 	importJobs.Use(imp)
 
+	// Accounts (issue 16): links lead to CX_APP_URL when set, else to this server's own pages.
+	usersSvc := users.New(pool, notifier, a.Auth.Hasher(), users.Config{
+		BaseURLFunc: func() string { return a.Config.PublicBaseURL }, AppURL: cfg.AppURL,
+		InvitationTTL: cfg.InvitationTTL, Keys: a.Auth, Sessions: a.Auth, Queue: a.Jobs,
+	})
+	resetJobs.Use(usersSvc)
+
 	services := httpapi.Services{
 		// domain services
 		Auth:      a.Auth,
@@ -149,7 +157,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 		Network:   network.New(pool, a.RefData),
 		Routing:   routing.New(pool, a.RefData),
 		Referrals: referralSvc,
-		Users:     users.New(pool, notifier, a.Auth.Hasher(), users.Config{BaseURL: cfg.PublicBaseURL, Keys: a.Auth}),
+		Users:     usersSvc,
 		Notify:    notifier,
 		// issue 5: documents, medical referrals, import
 		Documents: documents.New(pool, store, log, notifier, documents.WithWebhooks(hooks)),

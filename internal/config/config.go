@@ -58,6 +58,13 @@ type Config struct {
 	WriteTimeout       time.Duration // CX_WRITE_TIMEOUT
 	StreamWriteTimeout time.Duration // CX_STREAM_WRITE_TIMEOUT
 
+	// Account links (issue 16). AppURL is the firm-facing application, if one is deployed:
+	// invitation and password reset e-mails link to its /accept-invitation and
+	// /reset-password pages instead of the pages this server serves. InvitationTTL is how long
+	// an invitation link works.
+	AppURL        string        // CX_APP_URL
+	InvitationTTL time.Duration // CX_INVITATION_TTL
+
 	// JobRetryDelay, when positive, retries failed background jobs after this fixed delay
 	// instead of River's exponential backoff. Tests set it (with JobPollInterval) so that
 	// a retry happens within the test; no environment variable sets it.
@@ -75,6 +82,7 @@ func Load() (Config, error) {
 		DataDir:       env("CX_DATA_DIR", ".data"),
 		RateStore:     env("CX_RATE_LIMIT_STORE", "memory"),
 		PublicBaseURL: strings.TrimRight(os.Getenv("CX_PUBLIC_BASE_URL"), "/"),
+		AppURL:        strings.TrimRight(os.Getenv("CX_APP_URL"), "/"),
 	}
 	var errs []error
 	c.AccessTokenTTL = duration("CX_ACCESS_TOKEN_TTL", 15*time.Minute, &errs)
@@ -92,6 +100,7 @@ func Load() (Config, error) {
 	c.UploadReadTimeout = duration("CX_UPLOAD_READ_TIMEOUT", 10*time.Minute, &errs)
 	c.WriteTimeout = duration("CX_WRITE_TIMEOUT", time.Minute, &errs)
 	c.StreamWriteTimeout = duration("CX_STREAM_WRITE_TIMEOUT", 30*time.Second, &errs)
+	c.InvitationTTL = duration("CX_INVITATION_TTL", 7*24*time.Hour, &errs)
 	c.Seed = boolean("CX_SEED", true, &errs)
 	c.SecureCookies = boolean("CX_SECURE_COOKIES", false, &errs)
 	if err := c.LogLevel.UnmarshalText([]byte(env("CX_LOG_LEVEL", "info"))); err != nil {
@@ -102,6 +111,9 @@ func Load() (Config, error) {
 	}
 	if c.PublicBaseURL == "" {
 		c.PublicBaseURL = "http://" + c.HTTPAddr
+	}
+	if c.AppURL != "" && !strings.HasPrefix(c.AppURL, "https://") && !strings.HasPrefix(c.AppURL, "http://") {
+		errs = append(errs, fmt.Errorf("CX_APP_URL: want an absolute http(s) URL, got %q", c.AppURL))
 	}
 	if len(errs) > 0 {
 		return c, errors.Join(errs...)
