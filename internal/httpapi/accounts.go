@@ -125,5 +125,7 @@ func (s *Server) ResendInvitation(ctx context.Context, req api.ResendInvitationR
 	return api.ResendInvitation200JSONResponse{Body: messageResponse(ctx, "A new invitation was sent; the previous link no longer works.")}, nil
 }
 
-func (r sessionResponse) VisitCompleteInvitationResponse(w http.ResponseWriter) error { return r.visit(w) }
-func (r errorHeaders) VisitForgotPasswordResponse(w http.ResponseWriter) error        { return r.visit(w) }
+func (r sessionResponse) VisitCompleteInvitationResponse(w http.ResponseWriter) error {
+	return r.visit(w)
+}
+func (r errorHeaders) VisitForgotPasswordResponse(w http.ResponseWriter) error { return r.visit(w) }
