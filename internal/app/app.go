@@ -145,7 +145,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 	// Accounts (issue 16): links lead to CX_APP_URL when set, else to this server's own pages.
 	usersSvc := users.New(pool, notifier, a.Auth.Hasher(), users.Config{
 		BaseURLFunc: func() string { return a.Config.PublicBaseURL }, AppURL: cfg.AppURL,
-		InvitationTTL: cfg.InvitationTTL, Keys: a.Auth, Sessions: a.Auth, Queue: a.Jobs,
+		InvitationTTL: cfg.InvitationTTL, ResetPerIP: cfg.ResetRequestsPerIP, Keys: a.Auth, Sessions: a.Auth, Queue: a.Jobs,
 	})
 	resetJobs.Use(usersSvc)
 

@@ -64,6 +64,9 @@ type Config struct {
 	// an invitation link works.
 	AppURL        string        // CX_APP_URL
 	InvitationTTL time.Duration // CX_INVITATION_TTL
+	// ResetRequestsPerIP, when positive, replaces the budget of password reset requests per
+	// client address and hour (users.ResetPerIP). Tests set it; no environment variable does.
+	ResetRequestsPerIP int
 
 	// JobRetryDelay, when positive, retries failed background jobs after this fixed delay
 	// instead of River's exponential backoff. Tests set it (with JobPollInterval) so that

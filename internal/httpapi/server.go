@@ -145,6 +145,7 @@ func New(d Deps) (*echo.Echo, *Server, error) {
 	e.Use(s.idempotencyMiddleware, s.etagMiddleware)
 
 	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))
+	s.registerPages(e) // the pages of e-mailed account links (issue 16)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	// A method the path does not have answers 405 with every method it does have in Allow.
 	e.RouteNotFound("/*", func(c echo.Context) error {

@@ -27,13 +27,15 @@ const (
 	// ResetTTL is how long a password reset link works.
 	ResetTTL = time.Hour
 	// ResetWindow, ResetPerEmail and ResetPerIP throttle reset requests: at most ResetPerEmail
-	// requests for one address and ResetPerIP from one client address within ResetWindow.
+	// requests for one address and ResetPerIP (Config.ResetPerIP) from one client address
+	// within ResetWindow.
 	ResetWindow   = time.Hour
 	ResetPerEmail = 5
 	ResetPerIP    = 20
 )
 
-const reasonPasswordReset = "password_reset"
+// reasonPasswordReset is the revoke reason of the sessions a reset ends (a password change).
+const reasonPasswordReset = "password_changed"
 
 func invalidInvitation() error {
 	return apperr.Field("token", "is invalid or no longer valid; ask your firm administrator to send a new invitation")
@@ -210,7 +212,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email, ip string) er
 			return &auth.RetryError{After: retry(c.EmailOldest), Err: &apperr.Error{Kind: apperr.ErrRateLimited,
 				Code: auth.CodeRateLimitedEmail, Message: "Too many password reset requests for this address; try again later"}}
 		}
-		if ip != "" && c.IpRequests >= ResetPerIP {
+		if ip != "" && int(c.IpRequests) >= s.cfg.ResetPerIP {
 			return &auth.RetryError{After: retry(c.IpOldest), Err: &apperr.Error{Kind: apperr.ErrRateLimited,
 				Code: auth.CodeRateLimitedIP, Message: "Too many password reset requests from this address; try again later"}}
 		}

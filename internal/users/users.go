@@ -78,6 +78,9 @@ type Config struct {
 	AppURL string
 	// InvitationTTL is how long an invitation link works; zero means InvitationTTL.
 	InvitationTTL time.Duration
+	// ResetPerIP is the budget of password reset requests per client address within
+	// ResetWindow; zero means ResetPerIP.
+	ResetPerIP int
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 	// Keys announces revoked keys to the API key caches of every process; nil announces
@@ -140,6 +143,9 @@ func New(pool *pgxpool.Pool, notifier *notify.Service, hasher *auth.Hasher, cfg 
 	}
 	if cfg.InvitationTTL <= 0 {
 		cfg.InvitationTTL = InvitationTTL
+	}
+	if cfg.ResetPerIP <= 0 {
+		cfg.ResetPerIP = ResetPerIP
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	cfg.AppURL = strings.TrimRight(cfg.AppURL, "/")
