@@ -10,8 +10,9 @@ WITH creator AS (
       AND u.role IN ('FIRM_ADMIN', 'ADMIN')
     FOR SHARE
 )
-INSERT INTO api_keys (firm_id, name, tier, key_hash, key_prefix, created_by, expires_at)
-SELECT @firm_id, @name, @tier, @key_hash, @key_prefix, sqlc.narg(created_by), sqlc.narg(expires_at)
+INSERT INTO api_keys (firm_id, name, tier, key_hash, key_prefix, created_by, expires_at, kind, salesforce_connection_id)
+SELECT @firm_id, @name, @tier, @key_hash, @key_prefix, sqlc.narg(created_by), sqlc.narg(expires_at), @kind::text,
+       sqlc.narg(salesforce_connection_id)::uuid
 WHERE sqlc.narg(created_by)::uuid IS NULL OR EXISTS (SELECT 1 FROM creator)
 RETURNING *;
 
@@ -26,10 +27,25 @@ WHERE k.key_hash = @key_hash;
 -- name: ApiKeyGetForFirm :one
 SELECT * FROM api_keys WHERE id = @id AND firm_id = @firm_id;
 
+-- ApiKeyListByFirm lists a firm's Public API keys; Salesforce integration tokens have their own
+-- list (ApiKeyListSalesforceByFirm).
 -- name: ApiKeyListByFirm :many
 SELECT * FROM api_keys
-WHERE firm_id = @firm_id AND (@include_revoked::bool OR revoked_at IS NULL)
+WHERE firm_id = @firm_id AND kind = 'public' AND (@include_revoked::bool OR revoked_at IS NULL)
 ORDER BY created_at DESC, id;
+
+-- name: ApiKeyListSalesforceByFirm :many
+SELECT * FROM api_keys
+WHERE firm_id = @firm_id AND kind = 'salesforce'
+ORDER BY created_at DESC, id;
+
+-- ApiKeyRotate gives a live Salesforce integration token of the firm a new secret in place (same
+-- id); the old hash stops matching when the statement commits. No row for a foreign, missing,
+-- revoked or other kind of key.
+-- name: ApiKeyRotate :one
+UPDATE api_keys SET key_hash = @key_hash, key_prefix = @key_prefix, rotated_at = now()
+WHERE id = @id AND firm_id = @firm_id AND kind = 'salesforce' AND revoked_at IS NULL
+RETURNING *;
 
 -- ApiKeyRevoke is scoped by firm so a caller can never revoke another firm's key; no row comes
 -- back for a foreign, missing or already revoked key.

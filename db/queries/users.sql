@@ -80,6 +80,7 @@ UPDATE users SET
     password_hash = @password_hash::text,
     activation_state = 'active',
     is_active = true,
+    invitation_accepted_token_hash = invitation_token_hash,
     invitation_token_hash = NULL,
     invitation_expires_at = NULL,
     password_changed_at = now(),
@@ -119,3 +120,72 @@ RETURNING *;
 UPDATE users SET undeliverable = NOT @deliverable::bool, updated_at = now()
 WHERE id = @id AND activation_state = 'invited'
 RETURNING *;
+
+-- UserGetByAcceptedInvitationToken finds the user an already used invitation token activated.
+-- name: UserGetByAcceptedInvitationToken :one
+SELECT * FROM users WHERE invitation_accepted_token_hash = @token_hash::text;
+
+-- UserUpdateOwnProfile changes the name and phone of a user (the profile operations); NULL keeps
+-- a name, clear_phone removes the phone.
+-- name: UserUpdateOwnProfile :one
+UPDATE users SET
+    first_name = coalesce(sqlc.narg(first_name)::text, first_name),
+    last_name  = coalesce(sqlc.narg(last_name)::text, last_name),
+    phone      = CASE WHEN @set_phone::bool THEN sqlc.narg(phone)::text ELSE phone END,
+    updated_at = now()
+WHERE id = @id
+RETURNING *;
+
+-- Password resets. Only the SHA-256 of a reset token is stored; a new request replaces the
+-- previous token, so only the newest link works.
+
+-- name: UserSetResetToken :exec
+UPDATE users SET password_reset_token_hash = @token_hash::text, password_reset_expires_at = @expires_at::timestamptz
+WHERE id = @id;
+
+-- UserGetByResetToken finds the user of a reset token, expired or not, with the firm's state.
+-- name: UserGetByResetToken :one
+SELECT u.*, f.is_active AS firm_is_active
+FROM users u JOIN firms f ON f.id = u.firm_id
+WHERE u.password_reset_token_hash = @token_hash::text;
+
+-- UserResetPassword sets a new password with a live reset token and burns the token (and any
+-- pending invitation). No row comes back when the token was used, replaced or expired meanwhile.
+-- name: UserResetPassword :one
+UPDATE users SET
+    password_hash = @password_hash::text,
+    password_reset_token_hash = NULL,
+    password_reset_expires_at = NULL,
+    password_changed_at = now(),
+    updated_at = now()
+WHERE id = @id AND password_reset_token_hash = @token_hash::text AND password_reset_expires_at > now()
+  AND activation_state = 'active'
+RETURNING *;
+
+-- PasswordResetLockEmail and PasswordResetLockIP serialize the throttle decisions of one address
+-- and of one client (taken in this order).
+-- name: PasswordResetLockEmail :exec
+SELECT pg_advisory_xact_lock(hashtextextended('password_reset:email:' || lower(@email::text), 0));
+
+-- name: PasswordResetLockIP :exec
+SELECT pg_advisory_xact_lock(hashtextextended('password_reset:ip:' || @ip::text, 0));
+
+-- PasswordResetCounts counts the requests for an address and from a client since a moment, with
+-- the oldest of each (now() when none) so the caller can say when a budget frees up.
+-- name: PasswordResetCounts :one
+WITH e AS (
+    SELECT count(*) AS n, min(requested_at) AS oldest FROM password_reset_requests
+    WHERE email = lower(@email::text) AND requested_at > @since::timestamptz
+), i AS (
+    SELECT count(*) AS n, min(requested_at) AS oldest FROM password_reset_requests
+    WHERE ip = @ip::text AND requested_at > @since::timestamptz
+)
+SELECT e.n::int AS email_requests, coalesce(e.oldest, now())::timestamptz AS email_oldest,
+       i.n::int AS ip_requests, coalesce(i.oldest, now())::timestamptz AS ip_oldest
+FROM e, i;
+
+-- name: PasswordResetRecord :exec
+INSERT INTO password_reset_requests (email, ip) VALUES (lower(@email::text), @ip);
+
+-- name: PasswordResetDeleteBefore :execrows
+DELETE FROM password_reset_requests WHERE requested_at < @before;

@@ -790,6 +790,42 @@ func (e RoutingConditionOperator) Valid() bool {
 	}
 }
 
+// Defines values for SalesforceIntegrationTokenStatus.
+const (
+	SalesforceIntegrationTokenStatusActive  SalesforceIntegrationTokenStatus = "active"
+	SalesforceIntegrationTokenStatusRevoked SalesforceIntegrationTokenStatus = "revoked"
+)
+
+// Valid indicates whether the value is a known member of the SalesforceIntegrationTokenStatus enum.
+func (e SalesforceIntegrationTokenStatus) Valid() bool {
+	switch e {
+	case SalesforceIntegrationTokenStatusActive:
+		return true
+	case SalesforceIntegrationTokenStatusRevoked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SalesforceIntegrationTokenCreatedStatus.
+const (
+	SalesforceIntegrationTokenCreatedStatusActive  SalesforceIntegrationTokenCreatedStatus = "active"
+	SalesforceIntegrationTokenCreatedStatusRevoked SalesforceIntegrationTokenCreatedStatus = "revoked"
+)
+
+// Valid indicates whether the value is a known member of the SalesforceIntegrationTokenCreatedStatus enum.
+func (e SalesforceIntegrationTokenCreatedStatus) Valid() bool {
+	switch e {
+	case SalesforceIntegrationTokenCreatedStatusActive:
+		return true
+	case SalesforceIntegrationTokenCreatedStatusRevoked:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SentCaseDetailClosingStatus.
 const (
 	SentCaseDetailClosingStatusLost             SentCaseDetailClosingStatus = "lost"
@@ -1701,6 +1737,9 @@ type AuthUser struct {
 	LastLogin *time.Time `json:"lastLogin,omitempty"`
 	LastName  string     `json:"lastName"`
 
+	// Phone The user's own phone number (see `updateCurrentUserProfile`), or null.
+	Phone *string `json:"phone,omitempty"`
+
 	// Role The user's role, in lower case as earlier Internal API clients expect: `admin`
 	// (platform operator), `account_manager`, `firm_admin` (may manage the firm's API
 	// keys), `member` or `viewer`. The Public API `/users` operations show the same
@@ -2501,6 +2540,15 @@ type CloseReferralBody struct {
 	SettlementAmount *float64 `json:"settlementAmount,omitempty"`
 }
 
+// CompleteInvitationRequest Example: {"password":"a-longer-passphrase-2026","token":"3q2-7wX0Y1Z2a3b4c5d6e7f8g9h0i1j2k3l4m5n6o7p"}
+type CompleteInvitationRequest struct {
+	// Password The first password, following the password rules of `changePassword`.
+	Password string `json:"password"`
+
+	// Token The `token` query parameter of the invitation link.
+	Token string `json:"token"`
+}
+
 // County defines model for County.
 type County struct {
 	Id openapi_types.UUID `json:"id"`
@@ -2626,6 +2674,15 @@ type CreateRoutingRuleRequest struct {
 	Name              string                    `json:"name"`
 	Priority          *int                      `json:"priority,omitempty"`
 	TargetFirmId      *openapi_types.UUID       `json:"targetFirmId,omitempty"`
+}
+
+// CreateSalesforceIntegrationTokenRequest Example: {"name":"Harbor Legal production org","salesforceConnectionId":"1f0e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"}
+type CreateSalesforceIntegrationTokenRequest struct {
+	// Name A label to tell tokens apart, e.g. the Salesforce organisation.
+	Name string `json:"name"`
+
+	// SalesforceConnectionId The Salesforce connection the token is for, as the package knows it; stored and shown, not interpreted.
+	SalesforceConnectionId *openapi_types.UUID `json:"salesforceConnectionId,omitempty"`
 }
 
 // CreateSentCaseBody A new case. Unknown fields are ignored.
@@ -3039,6 +3096,12 @@ type FirmResponse struct {
 
 	// Meta Present on every response body.
 	Meta ResponseMeta `json:"meta"`
+}
+
+// ForgotPasswordRequest Example: {"email":"dana.whitlock@harborlegal.example"}
+type ForgotPasswordRequest struct {
+	// Email The sign-in address, matched case-insensitively.
+	Email openapi_types.Email `json:"email"`
 }
 
 // HealthChecks defines model for HealthChecks.
@@ -4346,6 +4409,15 @@ type RejectReferralBody struct {
 	Reason *string `json:"reason,omitempty"`
 }
 
+// ResetPasswordRequest Example: {"password":"a-longer-passphrase-2026","token":"9Zy-8xW7v6U5t4S3r2Q1p0O9n8M7l6K5j4I3h2G1f0E"}
+type ResetPasswordRequest struct {
+	// Password The new password, following the password rules of `changePassword`.
+	Password string `json:"password"`
+
+	// Token The `token` query parameter of the reset link.
+	Token string `json:"token"`
+}
+
 // ResponseMeta Present on every response body.
 type ResponseMeta struct {
 	// RequestId Identifier of this request; quote it when reporting a problem.
@@ -4627,6 +4699,79 @@ type RoutingRuleResponse struct {
 
 	// Meta Present on every response body.
 	Meta ResponseMeta `json:"meta"`
+}
+
+// SalesforceIntegrationToken A Salesforce integration token, without its secret.
+type SalesforceIntegrationToken struct {
+	CreatedAt time.Time          `json:"createdAt"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// LastUsedAt The last Public API request made with the token (counted within seconds).
+	LastUsedAt *time.Time `json:"lastUsedAt"`
+	Name       string     `json:"name"`
+
+	// Prefix The first 12 characters of the secret (`cxsf_` and 7 more), to recognise it.
+	//
+	// Example: cxsf_7Hk2pQa
+	Prefix                 string              `json:"prefix"`
+	SalesforceConnectionId *openapi_types.UUID `json:"salesforceConnectionId"`
+
+	// Status `active`, or `revoked` once deleted (or when its creator lost the `firm_admin` role or was deactivated). New values may appear.
+	Status SalesforceIntegrationTokenStatus `json:"status"`
+}
+
+// SalesforceIntegrationTokenStatus `active`, or `revoked` once deleted (or when its creator lost the `firm_admin` role or was deactivated). New values may appear.
+type SalesforceIntegrationTokenStatus string
+
+// SalesforceIntegrationTokenCreated defines model for SalesforceIntegrationTokenCreated.
+type SalesforceIntegrationTokenCreated struct {
+	CreatedAt time.Time          `json:"createdAt"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// LastUsedAt The last Public API request made with the token (counted within seconds).
+	LastUsedAt *time.Time `json:"lastUsedAt"`
+	Name       string     `json:"name"`
+
+	// PlainToken The secret (`cxsf_` and 40 letters and digits), shown in this response only.
+	//
+	// Example: cxsf_7Hk2pQa9LmN3bV5cX1zR8tY4uI6oP0aS2dF4gH6j
+	PlainToken string `json:"plainToken"`
+
+	// Prefix The first 12 characters of the secret (`cxsf_` and 7 more), to recognise it.
+	//
+	// Example: cxsf_7Hk2pQa
+	Prefix                 string              `json:"prefix"`
+	SalesforceConnectionId *openapi_types.UUID `json:"salesforceConnectionId"`
+
+	// Status `active`, or `revoked` once deleted (or when its creator lost the `firm_admin` role or was deactivated). New values may appear.
+	Status SalesforceIntegrationTokenCreatedStatus `json:"status"`
+}
+
+// SalesforceIntegrationTokenCreatedStatus `active`, or `revoked` once deleted (or when its creator lost the `firm_admin` role or was deactivated). New values may appear.
+type SalesforceIntegrationTokenCreatedStatus string
+
+// SalesforceIntegrationTokenCreatedResponse defines model for SalesforceIntegrationTokenCreatedResponse.
+type SalesforceIntegrationTokenCreatedResponse struct {
+	Data SalesforceIntegrationTokenCreated `json:"data"`
+
+	// Meta The `meta` of Internal API success bodies.
+	Meta InternalResponseMeta `json:"meta"`
+
+	// Success Always `true`.
+	Success bool `json:"success"`
+}
+
+// SalesforceIntegrationTokenListResponse defines model for SalesforceIntegrationTokenListResponse.
+type SalesforceIntegrationTokenListResponse struct {
+	Data struct {
+		Tokens []SalesforceIntegrationToken `json:"tokens"`
+	} `json:"data"`
+
+	// Meta The `meta` of Internal API success bodies.
+	Meta InternalResponseMeta `json:"meta"`
+
+	// Success Always `true`.
+	Success bool `json:"success"`
 }
 
 // SendMessageBody Example: {"id":"CX-PI-00212-R1","message":"Could you share the store's incident report?"}
@@ -5047,6 +5192,15 @@ type UpdateOwnFirmRequest struct {
 
 	// Zip At most 20 characters.
 	Zip *string `json:"zip,omitempty"`
+}
+
+// UpdateProfileRequest Example: {"firstName":"Dana","lastName":"Whitlock","phone":"+1 206 555 0142"}
+type UpdateProfileRequest struct {
+	FirstName *string `json:"firstName,omitempty"`
+	LastName  *string `json:"lastName,omitempty"`
+
+	// Phone `null` or an empty string removes the phone number.
+	Phone *string `json:"phone,omitempty"`
 }
 
 // UpdateReferralBody Changes to a referral. Only the fields present change; `null` clears a field. At least one field is needed.
@@ -5647,6 +5801,9 @@ type ReceivedReferralId = string
 // RoutingRuleId defines model for RoutingRuleId.
 type RoutingRuleId = openapi_types.UUID
 
+// SalesforceIntegrationTokenId defines model for SalesforceIntegrationTokenId.
+type SalesforceIntegrationTokenId = openapi_types.UUID
+
 // Search defines model for Search.
 type Search = string
 
@@ -5679,6 +5836,9 @@ type CaseNotFound = Error
 
 // Conflict The error envelope used by every non-2xx response.
 type Conflict = Error
+
+// FirmAdminOnly The error envelope used by every non-2xx response.
+type FirmAdminOnly = Error
 
 // Forbidden The error envelope used by every non-2xx response.
 type Forbidden = Error
@@ -7113,14 +7273,29 @@ type UpdateWebhookJSONRequestBody = UpdateWebhookBody
 // ChangePasswordJSONRequestBody defines body for ChangePassword for application/json ContentType.
 type ChangePasswordJSONRequestBody = ChangePasswordRequest
 
+// CompleteInvitationJSONRequestBody defines body for CompleteInvitation for application/json ContentType.
+type CompleteInvitationJSONRequestBody = CompleteInvitationRequest
+
+// ForgotPasswordJSONRequestBody defines body for ForgotPassword for application/json ContentType.
+type ForgotPasswordJSONRequestBody = ForgotPasswordRequest
+
 // LoginUserJSONRequestBody defines body for LoginUser for application/json ContentType.
 type LoginUserJSONRequestBody = LoginRequest
 
 // RefreshSessionJSONRequestBody defines body for RefreshSession for application/json ContentType.
 type RefreshSessionJSONRequestBody = RefreshSessionRequest
 
+// ResetPasswordJSONRequestBody defines body for ResetPassword for application/json ContentType.
+type ResetPasswordJSONRequestBody = ResetPasswordRequest
+
+// CreateSalesforceIntegrationTokenJSONRequestBody defines body for CreateSalesforceIntegrationToken for application/json ContentType.
+type CreateSalesforceIntegrationTokenJSONRequestBody = CreateSalesforceIntegrationTokenRequest
+
 // CreatePublicApiKeyJSONRequestBody defines body for CreatePublicApiKey for application/json ContentType.
 type CreatePublicApiKeyJSONRequestBody = CreatePublicApiKeyRequest
+
+// UpdateCurrentUserProfileJSONRequestBody defines body for UpdateCurrentUserProfile for application/json ContentType.
+type UpdateCurrentUserProfileJSONRequestBody = UpdateProfileRequest
 
 // ReceiveWebhookEchoJSONRequestBody defines body for ReceiveWebhookEcho for application/json ContentType.
 type ReceiveWebhookEchoJSONRequestBody = WebhookEchoPayload

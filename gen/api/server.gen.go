@@ -392,6 +392,12 @@ type ServerInterface interface {
 	// ChangePassword Change the signed-in user's password
 	// (POST /api/v1/auth/change-password)
 	ChangePassword(ctx echo.Context) error
+	// CompleteInvitation Accept an invitation and choose the first password
+	// (POST /api/v1/auth/complete-invitation)
+	CompleteInvitation(ctx echo.Context) error
+	// ForgotPassword Ask for a password reset link
+	// (POST /api/v1/auth/forgot-password)
+	ForgotPassword(ctx echo.Context) error
 	// LoginUser Sign in with email and password
 	// (POST /api/v1/auth/login)
 	LoginUser(ctx echo.Context) error
@@ -404,12 +410,27 @@ type ServerInterface interface {
 	// RefreshSession Rotate the session tokens
 	// (POST /api/v1/auth/refresh-session)
 	RefreshSession(ctx echo.Context, params RefreshSessionParams) error
+	// ResetPassword Choose a new password with a reset link
+	// (POST /api/v1/auth/reset-password)
+	ResetPassword(ctx echo.Context) error
 	// ListAuthSessions List the signed-in user's sessions
 	// (GET /api/v1/auth/sessions)
 	ListAuthSessions(ctx echo.Context) error
 	// RevokeAuthSession End one of the user's sessions
 	// (DELETE /api/v1/auth/sessions/{id})
 	RevokeAuthSession(ctx echo.Context, id openapi_types.UUID) error
+	// ListSalesforceIntegrationTokens List the firm's Salesforce integration tokens
+	// (GET /api/v1/integrations/salesforce/tokens)
+	ListSalesforceIntegrationTokens(ctx echo.Context) error
+	// CreateSalesforceIntegrationToken Create a Salesforce integration token
+	// (POST /api/v1/integrations/salesforce/tokens)
+	CreateSalesforceIntegrationToken(ctx echo.Context) error
+	// DeleteSalesforceIntegrationToken Revoke a token
+	// (DELETE /api/v1/integrations/salesforce/tokens/{id})
+	DeleteSalesforceIntegrationToken(ctx echo.Context, id SalesforceIntegrationTokenId) error
+	// RotateSalesforceIntegrationToken Replace a token's secret
+	// (POST /api/v1/integrations/salesforce/tokens/{id}/rotate)
+	RotateSalesforceIntegrationToken(ctx echo.Context, id SalesforceIntegrationTokenId) error
 	// ListPublicApiKeys List the firm's Public API keys
 	// (GET /api/v1/public-api-keys)
 	ListPublicApiKeys(ctx echo.Context) error
@@ -422,6 +443,15 @@ type ServerInterface interface {
 	// GetPublicApiKeyUsage Get a key's request counts
 	// (GET /api/v1/public-api-keys/{id}/usage)
 	GetPublicApiKeyUsage(ctx echo.Context, id PublicApiKeyId, params GetPublicApiKeyUsageParams) error
+	// GetCurrentUserProfile Read the signed-in user's profile
+	// (GET /api/v1/users/profile)
+	GetCurrentUserProfile(ctx echo.Context) error
+	// UpdateCurrentUserProfile Edit the signed-in user's name and phone
+	// (PUT /api/v1/users/profile)
+	UpdateCurrentUserProfile(ctx echo.Context) error
+	// ResendInvitation Send an invited user a new invitation link
+	// (POST /api/v1/users/{id}/resend-invitation)
+	ResendInvitation(ctx echo.Context, id openapi_types.UUID) error
 	// ReceiveWebhookEcho Echo endpoint of a subscription
 	// (POST /api/v1/webhooks/echo/{token})
 	ReceiveWebhookEcho(ctx echo.Context, token WebhookEchoToken, params ReceiveWebhookEchoParams) error
@@ -5410,6 +5440,24 @@ func (w *ServerInterfaceWrapper) ChangePassword(ctx echo.Context) error {
 	return err
 }
 
+// CompleteInvitation converts echo context to params.
+func (w *ServerInterfaceWrapper) CompleteInvitation(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CompleteInvitation(ctx)
+	return err
+}
+
+// ForgotPassword converts echo context to params.
+func (w *ServerInterfaceWrapper) ForgotPassword(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ForgotPassword(ctx)
+	return err
+}
+
 // LoginUser converts echo context to params.
 func (w *ServerInterfaceWrapper) LoginUser(ctx echo.Context) error {
 	var err error
@@ -5460,6 +5508,15 @@ func (w *ServerInterfaceWrapper) RefreshSession(ctx echo.Context) error {
 	return err
 }
 
+// ResetPassword converts echo context to params.
+func (w *ServerInterfaceWrapper) ResetPassword(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ResetPassword(ctx)
+	return err
+}
+
 // ListAuthSessions converts echo context to params.
 func (w *ServerInterfaceWrapper) ListAuthSessions(ctx echo.Context) error {
 	var err error
@@ -5482,6 +5539,56 @@ func (w *ServerInterfaceWrapper) RevokeAuthSession(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.RevokeAuthSession(ctx, id)
+	return err
+}
+
+// ListSalesforceIntegrationTokens converts echo context to params.
+func (w *ServerInterfaceWrapper) ListSalesforceIntegrationTokens(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListSalesforceIntegrationTokens(ctx)
+	return err
+}
+
+// CreateSalesforceIntegrationToken converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateSalesforceIntegrationToken(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateSalesforceIntegrationToken(ctx)
+	return err
+}
+
+// DeleteSalesforceIntegrationToken converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteSalesforceIntegrationToken(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id SalesforceIntegrationTokenId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteSalesforceIntegrationToken(ctx, id)
+	return err
+}
+
+// RotateSalesforceIntegrationToken converts echo context to params.
+func (w *ServerInterfaceWrapper) RotateSalesforceIntegrationToken(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id SalesforceIntegrationTokenId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RotateSalesforceIntegrationToken(ctx, id)
 	return err
 }
 
@@ -5541,6 +5648,40 @@ func (w *ServerInterfaceWrapper) GetPublicApiKeyUsage(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetPublicApiKeyUsage(ctx, id, params)
+	return err
+}
+
+// GetCurrentUserProfile converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCurrentUserProfile(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCurrentUserProfile(ctx)
+	return err
+}
+
+// UpdateCurrentUserProfile converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateCurrentUserProfile(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateCurrentUserProfile(ctx)
+	return err
+}
+
+// ResendInvitation converts echo context to params.
+func (w *ServerInterfaceWrapper) ResendInvitation(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ResendInvitation(ctx, id)
 	return err
 }
 
@@ -5683,6 +5824,16 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/v1/public-api-keys", wrapper.CreatePublicApiKey, options.OperationMiddlewares["createPublicApiKey"]...)
 	router.GET(options.BaseURL+"/api/v1/public-api-keys/:id/usage", wrapper.GetPublicApiKeyUsage, options.OperationMiddlewares["getPublicApiKeyUsage"]...)
 	router.DELETE(options.BaseURL+"/api/v1/public-api-keys/:id", wrapper.RevokePublicApiKey, options.OperationMiddlewares["revokePublicApiKey"]...)
+	router.POST(options.BaseURL+"/api/v1/auth/complete-invitation", wrapper.CompleteInvitation, options.OperationMiddlewares["completeInvitation"]...)
+	router.POST(options.BaseURL+"/api/v1/auth/forgot-password", wrapper.ForgotPassword, options.OperationMiddlewares["forgotPassword"]...)
+	router.POST(options.BaseURL+"/api/v1/auth/reset-password", wrapper.ResetPassword, options.OperationMiddlewares["resetPassword"]...)
+	router.GET(options.BaseURL+"/api/v1/users/profile", wrapper.GetCurrentUserProfile, options.OperationMiddlewares["getCurrentUserProfile"]...)
+	router.PUT(options.BaseURL+"/api/v1/users/profile", wrapper.UpdateCurrentUserProfile, options.OperationMiddlewares["updateCurrentUserProfile"]...)
+	router.POST(options.BaseURL+"/api/v1/users/:id/resend-invitation", wrapper.ResendInvitation, options.OperationMiddlewares["resendInvitation"]...)
+	router.GET(options.BaseURL+"/api/v1/integrations/salesforce/tokens", wrapper.ListSalesforceIntegrationTokens, options.OperationMiddlewares["listSalesforceIntegrationTokens"]...)
+	router.POST(options.BaseURL+"/api/v1/integrations/salesforce/tokens", wrapper.CreateSalesforceIntegrationToken, options.OperationMiddlewares["createSalesforceIntegrationToken"]...)
+	router.POST(options.BaseURL+"/api/v1/integrations/salesforce/tokens/:id/rotate", wrapper.RotateSalesforceIntegrationToken, options.OperationMiddlewares["rotateSalesforceIntegrationToken"]...)
+	router.DELETE(options.BaseURL+"/api/v1/integrations/salesforce/tokens/:id", wrapper.DeleteSalesforceIntegrationToken, options.OperationMiddlewares["deleteSalesforceIntegrationToken"]...)
 	router.GET(options.BaseURL+"/api/public/v1/health", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
 	router.GET(options.BaseURL+"/api/public/v1/openapi.yml", wrapper.GetOpenApiYaml, options.OperationMiddlewares["getOpenApiYaml"]...)
 	router.GET(options.BaseURL+"/api/public/v1/openapi.json", wrapper.GetOpenApiJson, options.OperationMiddlewares["getOpenApiJson"]...)
@@ -5869,6 +6020,15 @@ type ConflictJSONResponse struct {
 	Body Error
 
 	Headers ConflictResponseHeaders
+}
+
+type FirmAdminOnlyResponseHeaders struct {
+	XRequestId *string
+}
+type FirmAdminOnlyJSONResponse struct {
+	Body Error
+
+	Headers FirmAdminOnlyResponseHeaders
 }
 
 type ForbiddenResponseHeaders struct {
@@ -38471,6 +38631,312 @@ func (response ChangePassworddefaultJSONResponse) VisitChangePasswordResponse(w 
 	return err
 }
 
+type CompleteInvitationRequestObject struct {
+	Body *CompleteInvitationJSONRequestBody
+}
+
+type CompleteInvitationResponseObject interface {
+	VisitCompleteInvitationResponse(w http.ResponseWriter) error
+}
+
+type CompleteInvitation200ResponseHeaders struct {
+	SetCookie  *string
+	XRequestId *string
+}
+
+type CompleteInvitation200JSONResponse struct {
+	Body    LoginResponse
+	Headers CompleteInvitation200ResponseHeaders
+}
+
+func (response CompleteInvitation200JSONResponse) VisitCompleteInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteInvitation400ResponseHeaders struct {
+	XRequestId *string
+}
+
+type CompleteInvitation400JSONResponse struct {
+	Body    Error
+	Headers CompleteInvitation400ResponseHeaders
+}
+
+func (response CompleteInvitation400JSONResponse) VisitCompleteInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteInvitation403ResponseHeaders struct {
+	XRequestId *string
+}
+
+type CompleteInvitation403JSONResponse struct {
+	Body    Error
+	Headers CompleteInvitation403ResponseHeaders
+}
+
+func (response CompleteInvitation403JSONResponse) VisitCompleteInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteInvitation409ResponseHeaders struct {
+	XRequestId *string
+}
+
+type CompleteInvitation409JSONResponse struct {
+	Body    Error
+	Headers CompleteInvitation409ResponseHeaders
+}
+
+func (response CompleteInvitation409JSONResponse) VisitCompleteInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteInvitation500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CompleteInvitation500JSONResponse) VisitCompleteInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteInvitationdefaultJSONResponse struct {
+	Body       Error
+	Headers    ServiceUnavailableResponseHeaders
+	StatusCode int
+}
+
+func (response CompleteInvitationdefaultJSONResponse) VisitCompleteInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ForgotPasswordRequestObject struct {
+	Body *ForgotPasswordJSONRequestBody
+}
+
+type ForgotPasswordResponseObject interface {
+	VisitForgotPasswordResponse(w http.ResponseWriter) error
+}
+
+type ForgotPassword200ResponseHeaders struct {
+	XRequestId *string
+}
+
+type ForgotPassword200JSONResponse struct {
+	Body    MessageResponse
+	Headers ForgotPassword200ResponseHeaders
+}
+
+func (response ForgotPassword200JSONResponse) VisitForgotPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ForgotPassword400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ForgotPassword400JSONResponse) VisitForgotPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ForgotPassword429ResponseHeaders struct {
+	RetryAfter *int
+	XRequestId *string
+}
+
+type ForgotPassword429JSONResponse struct {
+	Body    Error
+	Headers ForgotPassword429ResponseHeaders
+}
+
+func (response ForgotPassword429JSONResponse) VisitForgotPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ForgotPassword500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ForgotPassword500JSONResponse) VisitForgotPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ForgotPassworddefaultJSONResponse struct {
+	Body       Error
+	Headers    ServiceUnavailableResponseHeaders
+	StatusCode int
+}
+
+func (response ForgotPassworddefaultJSONResponse) VisitForgotPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LoginUserRequestObject struct {
 	Body *LoginUserJSONRequestBody
 }
@@ -39040,6 +39506,142 @@ func (response RefreshSessiondefaultJSONResponse) VisitRefreshSessionResponse(w 
 	return err
 }
 
+type ResetPasswordRequestObject struct {
+	Body *ResetPasswordJSONRequestBody
+}
+
+type ResetPasswordResponseObject interface {
+	VisitResetPasswordResponse(w http.ResponseWriter) error
+}
+
+type ResetPassword200ResponseHeaders struct {
+	XRequestId *string
+}
+
+type ResetPassword200JSONResponse struct {
+	Body    MessageResponse
+	Headers ResetPassword200ResponseHeaders
+}
+
+func (response ResetPassword200JSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPassword400ResponseHeaders struct {
+	XRequestId *string
+}
+
+type ResetPassword400JSONResponse struct {
+	Body    Error
+	Headers ResetPassword400ResponseHeaders
+}
+
+func (response ResetPassword400JSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPassword403ResponseHeaders struct {
+	XRequestId *string
+}
+
+type ResetPassword403JSONResponse struct {
+	Body    Error
+	Headers ResetPassword403ResponseHeaders
+}
+
+func (response ResetPassword403JSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPassword500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ResetPassword500JSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPassworddefaultJSONResponse struct {
+	Body       Error
+	Headers    ServiceUnavailableResponseHeaders
+	StatusCode int
+}
+
+func (response ResetPassworddefaultJSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListAuthSessionsRequestObject struct {
 }
 
@@ -39277,6 +39879,686 @@ type RevokeAuthSessiondefaultJSONResponse struct {
 }
 
 func (response RevokeAuthSessiondefaultJSONResponse) VisitRevokeAuthSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSalesforceIntegrationTokensRequestObject struct {
+}
+
+type ListSalesforceIntegrationTokensResponseObject interface {
+	VisitListSalesforceIntegrationTokensResponse(w http.ResponseWriter) error
+}
+
+type ListSalesforceIntegrationTokens200ResponseHeaders struct {
+	XRequestId *string
+}
+
+type ListSalesforceIntegrationTokens200JSONResponse struct {
+	Body    SalesforceIntegrationTokenListResponse
+	Headers ListSalesforceIntegrationTokens200ResponseHeaders
+}
+
+func (response ListSalesforceIntegrationTokens200JSONResponse) VisitListSalesforceIntegrationTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSalesforceIntegrationTokens401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListSalesforceIntegrationTokens401JSONResponse) VisitListSalesforceIntegrationTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSalesforceIntegrationTokens403JSONResponse struct{ FirmAdminOnlyJSONResponse }
+
+func (response ListSalesforceIntegrationTokens403JSONResponse) VisitListSalesforceIntegrationTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSalesforceIntegrationTokens500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListSalesforceIntegrationTokens500JSONResponse) VisitListSalesforceIntegrationTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSalesforceIntegrationTokensdefaultJSONResponse struct {
+	Body       Error
+	Headers    ServiceUnavailableResponseHeaders
+	StatusCode int
+}
+
+func (response ListSalesforceIntegrationTokensdefaultJSONResponse) VisitListSalesforceIntegrationTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSalesforceIntegrationTokenRequestObject struct {
+	Body *CreateSalesforceIntegrationTokenJSONRequestBody
+}
+
+type CreateSalesforceIntegrationTokenResponseObject interface {
+	VisitCreateSalesforceIntegrationTokenResponse(w http.ResponseWriter) error
+}
+
+type CreateSalesforceIntegrationToken201ResponseHeaders struct {
+	XRequestId *string
+}
+
+type CreateSalesforceIntegrationToken201JSONResponse struct {
+	Body    SalesforceIntegrationTokenCreatedResponse
+	Headers CreateSalesforceIntegrationToken201ResponseHeaders
+}
+
+func (response CreateSalesforceIntegrationToken201JSONResponse) VisitCreateSalesforceIntegrationTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSalesforceIntegrationToken400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateSalesforceIntegrationToken400JSONResponse) VisitCreateSalesforceIntegrationTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSalesforceIntegrationToken401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateSalesforceIntegrationToken401JSONResponse) VisitCreateSalesforceIntegrationTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSalesforceIntegrationToken403JSONResponse struct{ FirmAdminOnlyJSONResponse }
+
+func (response CreateSalesforceIntegrationToken403JSONResponse) VisitCreateSalesforceIntegrationTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSalesforceIntegrationToken409ResponseHeaders struct {
+	XRequestId *string
+}
+
+type CreateSalesforceIntegrationToken409JSONResponse struct {
+	Body    Error
+	Headers CreateSalesforceIntegrationToken409ResponseHeaders
+}
+
+func (response CreateSalesforceIntegrationToken409JSONResponse) VisitCreateSalesforceIntegrationTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSalesforceIntegrationToken500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CreateSalesforceIntegrationToken500JSONResponse) VisitCreateSalesforceIntegrationTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSalesforceIntegrationTokendefaultJSONResponse struct {
+	Body       Error
+	Headers    ServiceUnavailableResponseHeaders
+	StatusCode int
+}
+
+func (response CreateSalesforceIntegrationTokendefaultJSONResponse) VisitCreateSalesforceIntegrationTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSalesforceIntegrationTokenRequestObject struct {
+	Id SalesforceIntegrationTokenId `json:"id"`
+}
+
+type DeleteSalesforceIntegrationTokenResponseObject interface {
+	VisitDeleteSalesforceIntegrationTokenResponse(w http.ResponseWriter) error
+}
+
+type DeleteSalesforceIntegrationToken204Response = NoContentResponse
+
+func (response DeleteSalesforceIntegrationToken204Response) VisitDeleteSalesforceIntegrationTokenResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteSalesforceIntegrationToken400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteSalesforceIntegrationToken400JSONResponse) VisitDeleteSalesforceIntegrationTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSalesforceIntegrationToken401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteSalesforceIntegrationToken401JSONResponse) VisitDeleteSalesforceIntegrationTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSalesforceIntegrationToken403JSONResponse struct{ FirmAdminOnlyJSONResponse }
+
+func (response DeleteSalesforceIntegrationToken403JSONResponse) VisitDeleteSalesforceIntegrationTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSalesforceIntegrationToken404ResponseHeaders struct {
+	XRequestId *string
+}
+
+type DeleteSalesforceIntegrationToken404JSONResponse struct {
+	Body    Error
+	Headers DeleteSalesforceIntegrationToken404ResponseHeaders
+}
+
+func (response DeleteSalesforceIntegrationToken404JSONResponse) VisitDeleteSalesforceIntegrationTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSalesforceIntegrationToken500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DeleteSalesforceIntegrationToken500JSONResponse) VisitDeleteSalesforceIntegrationTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSalesforceIntegrationTokendefaultJSONResponse struct {
+	Body       Error
+	Headers    ServiceUnavailableResponseHeaders
+	StatusCode int
+}
+
+func (response DeleteSalesforceIntegrationTokendefaultJSONResponse) VisitDeleteSalesforceIntegrationTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSalesforceIntegrationTokenRequestObject struct {
+	Id SalesforceIntegrationTokenId `json:"id"`
+}
+
+type RotateSalesforceIntegrationTokenResponseObject interface {
+	VisitRotateSalesforceIntegrationTokenResponse(w http.ResponseWriter) error
+}
+
+type RotateSalesforceIntegrationToken200ResponseHeaders struct {
+	XRequestId *string
+}
+
+type RotateSalesforceIntegrationToken200JSONResponse struct {
+	Body    SalesforceIntegrationTokenCreatedResponse
+	Headers RotateSalesforceIntegrationToken200ResponseHeaders
+}
+
+func (response RotateSalesforceIntegrationToken200JSONResponse) VisitRotateSalesforceIntegrationTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSalesforceIntegrationToken400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RotateSalesforceIntegrationToken400JSONResponse) VisitRotateSalesforceIntegrationTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSalesforceIntegrationToken401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RotateSalesforceIntegrationToken401JSONResponse) VisitRotateSalesforceIntegrationTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSalesforceIntegrationToken403JSONResponse struct{ FirmAdminOnlyJSONResponse }
+
+func (response RotateSalesforceIntegrationToken403JSONResponse) VisitRotateSalesforceIntegrationTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSalesforceIntegrationToken404ResponseHeaders struct {
+	XRequestId *string
+}
+
+type RotateSalesforceIntegrationToken404JSONResponse struct {
+	Body    Error
+	Headers RotateSalesforceIntegrationToken404ResponseHeaders
+}
+
+func (response RotateSalesforceIntegrationToken404JSONResponse) VisitRotateSalesforceIntegrationTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSalesforceIntegrationToken409ResponseHeaders struct {
+	XRequestId *string
+}
+
+type RotateSalesforceIntegrationToken409JSONResponse struct {
+	Body    Error
+	Headers RotateSalesforceIntegrationToken409ResponseHeaders
+}
+
+func (response RotateSalesforceIntegrationToken409JSONResponse) VisitRotateSalesforceIntegrationTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSalesforceIntegrationToken500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RotateSalesforceIntegrationToken500JSONResponse) VisitRotateSalesforceIntegrationTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSalesforceIntegrationTokendefaultJSONResponse struct {
+	Body       Error
+	Headers    ServiceUnavailableResponseHeaders
+	StatusCode int
+}
+
+func (response RotateSalesforceIntegrationTokendefaultJSONResponse) VisitRotateSalesforceIntegrationTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -39991,6 +41273,438 @@ func (response GetPublicApiKeyUsagedefaultJSONResponse) VisitGetPublicApiKeyUsag
 	return err
 }
 
+type GetCurrentUserProfileRequestObject struct {
+}
+
+type GetCurrentUserProfileResponseObject interface {
+	VisitGetCurrentUserProfileResponse(w http.ResponseWriter) error
+}
+
+type GetCurrentUserProfile200ResponseHeaders struct {
+	XRequestId *string
+}
+
+type GetCurrentUserProfile200JSONResponse struct {
+	Body    CurrentUserResponse
+	Headers GetCurrentUserProfile200ResponseHeaders
+}
+
+func (response GetCurrentUserProfile200JSONResponse) VisitGetCurrentUserProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentUserProfile401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetCurrentUserProfile401JSONResponse) VisitGetCurrentUserProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentUserProfile500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetCurrentUserProfile500JSONResponse) VisitGetCurrentUserProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentUserProfiledefaultJSONResponse struct {
+	Body       Error
+	Headers    ServiceUnavailableResponseHeaders
+	StatusCode int
+}
+
+func (response GetCurrentUserProfiledefaultJSONResponse) VisitGetCurrentUserProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCurrentUserProfileRequestObject struct {
+	Body *UpdateCurrentUserProfileJSONRequestBody
+}
+
+type UpdateCurrentUserProfileResponseObject interface {
+	VisitUpdateCurrentUserProfileResponse(w http.ResponseWriter) error
+}
+
+type UpdateCurrentUserProfile200ResponseHeaders struct {
+	XRequestId *string
+}
+
+type UpdateCurrentUserProfile200JSONResponse struct {
+	Body    CurrentUserResponse
+	Headers UpdateCurrentUserProfile200ResponseHeaders
+}
+
+func (response UpdateCurrentUserProfile200JSONResponse) VisitUpdateCurrentUserProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCurrentUserProfile400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateCurrentUserProfile400JSONResponse) VisitUpdateCurrentUserProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCurrentUserProfile401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateCurrentUserProfile401JSONResponse) VisitUpdateCurrentUserProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCurrentUserProfile500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response UpdateCurrentUserProfile500JSONResponse) VisitUpdateCurrentUserProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCurrentUserProfiledefaultJSONResponse struct {
+	Body       Error
+	Headers    ServiceUnavailableResponseHeaders
+	StatusCode int
+}
+
+func (response UpdateCurrentUserProfiledefaultJSONResponse) VisitUpdateCurrentUserProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitationRequestObject struct {
+	Id openapi_types.UUID `json:"id"`
+}
+
+type ResendInvitationResponseObject interface {
+	VisitResendInvitationResponse(w http.ResponseWriter) error
+}
+
+type ResendInvitation200ResponseHeaders struct {
+	XRequestId *string
+}
+
+type ResendInvitation200JSONResponse struct {
+	Body    MessageResponse
+	Headers ResendInvitation200ResponseHeaders
+}
+
+func (response ResendInvitation200JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation400ResponseHeaders struct {
+	XRequestId *string
+}
+
+type ResendInvitation400JSONResponse struct {
+	Body    Error
+	Headers ResendInvitation400ResponseHeaders
+}
+
+func (response ResendInvitation400JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ResendInvitation401JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation403JSONResponse struct{ FirmAdminOnlyJSONResponse }
+
+func (response ResendInvitation403JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation404ResponseHeaders struct {
+	XRequestId *string
+}
+
+type ResendInvitation404JSONResponse struct {
+	Body    Error
+	Headers ResendInvitation404ResponseHeaders
+}
+
+func (response ResendInvitation404JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ResendInvitation500JSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitationdefaultJSONResponse struct {
+	Body       Error
+	Headers    ServiceUnavailableResponseHeaders
+	StatusCode int
+}
+
+func (response ResendInvitationdefaultJSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReceiveWebhookEchoRequestObject struct {
 	Token  WebhookEchoToken `json:"token"`
 	Params ReceiveWebhookEchoParams
@@ -40527,6 +42241,12 @@ type StrictServerInterface interface {
 	// ChangePassword Change the signed-in user's password
 	// (POST /api/v1/auth/change-password)
 	ChangePassword(ctx context.Context, request ChangePasswordRequestObject) (ChangePasswordResponseObject, error)
+	// CompleteInvitation Accept an invitation and choose the first password
+	// (POST /api/v1/auth/complete-invitation)
+	CompleteInvitation(ctx context.Context, request CompleteInvitationRequestObject) (CompleteInvitationResponseObject, error)
+	// ForgotPassword Ask for a password reset link
+	// (POST /api/v1/auth/forgot-password)
+	ForgotPassword(ctx context.Context, request ForgotPasswordRequestObject) (ForgotPasswordResponseObject, error)
 	// LoginUser Sign in with email and password
 	// (POST /api/v1/auth/login)
 	LoginUser(ctx context.Context, request LoginUserRequestObject) (LoginUserResponseObject, error)
@@ -40539,12 +42259,27 @@ type StrictServerInterface interface {
 	// RefreshSession Rotate the session tokens
 	// (POST /api/v1/auth/refresh-session)
 	RefreshSession(ctx context.Context, request RefreshSessionRequestObject) (RefreshSessionResponseObject, error)
+	// ResetPassword Choose a new password with a reset link
+	// (POST /api/v1/auth/reset-password)
+	ResetPassword(ctx context.Context, request ResetPasswordRequestObject) (ResetPasswordResponseObject, error)
 	// ListAuthSessions List the signed-in user's sessions
 	// (GET /api/v1/auth/sessions)
 	ListAuthSessions(ctx context.Context, request ListAuthSessionsRequestObject) (ListAuthSessionsResponseObject, error)
 	// RevokeAuthSession End one of the user's sessions
 	// (DELETE /api/v1/auth/sessions/{id})
 	RevokeAuthSession(ctx context.Context, request RevokeAuthSessionRequestObject) (RevokeAuthSessionResponseObject, error)
+	// ListSalesforceIntegrationTokens List the firm's Salesforce integration tokens
+	// (GET /api/v1/integrations/salesforce/tokens)
+	ListSalesforceIntegrationTokens(ctx context.Context, request ListSalesforceIntegrationTokensRequestObject) (ListSalesforceIntegrationTokensResponseObject, error)
+	// CreateSalesforceIntegrationToken Create a Salesforce integration token
+	// (POST /api/v1/integrations/salesforce/tokens)
+	CreateSalesforceIntegrationToken(ctx context.Context, request CreateSalesforceIntegrationTokenRequestObject) (CreateSalesforceIntegrationTokenResponseObject, error)
+	// DeleteSalesforceIntegrationToken Revoke a token
+	// (DELETE /api/v1/integrations/salesforce/tokens/{id})
+	DeleteSalesforceIntegrationToken(ctx context.Context, request DeleteSalesforceIntegrationTokenRequestObject) (DeleteSalesforceIntegrationTokenResponseObject, error)
+	// RotateSalesforceIntegrationToken Replace a token's secret
+	// (POST /api/v1/integrations/salesforce/tokens/{id}/rotate)
+	RotateSalesforceIntegrationToken(ctx context.Context, request RotateSalesforceIntegrationTokenRequestObject) (RotateSalesforceIntegrationTokenResponseObject, error)
 	// ListPublicApiKeys List the firm's Public API keys
 	// (GET /api/v1/public-api-keys)
 	ListPublicApiKeys(ctx context.Context, request ListPublicApiKeysRequestObject) (ListPublicApiKeysResponseObject, error)
@@ -40557,6 +42292,15 @@ type StrictServerInterface interface {
 	// GetPublicApiKeyUsage Get a key's request counts
 	// (GET /api/v1/public-api-keys/{id}/usage)
 	GetPublicApiKeyUsage(ctx context.Context, request GetPublicApiKeyUsageRequestObject) (GetPublicApiKeyUsageResponseObject, error)
+	// GetCurrentUserProfile Read the signed-in user's profile
+	// (GET /api/v1/users/profile)
+	GetCurrentUserProfile(ctx context.Context, request GetCurrentUserProfileRequestObject) (GetCurrentUserProfileResponseObject, error)
+	// UpdateCurrentUserProfile Edit the signed-in user's name and phone
+	// (PUT /api/v1/users/profile)
+	UpdateCurrentUserProfile(ctx context.Context, request UpdateCurrentUserProfileRequestObject) (UpdateCurrentUserProfileResponseObject, error)
+	// ResendInvitation Send an invited user a new invitation link
+	// (POST /api/v1/users/{id}/resend-invitation)
+	ResendInvitation(ctx context.Context, request ResendInvitationRequestObject) (ResendInvitationResponseObject, error)
 	// ReceiveWebhookEcho Echo endpoint of a subscription
 	// (POST /api/v1/webhooks/echo/{token})
 	ReceiveWebhookEcho(ctx context.Context, request ReceiveWebhookEchoRequestObject) (ReceiveWebhookEchoResponseObject, error)
@@ -44680,6 +46424,98 @@ func (sh *strictHandler) ChangePassword(ctx echo.Context) error {
 	return nil
 }
 
+// CompleteInvitation operation middleware
+func (sh *strictHandler) CompleteInvitation(ctx echo.Context) error {
+	var request CompleteInvitationRequestObject
+
+	var body CompleteInvitationJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CompleteInvitation(ctx.Request().Context(), request.(CompleteInvitationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CompleteInvitation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CompleteInvitationResponseObject); ok {
+		return validResponse.VisitCompleteInvitationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ForgotPassword operation middleware
+func (sh *strictHandler) ForgotPassword(ctx echo.Context) error {
+	var request ForgotPasswordRequestObject
+
+	var body ForgotPasswordJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ForgotPassword(ctx.Request().Context(), request.(ForgotPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ForgotPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ForgotPasswordResponseObject); ok {
+		return validResponse.VisitForgotPasswordResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // LoginUser operation middleware
 func (sh *strictHandler) LoginUser(ctx echo.Context) error {
 	var request LoginUserRequestObject
@@ -44823,6 +46659,52 @@ func (sh *strictHandler) RefreshSession(ctx echo.Context, params RefreshSessionP
 	return nil
 }
 
+// ResetPassword operation middleware
+func (sh *strictHandler) ResetPassword(ctx echo.Context) error {
+	var request ResetPasswordRequestObject
+
+	var body ResetPasswordJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResetPassword(ctx.Request().Context(), request.(ResetPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResetPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ResetPasswordResponseObject); ok {
+		return validResponse.VisitResetPasswordResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListAuthSessions operation middleware
 func (sh *strictHandler) ListAuthSessions(ctx echo.Context) error {
 	var request ListAuthSessionsRequestObject
@@ -44865,6 +46747,125 @@ func (sh *strictHandler) RevokeAuthSession(ctx echo.Context, id openapi_types.UU
 		return err
 	} else if validResponse, ok := response.(RevokeAuthSessionResponseObject); ok {
 		return validResponse.VisitRevokeAuthSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListSalesforceIntegrationTokens operation middleware
+func (sh *strictHandler) ListSalesforceIntegrationTokens(ctx echo.Context) error {
+	var request ListSalesforceIntegrationTokensRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSalesforceIntegrationTokens(ctx.Request().Context(), request.(ListSalesforceIntegrationTokensRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSalesforceIntegrationTokens")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListSalesforceIntegrationTokensResponseObject); ok {
+		return validResponse.VisitListSalesforceIntegrationTokensResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateSalesforceIntegrationToken operation middleware
+func (sh *strictHandler) CreateSalesforceIntegrationToken(ctx echo.Context) error {
+	var request CreateSalesforceIntegrationTokenRequestObject
+
+	var body CreateSalesforceIntegrationTokenJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateSalesforceIntegrationToken(ctx.Request().Context(), request.(CreateSalesforceIntegrationTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateSalesforceIntegrationToken")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateSalesforceIntegrationTokenResponseObject); ok {
+		return validResponse.VisitCreateSalesforceIntegrationTokenResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteSalesforceIntegrationToken operation middleware
+func (sh *strictHandler) DeleteSalesforceIntegrationToken(ctx echo.Context, id SalesforceIntegrationTokenId) error {
+	var request DeleteSalesforceIntegrationTokenRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteSalesforceIntegrationToken(ctx.Request().Context(), request.(DeleteSalesforceIntegrationTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteSalesforceIntegrationToken")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteSalesforceIntegrationTokenResponseObject); ok {
+		return validResponse.VisitDeleteSalesforceIntegrationTokenResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RotateSalesforceIntegrationToken operation middleware
+func (sh *strictHandler) RotateSalesforceIntegrationToken(ctx echo.Context, id SalesforceIntegrationTokenId) error {
+	var request RotateSalesforceIntegrationTokenRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RotateSalesforceIntegrationToken(ctx.Request().Context(), request.(RotateSalesforceIntegrationTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RotateSalesforceIntegrationToken")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RotateSalesforceIntegrationTokenResponseObject); ok {
+		return validResponse.VisitRotateSalesforceIntegrationTokenResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -44985,6 +46986,100 @@ func (sh *strictHandler) GetPublicApiKeyUsage(ctx echo.Context, id PublicApiKeyI
 		return err
 	} else if validResponse, ok := response.(GetPublicApiKeyUsageResponseObject); ok {
 		return validResponse.VisitGetPublicApiKeyUsageResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCurrentUserProfile operation middleware
+func (sh *strictHandler) GetCurrentUserProfile(ctx echo.Context) error {
+	var request GetCurrentUserProfileRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCurrentUserProfile(ctx.Request().Context(), request.(GetCurrentUserProfileRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCurrentUserProfile")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCurrentUserProfileResponseObject); ok {
+		return validResponse.VisitGetCurrentUserProfileResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateCurrentUserProfile operation middleware
+func (sh *strictHandler) UpdateCurrentUserProfile(ctx echo.Context) error {
+	var request UpdateCurrentUserProfileRequestObject
+
+	var body UpdateCurrentUserProfileJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateCurrentUserProfile(ctx.Request().Context(), request.(UpdateCurrentUserProfileRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateCurrentUserProfile")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateCurrentUserProfileResponseObject); ok {
+		return validResponse.VisitUpdateCurrentUserProfileResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ResendInvitation operation middleware
+func (sh *strictHandler) ResendInvitation(ctx echo.Context, id openapi_types.UUID) error {
+	var request ResendInvitationRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResendInvitation(ctx.Request().Context(), request.(ResendInvitationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResendInvitation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ResendInvitationResponseObject); ok {
+		return validResponse.VisitResendInvitationResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

@@ -59,20 +59,23 @@ WITH creator AS (
       AND u.role IN ('FIRM_ADMIN', 'ADMIN')
     FOR SHARE
 )
-INSERT INTO api_keys (firm_id, name, tier, key_hash, key_prefix, created_by, expires_at)
-SELECT $1, $2, $3, $4, $5, $6, $7
+INSERT INTO api_keys (firm_id, name, tier, key_hash, key_prefix, created_by, expires_at, kind, salesforce_connection_id)
+SELECT $1, $2, $3, $4, $5, $6, $7, $8::text,
+       $9::uuid
 WHERE $6::uuid IS NULL OR EXISTS (SELECT 1 FROM creator)
-RETURNING id, firm_id, name, tier, key_hash, key_prefix, created_by, revoked_by, created_at, expires_at, last_used_at, revoked_at, request_count
+RETURNING id, firm_id, name, tier, key_hash, key_prefix, created_by, revoked_by, created_at, expires_at, last_used_at, revoked_at, request_count, kind, salesforce_connection_id, rotated_at
 `
 
 type ApiKeyCreateParams struct {
-	FirmID    uuid.UUID
-	Name      string
-	Tier      string
-	KeyHash   string
-	KeyPrefix string
-	CreatedBy *uuid.UUID
-	ExpiresAt *time.Time
+	FirmID                 uuid.UUID
+	Name                   string
+	Tier                   string
+	KeyHash                string
+	KeyPrefix              string
+	CreatedBy              *uuid.UUID
+	ExpiresAt              *time.Time
+	Kind                   string
+	SalesforceConnectionID *uuid.UUID
 }
 
 // ApiKeyCreate inserts a key. A key created by a user is only inserted while that user is an
@@ -89,6 +92,8 @@ func (q *Queries) ApiKeyCreate(ctx context.Context, arg ApiKeyCreateParams) (Api
 		arg.KeyPrefix,
 		arg.CreatedBy,
 		arg.ExpiresAt,
+		arg.Kind,
+		arg.SalesforceConnectionID,
 	)
 	var i ApiKey
 	err := row.Scan(
@@ -105,6 +110,9 @@ func (q *Queries) ApiKeyCreate(ctx context.Context, arg ApiKeyCreateParams) (Api
 		&i.LastUsedAt,
 		&i.RevokedAt,
 		&i.RequestCount,
+		&i.Kind,
+		&i.SalesforceConnectionID,
+		&i.RotatedAt,
 	)
 	return i, err
 }
@@ -146,7 +154,7 @@ func (q *Queries) ApiKeyGetByHash(ctx context.Context, keyHash string) (ApiKeyGe
 }
 
 const apiKeyGetForFirm = `-- name: ApiKeyGetForFirm :one
-SELECT id, firm_id, name, tier, key_hash, key_prefix, created_by, revoked_by, created_at, expires_at, last_used_at, revoked_at, request_count FROM api_keys WHERE id = $1 AND firm_id = $2
+SELECT id, firm_id, name, tier, key_hash, key_prefix, created_by, revoked_by, created_at, expires_at, last_used_at, revoked_at, request_count, kind, salesforce_connection_id, rotated_at FROM api_keys WHERE id = $1 AND firm_id = $2
 `
 
 type ApiKeyGetForFirmParams struct {
@@ -171,13 +179,16 @@ func (q *Queries) ApiKeyGetForFirm(ctx context.Context, arg ApiKeyGetForFirmPara
 		&i.LastUsedAt,
 		&i.RevokedAt,
 		&i.RequestCount,
+		&i.Kind,
+		&i.SalesforceConnectionID,
+		&i.RotatedAt,
 	)
 	return i, err
 }
 
 const apiKeyListByFirm = `-- name: ApiKeyListByFirm :many
-SELECT id, firm_id, name, tier, key_hash, key_prefix, created_by, revoked_by, created_at, expires_at, last_used_at, revoked_at, request_count FROM api_keys
-WHERE firm_id = $1 AND ($2::bool OR revoked_at IS NULL)
+SELECT id, firm_id, name, tier, key_hash, key_prefix, created_by, revoked_by, created_at, expires_at, last_used_at, revoked_at, request_count, kind, salesforce_connection_id, rotated_at FROM api_keys
+WHERE firm_id = $1 AND kind = 'public' AND ($2::bool OR revoked_at IS NULL)
 ORDER BY created_at DESC, id
 `
 
@@ -186,6 +197,8 @@ type ApiKeyListByFirmParams struct {
 	IncludeRevoked bool
 }
 
+// ApiKeyListByFirm lists a firm's Public API keys; Salesforce integration tokens have their own
+// list (ApiKeyListSalesforceByFirm).
 func (q *Queries) ApiKeyListByFirm(ctx context.Context, arg ApiKeyListByFirmParams) ([]ApiKey, error) {
 	rows, err := q.db.Query(ctx, apiKeyListByFirm, arg.FirmID, arg.IncludeRevoked)
 	if err != nil {
@@ -209,6 +222,52 @@ func (q *Queries) ApiKeyListByFirm(ctx context.Context, arg ApiKeyListByFirmPara
 			&i.LastUsedAt,
 			&i.RevokedAt,
 			&i.RequestCount,
+			&i.Kind,
+			&i.SalesforceConnectionID,
+			&i.RotatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const apiKeyListSalesforceByFirm = `-- name: ApiKeyListSalesforceByFirm :many
+SELECT id, firm_id, name, tier, key_hash, key_prefix, created_by, revoked_by, created_at, expires_at, last_used_at, revoked_at, request_count, kind, salesforce_connection_id, rotated_at FROM api_keys
+WHERE firm_id = $1 AND kind = 'salesforce'
+ORDER BY created_at DESC, id
+`
+
+func (q *Queries) ApiKeyListSalesforceByFirm(ctx context.Context, firmID uuid.UUID) ([]ApiKey, error) {
+	rows, err := q.db.Query(ctx, apiKeyListSalesforceByFirm, firmID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ApiKey
+	for rows.Next() {
+		var i ApiKey
+		if err := rows.Scan(
+			&i.ID,
+			&i.FirmID,
+			&i.Name,
+			&i.Tier,
+			&i.KeyHash,
+			&i.KeyPrefix,
+			&i.CreatedBy,
+			&i.RevokedBy,
+			&i.CreatedAt,
+			&i.ExpiresAt,
+			&i.LastUsedAt,
+			&i.RevokedAt,
+			&i.RequestCount,
+			&i.Kind,
+			&i.SalesforceConnectionID,
+			&i.RotatedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -253,7 +312,7 @@ func (q *Queries) ApiKeyNotify(ctx context.Context, arg ApiKeyNotifyParams) erro
 const apiKeyRevoke = `-- name: ApiKeyRevoke :one
 UPDATE api_keys SET revoked_at = now(), revoked_by = $1
 WHERE id = $2 AND firm_id = $3 AND revoked_at IS NULL
-RETURNING id, firm_id, name, tier, key_hash, key_prefix, created_by, revoked_by, created_at, expires_at, last_used_at, revoked_at, request_count
+RETURNING id, firm_id, name, tier, key_hash, key_prefix, created_by, revoked_by, created_at, expires_at, last_used_at, revoked_at, request_count, kind, salesforce_connection_id, rotated_at
 `
 
 type ApiKeyRevokeParams struct {
@@ -281,6 +340,9 @@ func (q *Queries) ApiKeyRevoke(ctx context.Context, arg ApiKeyRevokeParams) (Api
 		&i.LastUsedAt,
 		&i.RevokedAt,
 		&i.RequestCount,
+		&i.Kind,
+		&i.SalesforceConnectionID,
+		&i.RotatedAt,
 	)
 	return i, err
 }
@@ -306,6 +368,51 @@ func (q *Queries) ApiKeyRevokeByCreator(ctx context.Context, arg ApiKeyRevokeByC
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const apiKeyRotate = `-- name: ApiKeyRotate :one
+UPDATE api_keys SET key_hash = $1, key_prefix = $2, rotated_at = now()
+WHERE id = $3 AND firm_id = $4 AND kind = 'salesforce' AND revoked_at IS NULL
+RETURNING id, firm_id, name, tier, key_hash, key_prefix, created_by, revoked_by, created_at, expires_at, last_used_at, revoked_at, request_count, kind, salesforce_connection_id, rotated_at
+`
+
+type ApiKeyRotateParams struct {
+	KeyHash   string
+	KeyPrefix string
+	ID        uuid.UUID
+	FirmID    uuid.UUID
+}
+
+// ApiKeyRotate gives a live Salesforce integration token of the firm a new secret in place (same
+// id); the old hash stops matching when the statement commits. No row for a foreign, missing,
+// revoked or other kind of key.
+func (q *Queries) ApiKeyRotate(ctx context.Context, arg ApiKeyRotateParams) (ApiKey, error) {
+	row := q.db.QueryRow(ctx, apiKeyRotate,
+		arg.KeyHash,
+		arg.KeyPrefix,
+		arg.ID,
+		arg.FirmID,
+	)
+	var i ApiKey
+	err := row.Scan(
+		&i.ID,
+		&i.FirmID,
+		&i.Name,
+		&i.Tier,
+		&i.KeyHash,
+		&i.KeyPrefix,
+		&i.CreatedBy,
+		&i.RevokedBy,
+		&i.CreatedAt,
+		&i.ExpiresAt,
+		&i.LastUsedAt,
+		&i.RevokedAt,
+		&i.RequestCount,
+		&i.Kind,
+		&i.SalesforceConnectionID,
+		&i.RotatedAt,
+	)
+	return i, err
 }
 
 const apiKeyTouch = `-- name: ApiKeyTouch :exec

@@ -406,7 +406,7 @@ INSERT INTO users (
     $8, $9, $10,
     CASE WHEN $6::text IS NULL THEN NULL ELSE now() END
 )
-RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable
+RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable, phone, invitation_accepted_token_hash
 `
 
 type UserCreateParams struct {
@@ -457,38 +457,42 @@ func (q *Queries) UserCreate(ctx context.Context, arg UserCreateParams) (User, e
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Undeliverable,
+		&i.Phone,
+		&i.InvitationAcceptedTokenHash,
 	)
 	return i, err
 }
 
 const userGetByEmail = `-- name: UserGetByEmail :one
 
-SELECT u.id, u.firm_id, u.email, u.first_name, u.last_name, u.role, u.password_hash, u.is_active, u.activation_state, u.invitation_token_hash, u.invitation_expires_at, u.password_reset_token_hash, u.password_reset_expires_at, u.password_changed_at, u.last_login_at, u.created_at, u.updated_at, u.undeliverable, f.name AS firm_name, f.is_active AS firm_is_active
+SELECT u.id, u.firm_id, u.email, u.first_name, u.last_name, u.role, u.password_hash, u.is_active, u.activation_state, u.invitation_token_hash, u.invitation_expires_at, u.password_reset_token_hash, u.password_reset_expires_at, u.password_changed_at, u.last_login_at, u.created_at, u.updated_at, u.undeliverable, u.phone, u.invitation_accepted_token_hash, f.name AS firm_name, f.is_active AS firm_is_active
 FROM users u JOIN firms f ON f.id = u.firm_id
 WHERE u.email = lower($1::text) AND NOT u.undeliverable
 `
 
 type UserGetByEmailRow struct {
-	ID                     uuid.UUID
-	FirmID                 uuid.UUID
-	Email                  string
-	FirstName              string
-	LastName               string
-	Role                   string
-	PasswordHash           *string
-	IsActive               bool
-	ActivationState        string
-	InvitationTokenHash    *string
-	InvitationExpiresAt    *time.Time
-	PasswordResetTokenHash *string
-	PasswordResetExpiresAt *time.Time
-	PasswordChangedAt      *time.Time
-	LastLoginAt            *time.Time
-	CreatedAt              time.Time
-	UpdatedAt              time.Time
-	Undeliverable          bool
-	FirmName               string
-	FirmIsActive           bool
+	ID                          uuid.UUID
+	FirmID                      uuid.UUID
+	Email                       string
+	FirstName                   string
+	LastName                    string
+	Role                        string
+	PasswordHash                *string
+	IsActive                    bool
+	ActivationState             string
+	InvitationTokenHash         *string
+	InvitationExpiresAt         *time.Time
+	PasswordResetTokenHash      *string
+	PasswordResetExpiresAt      *time.Time
+	PasswordChangedAt           *time.Time
+	LastLoginAt                 *time.Time
+	CreatedAt                   time.Time
+	UpdatedAt                   time.Time
+	Undeliverable               bool
+	Phone                       *string
+	InvitationAcceptedTokenHash *string
+	FirmName                    string
+	FirmIsActive                bool
 }
 
 // Users, as the login flow needs them. The firm's name and status ride along because every
@@ -517,6 +521,8 @@ func (q *Queries) UserGetByEmail(ctx context.Context, email string) (UserGetByEm
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Undeliverable,
+		&i.Phone,
+		&i.InvitationAcceptedTokenHash,
 		&i.FirmName,
 		&i.FirmIsActive,
 	)
@@ -524,32 +530,34 @@ func (q *Queries) UserGetByEmail(ctx context.Context, email string) (UserGetByEm
 }
 
 const userGetByID = `-- name: UserGetByID :one
-SELECT u.id, u.firm_id, u.email, u.first_name, u.last_name, u.role, u.password_hash, u.is_active, u.activation_state, u.invitation_token_hash, u.invitation_expires_at, u.password_reset_token_hash, u.password_reset_expires_at, u.password_changed_at, u.last_login_at, u.created_at, u.updated_at, u.undeliverable, f.name AS firm_name, f.is_active AS firm_is_active
+SELECT u.id, u.firm_id, u.email, u.first_name, u.last_name, u.role, u.password_hash, u.is_active, u.activation_state, u.invitation_token_hash, u.invitation_expires_at, u.password_reset_token_hash, u.password_reset_expires_at, u.password_changed_at, u.last_login_at, u.created_at, u.updated_at, u.undeliverable, u.phone, u.invitation_accepted_token_hash, f.name AS firm_name, f.is_active AS firm_is_active
 FROM users u JOIN firms f ON f.id = u.firm_id
 WHERE u.id = $1
 `
 
 type UserGetByIDRow struct {
-	ID                     uuid.UUID
-	FirmID                 uuid.UUID
-	Email                  string
-	FirstName              string
-	LastName               string
-	Role                   string
-	PasswordHash           *string
-	IsActive               bool
-	ActivationState        string
-	InvitationTokenHash    *string
-	InvitationExpiresAt    *time.Time
-	PasswordResetTokenHash *string
-	PasswordResetExpiresAt *time.Time
-	PasswordChangedAt      *time.Time
-	LastLoginAt            *time.Time
-	CreatedAt              time.Time
-	UpdatedAt              time.Time
-	Undeliverable          bool
-	FirmName               string
-	FirmIsActive           bool
+	ID                          uuid.UUID
+	FirmID                      uuid.UUID
+	Email                       string
+	FirstName                   string
+	LastName                    string
+	Role                        string
+	PasswordHash                *string
+	IsActive                    bool
+	ActivationState             string
+	InvitationTokenHash         *string
+	InvitationExpiresAt         *time.Time
+	PasswordResetTokenHash      *string
+	PasswordResetExpiresAt      *time.Time
+	PasswordChangedAt           *time.Time
+	LastLoginAt                 *time.Time
+	CreatedAt                   time.Time
+	UpdatedAt                   time.Time
+	Undeliverable               bool
+	Phone                       *string
+	InvitationAcceptedTokenHash *string
+	FirmName                    string
+	FirmIsActive                bool
 }
 
 func (q *Queries) UserGetByID(ctx context.Context, id uuid.UUID) (UserGetByIDRow, error) {
@@ -574,6 +582,8 @@ func (q *Queries) UserGetByID(ctx context.Context, id uuid.UUID) (UserGetByIDRow
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Undeliverable,
+		&i.Phone,
+		&i.InvitationAcceptedTokenHash,
 		&i.FirmName,
 		&i.FirmIsActive,
 	)
@@ -591,7 +601,7 @@ UPDATE users SET
     password_changed_at = now(),
     updated_at = now()
 WHERE id = $2
-RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable
+RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable, phone, invitation_accepted_token_hash
 `
 
 type UserSetPasswordParams struct {
@@ -623,6 +633,8 @@ func (q *Queries) UserSetPassword(ctx context.Context, arg UserSetPasswordParams
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Undeliverable,
+		&i.Phone,
+		&i.InvitationAcceptedTokenHash,
 	)
 	return i, err
 }

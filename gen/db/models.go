@@ -12,19 +12,22 @@ import (
 )
 
 type ApiKey struct {
-	ID           uuid.UUID
-	FirmID       uuid.UUID
-	Name         string
-	Tier         string
-	KeyHash      string
-	KeyPrefix    string
-	CreatedBy    *uuid.UUID
-	RevokedBy    *uuid.UUID
-	CreatedAt    time.Time
-	ExpiresAt    *time.Time
-	LastUsedAt   *time.Time
-	RevokedAt    *time.Time
-	RequestCount int64
+	ID                     uuid.UUID
+	FirmID                 uuid.UUID
+	Name                   string
+	Tier                   string
+	KeyHash                string
+	KeyPrefix              string
+	CreatedBy              *uuid.UUID
+	RevokedBy              *uuid.UUID
+	CreatedAt              time.Time
+	ExpiresAt              *time.Time
+	LastUsedAt             *time.Time
+	RevokedAt              *time.Time
+	RequestCount           int64
+	Kind                   string
+	SalesforceConnectionID *uuid.UUID
+	RotatedAt              *time.Time
 }
 
 type ApiKeyUsageDaily struct {
@@ -295,6 +298,13 @@ type NotificationPreference struct {
 	UpdatedAt             time.Time
 }
 
+type PasswordResetRequest struct {
+	ID          int64
+	Email       string
+	Ip          string
+	RequestedAt time.Time
+}
+
 type RateLimitCounter struct {
 	Key         string
 	WindowStart time.Time
@@ -378,24 +388,26 @@ type StatusUpdate struct {
 }
 
 type User struct {
-	ID                     uuid.UUID
-	FirmID                 uuid.UUID
-	Email                  string
-	FirstName              string
-	LastName               string
-	Role                   string
-	PasswordHash           *string
-	IsActive               bool
-	ActivationState        string
-	InvitationTokenHash    *string
-	InvitationExpiresAt    *time.Time
-	PasswordResetTokenHash *string
-	PasswordResetExpiresAt *time.Time
-	PasswordChangedAt      *time.Time
-	LastLoginAt            *time.Time
-	CreatedAt              time.Time
-	UpdatedAt              time.Time
-	Undeliverable          bool
+	ID                          uuid.UUID
+	FirmID                      uuid.UUID
+	Email                       string
+	FirstName                   string
+	LastName                    string
+	Role                        string
+	PasswordHash                *string
+	IsActive                    bool
+	ActivationState             string
+	InvitationTokenHash         *string
+	InvitationExpiresAt         *time.Time
+	PasswordResetTokenHash      *string
+	PasswordResetExpiresAt      *time.Time
+	PasswordChangedAt           *time.Time
+	LastLoginAt                 *time.Time
+	CreatedAt                   time.Time
+	UpdatedAt                   time.Time
+	Undeliverable               bool
+	Phone                       *string
+	InvitationAcceptedTokenHash *string
 }
 
 type WebhookDelivery struct {

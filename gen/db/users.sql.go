@@ -12,11 +12,98 @@ import (
 	"github.com/google/uuid"
 )
 
+const passwordResetCounts = `-- name: PasswordResetCounts :one
+WITH e AS (
+    SELECT count(*) AS n, min(requested_at) AS oldest FROM password_reset_requests
+    WHERE email = lower($1::text) AND requested_at > $2::timestamptz
+), i AS (
+    SELECT count(*) AS n, min(requested_at) AS oldest FROM password_reset_requests
+    WHERE ip = $3::text AND requested_at > $2::timestamptz
+)
+SELECT e.n::int AS email_requests, coalesce(e.oldest, now())::timestamptz AS email_oldest,
+       i.n::int AS ip_requests, coalesce(i.oldest, now())::timestamptz AS ip_oldest
+FROM e, i
+`
+
+type PasswordResetCountsParams struct {
+	Email string
+	Since time.Time
+	Ip    string
+}
+
+type PasswordResetCountsRow struct {
+	EmailRequests int32
+	EmailOldest   time.Time
+	IpRequests    int32
+	IpOldest      time.Time
+}
+
+// PasswordResetCounts counts the requests for an address and from a client since a moment, with
+// the oldest of each (now() when none) so the caller can say when a budget frees up.
+func (q *Queries) PasswordResetCounts(ctx context.Context, arg PasswordResetCountsParams) (PasswordResetCountsRow, error) {
+	row := q.db.QueryRow(ctx, passwordResetCounts, arg.Email, arg.Since, arg.Ip)
+	var i PasswordResetCountsRow
+	err := row.Scan(
+		&i.EmailRequests,
+		&i.EmailOldest,
+		&i.IpRequests,
+		&i.IpOldest,
+	)
+	return i, err
+}
+
+const passwordResetDeleteBefore = `-- name: PasswordResetDeleteBefore :execrows
+DELETE FROM password_reset_requests WHERE requested_at < $1
+`
+
+func (q *Queries) PasswordResetDeleteBefore(ctx context.Context, before time.Time) (int64, error) {
+	result, err := q.db.Exec(ctx, passwordResetDeleteBefore, before)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const passwordResetLockEmail = `-- name: PasswordResetLockEmail :exec
+SELECT pg_advisory_xact_lock(hashtextextended('password_reset:email:' || lower($1::text), 0))
+`
+
+// PasswordResetLockEmail and PasswordResetLockIP serialize the throttle decisions of one address
+// and of one client (taken in this order).
+func (q *Queries) PasswordResetLockEmail(ctx context.Context, email string) error {
+	_, err := q.db.Exec(ctx, passwordResetLockEmail, email)
+	return err
+}
+
+const passwordResetLockIP = `-- name: PasswordResetLockIP :exec
+SELECT pg_advisory_xact_lock(hashtextextended('password_reset:ip:' || $1::text, 0))
+`
+
+func (q *Queries) PasswordResetLockIP(ctx context.Context, ip string) error {
+	_, err := q.db.Exec(ctx, passwordResetLockIP, ip)
+	return err
+}
+
+const passwordResetRecord = `-- name: PasswordResetRecord :exec
+INSERT INTO password_reset_requests (email, ip) VALUES (lower($1::text), $2)
+`
+
+type PasswordResetRecordParams struct {
+	Email string
+	Ip    string
+}
+
+func (q *Queries) PasswordResetRecord(ctx context.Context, arg PasswordResetRecordParams) error {
+	_, err := q.db.Exec(ctx, passwordResetRecord, arg.Email, arg.Ip)
+	return err
+}
+
 const userAcceptInvitation = `-- name: UserAcceptInvitation :one
 UPDATE users SET
     password_hash = $1::text,
     activation_state = 'active',
     is_active = true,
+    invitation_accepted_token_hash = invitation_token_hash,
     invitation_token_hash = NULL,
     invitation_expires_at = NULL,
     password_changed_at = now(),
@@ -26,7 +113,7 @@ WHERE invitation_token_hash = $2::text
   AND activation_state = 'invited'
   AND NOT undeliverable
   AND EXISTS (SELECT 1 FROM firms f WHERE f.id = users.firm_id AND f.is_active)
-RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable
+RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable, phone, invitation_accepted_token_hash
 `
 
 type UserAcceptInvitationParams struct {
@@ -58,6 +145,8 @@ func (q *Queries) UserAcceptInvitation(ctx context.Context, arg UserAcceptInvita
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Undeliverable,
+		&i.Phone,
+		&i.InvitationAcceptedTokenHash,
 	)
 	return i, err
 }
@@ -99,7 +188,7 @@ INSERT INTO users (
     $1, lower($2::text), $3, $4, $5, false, 'invited',
     $6::text, $7::timestamptz, true
 )
-RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable
+RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable, phone, invitation_accepted_token_hash
 `
 
 type UserCreateUndeliverableParams struct {
@@ -145,6 +234,8 @@ func (q *Queries) UserCreateUndeliverable(ctx context.Context, arg UserCreateUnd
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Undeliverable,
+		&i.Phone,
+		&i.InvitationAcceptedTokenHash,
 	)
 	return i, err
 }
@@ -156,7 +247,7 @@ UPDATE users SET
     invitation_expires_at = NULL,
     updated_at = now()
 WHERE id = $1 AND firm_id = $2
-RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable
+RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable, phone, invitation_accepted_token_hash
 `
 
 type UserDeactivateParams struct {
@@ -187,6 +278,8 @@ func (q *Queries) UserDeactivate(ctx context.Context, arg UserDeactivateParams) 
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Undeliverable,
+		&i.Phone,
+		&i.InvitationAcceptedTokenHash,
 	)
 	return i, err
 }
@@ -203,8 +296,41 @@ func (q *Queries) UserEmailHolder(ctx context.Context, email string) (uuid.UUID,
 	return firm_id, err
 }
 
+const userGetByAcceptedInvitationToken = `-- name: UserGetByAcceptedInvitationToken :one
+SELECT id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable, phone, invitation_accepted_token_hash FROM users WHERE invitation_accepted_token_hash = $1::text
+`
+
+// UserGetByAcceptedInvitationToken finds the user an already used invitation token activated.
+func (q *Queries) UserGetByAcceptedInvitationToken(ctx context.Context, tokenHash string) (User, error) {
+	row := q.db.QueryRow(ctx, userGetByAcceptedInvitationToken, tokenHash)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.FirmID,
+		&i.Email,
+		&i.FirstName,
+		&i.LastName,
+		&i.Role,
+		&i.PasswordHash,
+		&i.IsActive,
+		&i.ActivationState,
+		&i.InvitationTokenHash,
+		&i.InvitationExpiresAt,
+		&i.PasswordResetTokenHash,
+		&i.PasswordResetExpiresAt,
+		&i.PasswordChangedAt,
+		&i.LastLoginAt,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Undeliverable,
+		&i.Phone,
+		&i.InvitationAcceptedTokenHash,
+	)
+	return i, err
+}
+
 const userGetByInvitationToken = `-- name: UserGetByInvitationToken :one
-SELECT id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable FROM users WHERE invitation_token_hash = $1::text
+SELECT id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable, phone, invitation_accepted_token_hash FROM users WHERE invitation_token_hash = $1::text
 `
 
 // UserGetByInvitationToken finds the invitee of a token (used or not, expired or not), so the
@@ -231,12 +357,74 @@ func (q *Queries) UserGetByInvitationToken(ctx context.Context, invitationTokenH
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Undeliverable,
+		&i.Phone,
+		&i.InvitationAcceptedTokenHash,
+	)
+	return i, err
+}
+
+const userGetByResetToken = `-- name: UserGetByResetToken :one
+SELECT u.id, u.firm_id, u.email, u.first_name, u.last_name, u.role, u.password_hash, u.is_active, u.activation_state, u.invitation_token_hash, u.invitation_expires_at, u.password_reset_token_hash, u.password_reset_expires_at, u.password_changed_at, u.last_login_at, u.created_at, u.updated_at, u.undeliverable, u.phone, u.invitation_accepted_token_hash, f.is_active AS firm_is_active
+FROM users u JOIN firms f ON f.id = u.firm_id
+WHERE u.password_reset_token_hash = $1::text
+`
+
+type UserGetByResetTokenRow struct {
+	ID                          uuid.UUID
+	FirmID                      uuid.UUID
+	Email                       string
+	FirstName                   string
+	LastName                    string
+	Role                        string
+	PasswordHash                *string
+	IsActive                    bool
+	ActivationState             string
+	InvitationTokenHash         *string
+	InvitationExpiresAt         *time.Time
+	PasswordResetTokenHash      *string
+	PasswordResetExpiresAt      *time.Time
+	PasswordChangedAt           *time.Time
+	LastLoginAt                 *time.Time
+	CreatedAt                   time.Time
+	UpdatedAt                   time.Time
+	Undeliverable               bool
+	Phone                       *string
+	InvitationAcceptedTokenHash *string
+	FirmIsActive                bool
+}
+
+// UserGetByResetToken finds the user of a reset token, expired or not, with the firm's state.
+func (q *Queries) UserGetByResetToken(ctx context.Context, tokenHash string) (UserGetByResetTokenRow, error) {
+	row := q.db.QueryRow(ctx, userGetByResetToken, tokenHash)
+	var i UserGetByResetTokenRow
+	err := row.Scan(
+		&i.ID,
+		&i.FirmID,
+		&i.Email,
+		&i.FirstName,
+		&i.LastName,
+		&i.Role,
+		&i.PasswordHash,
+		&i.IsActive,
+		&i.ActivationState,
+		&i.InvitationTokenHash,
+		&i.InvitationExpiresAt,
+		&i.PasswordResetTokenHash,
+		&i.PasswordResetExpiresAt,
+		&i.PasswordChangedAt,
+		&i.LastLoginAt,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Undeliverable,
+		&i.Phone,
+		&i.InvitationAcceptedTokenHash,
+		&i.FirmIsActive,
 	)
 	return i, err
 }
 
 const userGetInFirm = `-- name: UserGetInFirm :one
-SELECT id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable FROM users WHERE id = $1 AND firm_id = $2
+SELECT id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable, phone, invitation_accepted_token_hash FROM users WHERE id = $1 AND firm_id = $2
 `
 
 type UserGetInFirmParams struct {
@@ -266,13 +454,15 @@ func (q *Queries) UserGetInFirm(ctx context.Context, arg UserGetInFirmParams) (U
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Undeliverable,
+		&i.Phone,
+		&i.InvitationAcceptedTokenHash,
 	)
 	return i, err
 }
 
 const userListByFirm = `-- name: UserListByFirm :many
 
-SELECT u.id, u.firm_id, u.email, u.first_name, u.last_name, u.role, u.password_hash, u.is_active, u.activation_state, u.invitation_token_hash, u.invitation_expires_at, u.password_reset_token_hash, u.password_reset_expires_at, u.password_changed_at, u.last_login_at, u.created_at, u.updated_at, u.undeliverable FROM users u
+SELECT u.id, u.firm_id, u.email, u.first_name, u.last_name, u.role, u.password_hash, u.is_active, u.activation_state, u.invitation_token_hash, u.invitation_expires_at, u.password_reset_token_hash, u.password_reset_expires_at, u.password_changed_at, u.last_login_at, u.created_at, u.updated_at, u.undeliverable, u.phone, u.invitation_accepted_token_hash FROM users u
 WHERE u.firm_id = $1
   AND ($2::text = '' OR u.first_name ILIKE '%' || $2::text || '%'
        OR u.last_name ILIKE '%' || $2::text || '%' OR u.email ILIKE '%' || $2::text || '%')
@@ -329,6 +519,8 @@ func (q *Queries) UserListByFirm(ctx context.Context, arg UserListByFirmParams) 
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.Undeliverable,
+			&i.Phone,
+			&i.InvitationAcceptedTokenHash,
 		); err != nil {
 			return nil, err
 		}
@@ -371,7 +563,7 @@ func (q *Queries) UserLockActiveFirmAdmins(ctx context.Context, firmID uuid.UUID
 }
 
 const userLockInFirm = `-- name: UserLockInFirm :one
-SELECT id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable FROM users WHERE id = $1 AND firm_id = $2 FOR UPDATE
+SELECT id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable, phone, invitation_accepted_token_hash FROM users WHERE id = $1 AND firm_id = $2 FOR UPDATE
 `
 
 type UserLockInFirmParams struct {
@@ -402,6 +594,8 @@ func (q *Queries) UserLockInFirm(ctx context.Context, arg UserLockInFirmParams) 
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Undeliverable,
+		&i.Phone,
+		&i.InvitationAcceptedTokenHash,
 	)
 	return i, err
 }
@@ -409,7 +603,7 @@ func (q *Queries) UserLockInFirm(ctx context.Context, arg UserLockInFirmParams) 
 const userReactivate = `-- name: UserReactivate :one
 UPDATE users SET is_active = true, updated_at = now()
 WHERE id = $1 AND firm_id = $2 AND activation_state = 'active'
-RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable
+RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable, phone, invitation_accepted_token_hash
 `
 
 type UserReactivateParams struct {
@@ -440,6 +634,56 @@ func (q *Queries) UserReactivate(ctx context.Context, arg UserReactivateParams) 
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Undeliverable,
+		&i.Phone,
+		&i.InvitationAcceptedTokenHash,
+	)
+	return i, err
+}
+
+const userResetPassword = `-- name: UserResetPassword :one
+UPDATE users SET
+    password_hash = $1::text,
+    password_reset_token_hash = NULL,
+    password_reset_expires_at = NULL,
+    password_changed_at = now(),
+    updated_at = now()
+WHERE id = $2 AND password_reset_token_hash = $3::text AND password_reset_expires_at > now()
+  AND activation_state = 'active'
+RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable, phone, invitation_accepted_token_hash
+`
+
+type UserResetPasswordParams struct {
+	PasswordHash string
+	ID           uuid.UUID
+	TokenHash    string
+}
+
+// UserResetPassword sets a new password with a live reset token and burns the token (and any
+// pending invitation). No row comes back when the token was used, replaced or expired meanwhile.
+func (q *Queries) UserResetPassword(ctx context.Context, arg UserResetPasswordParams) (User, error) {
+	row := q.db.QueryRow(ctx, userResetPassword, arg.PasswordHash, arg.ID, arg.TokenHash)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.FirmID,
+		&i.Email,
+		&i.FirstName,
+		&i.LastName,
+		&i.Role,
+		&i.PasswordHash,
+		&i.IsActive,
+		&i.ActivationState,
+		&i.InvitationTokenHash,
+		&i.InvitationExpiresAt,
+		&i.PasswordResetTokenHash,
+		&i.PasswordResetExpiresAt,
+		&i.PasswordChangedAt,
+		&i.LastLoginAt,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Undeliverable,
+		&i.Phone,
+		&i.InvitationAcceptedTokenHash,
 	)
 	return i, err
 }
@@ -447,7 +691,7 @@ func (q *Queries) UserReactivate(ctx context.Context, arg UserReactivateParams) 
 const userSetDeliverable = `-- name: UserSetDeliverable :one
 UPDATE users SET undeliverable = NOT $1::bool, updated_at = now()
 WHERE id = $2 AND activation_state = 'invited'
-RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable
+RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable, phone, invitation_accepted_token_hash
 `
 
 type UserSetDeliverableParams struct {
@@ -479,6 +723,8 @@ func (q *Queries) UserSetDeliverable(ctx context.Context, arg UserSetDeliverable
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Undeliverable,
+		&i.Phone,
+		&i.InvitationAcceptedTokenHash,
 	)
 	return i, err
 }
@@ -489,7 +735,7 @@ UPDATE users SET
     invitation_expires_at = $2::timestamptz,
     updated_at = now()
 WHERE id = $3 AND activation_state = 'invited'
-RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable
+RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable, phone, invitation_accepted_token_hash
 `
 
 type UserSetInvitationParams struct {
@@ -521,6 +767,81 @@ func (q *Queries) UserSetInvitation(ctx context.Context, arg UserSetInvitationPa
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Undeliverable,
+		&i.Phone,
+		&i.InvitationAcceptedTokenHash,
+	)
+	return i, err
+}
+
+const userSetResetToken = `-- name: UserSetResetToken :exec
+
+UPDATE users SET password_reset_token_hash = $1::text, password_reset_expires_at = $2::timestamptz
+WHERE id = $3
+`
+
+type UserSetResetTokenParams struct {
+	TokenHash string
+	ExpiresAt time.Time
+	ID        uuid.UUID
+}
+
+// Password resets. Only the SHA-256 of a reset token is stored; a new request replaces the
+// previous token, so only the newest link works.
+func (q *Queries) UserSetResetToken(ctx context.Context, arg UserSetResetTokenParams) error {
+	_, err := q.db.Exec(ctx, userSetResetToken, arg.TokenHash, arg.ExpiresAt, arg.ID)
+	return err
+}
+
+const userUpdateOwnProfile = `-- name: UserUpdateOwnProfile :one
+UPDATE users SET
+    first_name = coalesce($1::text, first_name),
+    last_name  = coalesce($2::text, last_name),
+    phone      = CASE WHEN $3::bool THEN $4::text ELSE phone END,
+    updated_at = now()
+WHERE id = $5
+RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable, phone, invitation_accepted_token_hash
+`
+
+type UserUpdateOwnProfileParams struct {
+	FirstName *string
+	LastName  *string
+	SetPhone  bool
+	Phone     *string
+	ID        uuid.UUID
+}
+
+// UserUpdateOwnProfile changes the name and phone of a user (the profile operations); NULL keeps
+// a name, clear_phone removes the phone.
+func (q *Queries) UserUpdateOwnProfile(ctx context.Context, arg UserUpdateOwnProfileParams) (User, error) {
+	row := q.db.QueryRow(ctx, userUpdateOwnProfile,
+		arg.FirstName,
+		arg.LastName,
+		arg.SetPhone,
+		arg.Phone,
+		arg.ID,
+	)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.FirmID,
+		&i.Email,
+		&i.FirstName,
+		&i.LastName,
+		&i.Role,
+		&i.PasswordHash,
+		&i.IsActive,
+		&i.ActivationState,
+		&i.InvitationTokenHash,
+		&i.InvitationExpiresAt,
+		&i.PasswordResetTokenHash,
+		&i.PasswordResetExpiresAt,
+		&i.PasswordChangedAt,
+		&i.LastLoginAt,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Undeliverable,
+		&i.Phone,
+		&i.InvitationAcceptedTokenHash,
 	)
 	return i, err
 }
@@ -533,7 +854,7 @@ UPDATE users SET
     role       = coalesce($4::text, role),
     updated_at = now()
 WHERE id = $5 AND firm_id = $6
-RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable
+RETURNING id, firm_id, email, first_name, last_name, role, password_hash, is_active, activation_state, invitation_token_hash, invitation_expires_at, password_reset_token_hash, password_reset_expires_at, password_changed_at, last_login_at, created_at, updated_at, undeliverable, phone, invitation_accepted_token_hash
 `
 
 type UserUpdateProfileParams struct {
@@ -575,6 +896,8 @@ func (q *Queries) UserUpdateProfile(ctx context.Context, arg UserUpdateProfilePa
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Undeliverable,
+		&i.Phone,
+		&i.InvitationAcceptedTokenHash,
 	)
 	return i, err
 }

@@ -130,7 +130,8 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 		BaseURL:      func() string { return a.Config.PublicBaseURL },
 	})
 	importJobs := &importer.Worker{} // registered with the queue now, bound to the importer below
-	if a.Jobs, err = jobs.New(pool, log, jobs.Config{RetryDelay: cfg.JobRetryDelay, PollInterval: cfg.JobPollInterval}, notify.Workers(mailer), hooks.Workers(), importJobs.Register); err != nil {
+	resetJobs := &users.ResetWorker{} // password resets: bound to the users service below
+	if a.Jobs, err = jobs.New(pool, log, jobs.Config{RetryDelay: cfg.JobRetryDelay, PollInterval: cfg.JobPollInterval}, notify.Workers(mailer), hooks.Workers(), importJobs.Register, resetJobs.Register); err != nil {
 		return nil, err
 	}
 	hooks.UseQueue(a.Jobs)
@@ -149,6 +150,13 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 	imp.UseJobs(a.Jobs, store)
 	importJobs.Use(imp)
 
+	// Accounts: links lead to CX_APP_URL when set, else to this server's own pages.
+	usersSvc := users.New(pool, notifier, a.Auth.Hasher(), users.Config{
+		BaseURLFunc: func() string { return a.Config.PublicBaseURL }, AppURL: cfg.AppURL,
+		InvitationTTL: cfg.InvitationTTL, ResetPerIP: cfg.ResetRequestsPerIP, Keys: a.Auth, Sessions: a.Auth, Queue: a.Jobs,
+	})
+	resetJobs.Use(usersSvc)
+
 	services := httpapi.Services{
 		// domain services
 		Auth:      a.Auth,
@@ -157,7 +165,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 		Network:   network.New(pool, a.RefData),
 		Routing:   routing.New(pool, a.RefData),
 		Referrals: referralSvc,
-		Users:     users.New(pool, notifier, a.Auth.Hasher(), users.Config{BaseURL: cfg.PublicBaseURL, Keys: a.Auth}),
+		Users:     usersSvc,
 		Notify:    notifier,
 		Documents: documents.New(pool, store, log, notifier, documents.WithWebhooks(hooks)),
 		Medical:   medical.New(pool),

@@ -67,10 +67,32 @@ func randomBase62(n int) (string, error) {
 	return string(out), nil
 }
 
-// ParseKeyTier checks the shape of a presented key and returns the tier its prefix names.
-// It does not touch the database; a false result means the key cannot be valid.
+// SalesforceTokenPrefix starts every Salesforce integration token. Such a token is a key of
+// the standard tier (SalesforceTokenTier) stored with its own kind.
+const SalesforceTokenPrefix = "cxsf_"
+
+// SalesforceTokenTier is what a Salesforce integration token may do on the Public API.
+const SalesforceTokenTier = TierStandard
+
+// GenerateSalesforceToken returns a new plaintext Salesforce integration token:
+// SalesforceTokenPrefix plus KeySecretLength base62 characters from crypto/rand.
+func GenerateSalesforceToken() (string, error) {
+	secret, err := randomBase62(KeySecretLength)
+	if err != nil {
+		return "", err
+	}
+	return SalesforceTokenPrefix + secret, nil
+}
+
+// ParseKeyTier checks the shape of a presented key and returns the tier its prefix names
+// (SalesforceTokenTier for a Salesforce integration token). It does not touch the database; a
+// false result means the key cannot be valid.
 func ParseKeyTier(key string) (Tier, bool) {
-	for t, prefix := range tierPrefixes {
+	prefixes := tierPrefixes
+	if strings.HasPrefix(key, SalesforceTokenPrefix) {
+		prefixes = map[Tier]string{SalesforceTokenTier: SalesforceTokenPrefix}
+	}
+	for t, prefix := range prefixes {
 		if !strings.HasPrefix(key, prefix) {
 			continue
 		}

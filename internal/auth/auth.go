@@ -145,6 +145,7 @@ type User struct {
 	Role        Role
 	IsActive    bool
 	Activated   bool // has set a password at least once
+	Phone       string
 	LastLoginAt *time.Time
 	CreatedAt   time.Time
 	UpdatedAt   time.Time

@@ -208,6 +208,16 @@ func (s *Service) CreateKeyForFirm(ctx context.Context, firmID uuid.UUID, in Key
 }
 
 func (s *Service) createKey(ctx context.Context, firmID uuid.UUID, createdBy *uuid.UUID, in KeyInput) (CreatedKey, error) {
+	return s.createKeyOfKind(ctx, firmID, createdBy, in, kindPublic, nil)
+}
+
+// Kinds of stored keys (api_keys.kind).
+const (
+	kindPublic     = "public"
+	kindSalesforce = "salesforce"
+)
+
+func (s *Service) createKeyOfKind(ctx context.Context, firmID uuid.UUID, createdBy *uuid.UUID, in KeyInput, kind string, connection *uuid.UUID) (CreatedKey, error) {
 	name := strings.TrimSpace(in.Name)
 	var details []apperr.FieldError
 	switch {
@@ -225,7 +235,13 @@ func (s *Service) createKey(ctx context.Context, firmID uuid.UUID, createdBy *uu
 	if len(details) > 0 {
 		return CreatedKey{}, apperr.Validation("", details...)
 	}
-	plain, err := GenerateKey(in.Tier)
+	var plain string
+	var err error
+	if kind == kindSalesforce {
+		plain, err = GenerateSalesforceToken()
+	} else {
+		plain, err = GenerateKey(in.Tier)
+	}
 	if err != nil {
 		return CreatedKey{}, err
 	}
@@ -256,6 +272,9 @@ func (s *Service) createKey(ctx context.Context, firmID uuid.UUID, createdBy *uu
 			KeyPrefix: DisplayPrefix(plain),
 			CreatedBy: createdBy,
 			ExpiresAt: in.ExpiresAt,
+			Kind:      kind,
+
+			SalesforceConnectionID: connection,
 		})
 	})
 	if err != nil {

@@ -19,6 +19,7 @@ func userFromRow(r db.UserGetByIDRow) User {
 		Role:        Role(r.Role),
 		IsActive:    r.IsActive,
 		Activated:   r.ActivationState == "active",
+		Phone:       deref(r.Phone),
 		LastLoginAt: r.LastLoginAt,
 		CreatedAt:   r.CreatedAt,
 		UpdatedAt:   r.UpdatedAt,

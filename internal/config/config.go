@@ -98,6 +98,16 @@ type Config struct {
 	Storage              storage.Config // CX_STORAGE, CX_S3_*, CX_DOWNLOAD_LINK_SECRET
 	WebhooksAllowPrivate bool           // CX_WEBHOOKS_ALLOW_PRIVATE
 
+	// Account links. AppURL is the firm-facing application, if one is deployed:
+	// invitation and password reset e-mails link to its /accept-invitation and
+	// /reset-password pages instead of the pages this server serves. InvitationTTL is how long
+	// an invitation link works.
+	AppURL        string        // CX_APP_URL
+	InvitationTTL time.Duration // CX_INVITATION_TTL
+	// ResetRequestsPerIP, when positive, replaces the budget of password reset requests per
+	// client address and hour (users.ResetPerIP). Tests set it; no environment variable does.
+	ResetRequestsPerIP int
+
 	// JobRetryDelay, when positive, retries failed background jobs after this fixed delay
 	// instead of River's exponential backoff. Tests set it (with JobPollInterval) so that
 	// a retry happens within the test; no environment variable sets it.
@@ -123,6 +133,7 @@ func LoadFrom(lookup Lookup) (Config, error) {
 		RateStore:     r.str("CX_RATE_LIMIT_STORE"),
 		PublicBaseURL: strings.TrimRight(r.str("CX_PUBLIC_BASE_URL"), "/"),
 		MetricsAddr:   r.str("CX_METRICS_ADDR"),
+		AppURL:        strings.TrimRight(r.str("CX_APP_URL"), "/"),
 	}
 	c.AccessTokenTTL = r.duration("CX_ACCESS_TOKEN_TTL")
 	c.RefreshTokenTTL = r.duration("CX_REFRESH_TOKEN_TTL")
@@ -140,6 +151,7 @@ func LoadFrom(lookup Lookup) (Config, error) {
 	c.UploadReadTimeout = r.duration("CX_UPLOAD_READ_TIMEOUT")
 	c.WriteTimeout = r.duration("CX_WRITE_TIMEOUT")
 	c.StreamWriteTimeout = r.duration("CX_STREAM_WRITE_TIMEOUT")
+	c.InvitationTTL = r.duration("CX_INVITATION_TTL")
 	c.Seed = r.booleanOr("CX_SEED", c.DatabaseURL == "")
 	c.SecureCookies = r.boolean("CX_SECURE_COOKIES")
 	c.WebhooksAllowPrivate = r.boolean("CX_WEBHOOKS_ALLOW_PRIVATE")
@@ -160,6 +172,9 @@ func LoadFrom(lookup Lookup) (Config, error) {
 		c.ClientIPHeader = HeaderForwarded
 	default:
 		r.fail("CX_CLIENT_IP_HEADER", "want %s or %s, got %q", HeaderXForwardedFor, HeaderForwarded, h)
+	}
+	if c.AppURL != "" && !strings.HasPrefix(c.AppURL, "https://") && !strings.HasPrefix(c.AppURL, "http://") {
+		r.fail("CX_APP_URL", "want an absolute http(s) URL, got %q", c.AppURL)
 	}
 	if c.JWTSecret = []byte(r.str("CX_JWT_SECRET")); len(c.JWTSecret) == 0 {
 		c.JWTSecret = nil

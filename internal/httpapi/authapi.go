@@ -235,6 +235,7 @@ func apiAuthUser(u auth.User) api.AuthUser {
 		t := u.LastLoginAt.UTC()
 		out.LastLogin = &t
 	}
+	out.Phone = nilIfBlank(u.Phone)
 	return out
 }
 

@@ -556,6 +556,12 @@ func TestInternalAuthChecks(t *testing.T) {
 	r := h.Do("POST", fdKeysPath, apitest.Bearer(aAccess), apitest.JSON(map[string]string{"name": "A key", "tier": "FULL"}))
 	require.Equal(t, http.StatusCreated, r.StatusCode, string(r.Body))
 	aKeyID, aKey := mxGet(t, r.Body, "data.id"), mxGet(t, r.Body, "data.key")
+	r = h.Do("POST", "/api/v1/integrations/salesforce/tokens", apitest.Bearer(aAccess), apitest.JSON(map[string]string{"name": "A org"}))
+	require.Equal(t, http.StatusCreated, r.StatusCode, string(r.Body))
+	aTokenID := mxGet(t, r.Body, "data.id")
+	aInvitee := h.Do("POST", "/api/public/v1/users", apitest.APIKey(aKey), apitest.JSON(map[string]string{"email": "invitee@a-firm.example", "firstName": "I", "lastName": "N"}))
+	require.Equal(t, http.StatusCreated, aInvitee.StatusCode, string(aInvitee.Body))
+	aUserID := mxGet(t, aInvitee.Body, "data.id")
 	parts := strings.Split(aAccess, ".")
 	require.Len(t, parts, 3)
 	claims := fdDecodeSegment(t, parts[1])
@@ -622,12 +628,18 @@ func TestInternalAuthChecks(t *testing.T) {
 		c := call{method: strings.ToUpper(op.method), path: op.path}
 		c.path = strings.ReplaceAll(c.path, "/public-api-keys/{id}", "/public-api-keys/"+aKeyID)
 		c.path = strings.ReplaceAll(c.path, "/sessions/{id}", "/sessions/"+aSession)
+		c.path = strings.ReplaceAll(c.path, "/salesforce/tokens/{id}", "/salesforce/tokens/"+aTokenID)
+		c.path = strings.ReplaceAll(c.path, "/users/{id}", "/users/"+aUserID)
 		require.NotContains(t, c.path, "{", "no id for %s", op.id)
 		switch op.id {
 		case "changePassword":
 			c.body = map[string]string{"currentPassword": a.Admin.Password, "newPassword": "a-forged-new-passphrase"}
 		case "createPublicApiKey":
 			c.body = map[string]string{"name": "Forged", "tier": "FULL"}
+		case "createSalesforceIntegrationToken":
+			c.body = map[string]string{"name": "Forged"}
+		case "updateCurrentUserProfile":
+			c.body = map[string]string{"firstName": "Forged"}
 		}
 		calls = append(calls, c)
 	}
@@ -655,6 +667,9 @@ func TestInternalAuthChecks(t *testing.T) {
 		{"GET", apitest.Path(fdKeysPath, aKeyID, "usage"), nil},
 		{"DELETE", apitest.Path(fdKeysPath, aKeyID), nil},
 		{"DELETE", apitest.Path(fdSessionsPath, aSession), nil},
+		{"POST", apitest.Path("/api/v1/integrations/salesforce/tokens", aTokenID, "rotate"), nil},
+		{"DELETE", apitest.Path("/api/v1/integrations/salesforce/tokens", aTokenID), nil},
+		{"POST", apitest.Path("/api/v1/users", aUserID, "resend-invitation"), nil},
 	} {
 		for _, cred := range []apitest.Opt{apitest.Bearer(bAccess), apitest.Cookie("auth_token", bAccess)} {
 			r := h.Do(c.method, c.path, cred)

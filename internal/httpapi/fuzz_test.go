@@ -562,6 +562,7 @@ func fzCredentials(w *mxWorld, op mxOp) []apitest.Opt {
 var (
 	fzExcluded = map[string]bool{
 		"rate_limit_counters": true, "idempotency_keys": true, "api_key_usage_daily": true, "login_attempts": true,
+		"password_reset_requests": true,
 	}
 	fzExcludedColumns = map[string][]string{
 		"api_keys":      {"last_used_at", "request_count"},

@@ -115,6 +115,7 @@ var mxAnonymous = []string{
 	"downloadDocumentContent", // the signed token in the path is the credential
 	"getHealth", "getOpenApiJson", "getOpenApiYaml",
 	"loginUser", "refreshSession",
+	"completeInvitation", "forgotPassword", "resetPassword", // the e-mailed token (or nothing) is the credential
 	"receiveWebhookEcho", // the echo token in the path is the credential
 }
 
@@ -148,6 +149,29 @@ var mxFixtures = map[string]func(w *mxWorld) mxTarget{
 	"receiveWebhookEcho": func(w *mxWorld) mxTarget {
 		return mxScopedTo(mxParams{"token": "echo_" + strings.Repeat("0", 40)}).withJSON(map[string]any{"event": "case.updated"})
 	},
+
+	// Internal API: the account life cycle (issue 16). The anonymous operations get a token that
+	// names nothing; the stranger's session may only act on its own user and firm.
+	"completeInvitation": func(w *mxWorld) mxTarget {
+		return mxOwnScope().withJSON(map[string]any{"token": strings.Repeat("A", 43), "password": "a-brand-new-password-2"}).allowing(http.StatusBadRequest)
+	},
+	"forgotPassword": func(w *mxWorld) mxTarget {
+		return mxOwnScope().withJSON(map[string]any{"email": w.a.Admin.Email})
+	},
+	"resetPassword": func(w *mxWorld) mxTarget {
+		return mxOwnScope().withJSON(map[string]any{"token": strings.Repeat("A", 43), "password": "a-brand-new-password-2"}).allowing(http.StatusBadRequest)
+	},
+	"getCurrentUserProfile":    func(w *mxWorld) mxTarget { return mxOwnScope() },
+	"updateCurrentUserProfile": func(w *mxWorld) mxTarget { return mxOwnScope().withJSON(map[string]any{"phone": "555-0199"}) },
+	"resendInvitation":         func(w *mxWorld) mxTarget { return mxScopedTo(mxParams{"id": w.userID}) },
+	"listSalesforceIntegrationTokens": func(w *mxWorld) mxTarget {
+		return mxOwnScope()
+	},
+	"createSalesforceIntegrationToken": func(w *mxWorld) mxTarget {
+		return mxOwnScope().withJSON(map[string]any{"name": "cobalt org"})
+	},
+	"rotateSalesforceIntegrationToken": func(w *mxWorld) mxTarget { return mxScopedTo(mxParams{"id": w.sfTokenID}) },
+	"deleteSalesforceIntegrationToken": func(w *mxWorld) mxTarget { return mxScopedTo(mxParams{"id": w.sfTokenID}) },
 
 	// Platform and reference data.
 	"getHealth":         func(w *mxWorld) mxTarget { return mxOwnScope().changing("reports uptime and check timings") },
@@ -665,7 +689,8 @@ func TestMatrix(t *testing.T) {
 				check(t, mxCaseWrongSecret, op, req(apitest.Cookie("auth_token", tokens.wrongSecret)), []int{http.StatusUnauthorized}, "token_invalid")
 				check(t, mxCaseAlgNone, op, req(apitest.Bearer(tokens.algNone)), []int{http.StatusUnauthorized}, "token_invalid")
 				check(t, mxCaseWrongAlg, op, req(apitest.Bearer(tokens.wrongAlg)), []int{http.StatusUnauthorized}, "token_invalid")
-				if strings.HasPrefix(op.path, "/api/v1/public-api-keys") {
+				if strings.HasPrefix(op.path, "/api/v1/public-api-keys") || strings.HasPrefix(op.path, "/api/v1/integrations/") ||
+					op.id == "resendInvitation" {
 					check(t, mxCaseBelowTier, op, req(apitest.Bearer(w.cMemberToken)), []int{http.StatusForbidden}, "permission_denied")
 				}
 				tok := w.cToken

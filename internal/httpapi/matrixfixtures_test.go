@@ -49,6 +49,7 @@ const (
 	mxProvider       = "Saltmarsh Orthopaedic Clinic"
 	mxNotifyEmail    = "intake-desk@alderbrook-mx.test"
 	mxKeyName        = "Gristmill integration"
+	mxSFTokenName    = "Ashgrove Salesforce org"
 	mxHookURL        = "https://hooks.alderbrook-mx.example/larkspur-intake"
 	mxHookDesc       = "Fennimore sync"
 	mxRelDesc        = "Thistlewood partnership"
@@ -84,6 +85,7 @@ type mxWorld struct {
 	medicalID               string // A's medical referral
 	importJobID             string // A's import job (an async import of one row)
 	keyID                   string // an API key A created through the Internal API
+	sfTokenID               string // a Salesforce integration token A created
 	sessionID               string // the session of A's admin
 	hookID                  string // A's webhook subscription
 	deliveryID              string // a delivery of it
@@ -245,6 +247,9 @@ func newMxWorld(t testing.TB) *mxWorld {
 	r = mxDo(t, h, http.StatusCreated, "POST", "/api/v1/public-api-keys", apitest.Bearer(w.aToken),
 		apitest.JSON(map[string]any{"name": mxKeyName, "tier": "STANDARD"}))
 	w.keyID = mxGet(t, r.Body, "data.id")
+	r = mxDo(t, h, http.StatusCreated, "POST", "/api/v1/integrations/salesforce/tokens", apitest.Bearer(w.aToken),
+		apitest.JSON(map[string]any{"name": mxSFTokenName}))
+	w.sfTokenID = mxGet(t, r.Body, "data.id")
 
 	w.cToken = mxLogin(t, h, w.c.Admin.Email, w.c.Admin.Password, "Cobalt-Agent/1.0")
 	w.cLogoutToken = mxLogin(t, h, w.c.Admin.Email, w.c.Admin.Password, "Cobalt-Agent/1.0")
@@ -272,10 +277,10 @@ func newMxWorld(t testing.TB) *mxWorld {
 		// purpose (its case gets it; A's must not change).
 		mxCaseTitle, mxClientFirst, mxClientLast, mxClientEmail, mxCaseDesc,
 		mxRecvTitle, mxRecvFirst, mxRecvLast, mxDocName, mxRuleName, mxUserEmail, mxUserLast,
-		mxProvider, mxNotifyEmail, mxKeyName, mxHookURL, mxHookDesc, mxRelDesc, mxRelNotes, mxMessage,
+		mxProvider, mxNotifyEmail, mxKeyName, mxSFTokenName, mxHookURL, mxHookDesc, mxRelDesc, mxRelNotes, mxMessage,
 		mxReferralNotes, mxMedicalInjury, mxSessionUA,
 		w.caseID, w.caseRef, w.referralID, w.referralRef, w.recvID, w.recvCaseID, w.docID, w.downloadToken,
-		w.ruleID, w.userID, w.medicalID, w.importJobID, w.keyID, w.sessionID, w.hookID, w.deliveryID, w.echoToken,
+		w.ruleID, w.userID, w.medicalID, w.importJobID, w.keyID, w.sfTokenID, w.sessionID, w.hookID, w.deliveryID, w.echoToken,
 		w.a.Admin.Email, w.b.Admin.Email,
 	}
 	return w

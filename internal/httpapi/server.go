@@ -157,6 +157,7 @@ func New(d Deps) (*echo.Echo, *Server, error) {
 	// it has a listener of its own (CX_METRICS_ADDR), never the API port.
 	e.GET("/livez", s.livez)
 	e.GET("/readyz", s.readyz)
+	s.registerPages(e) // the pages that e-mailed account links open
 	// A method the path does not have answers 405 with every method it does have in Allow.
 	e.RouteNotFound("/*", func(c echo.Context) error {
 		var allow []string

@@ -201,3 +201,24 @@ func clean(s string) string {
 	}
 	return s
 }
+
+// PasswordReset is the e-mail with a link to choose a new password.
+type PasswordReset struct {
+	To        string
+	FirstName string
+	Link      string // carries the one-time token
+	ExpiresAt time.Time
+}
+
+// EnqueuePasswordResetTx enqueues the password reset e-mail inside the caller's transaction.
+func (s *Service) EnqueuePasswordResetTx(ctx context.Context, tx pgx.Tx, r PasswordReset) error {
+	subject := "Reset your CaseXchange password"
+	var b strings.Builder
+	fmt.Fprintf(&b, "Hello %s,\n\n", clean(r.FirstName))
+	b.WriteString("Someone asked to reset the password of your CaseXchange account. To choose a new password, open this link:\n\n")
+	fmt.Fprintf(&b, "%s\n\n", r.Link)
+	fmt.Fprintf(&b, "The link works once and expires on %s. Resetting the password signs you out everywhere.\n", r.ExpiresAt.UTC().Format("2 January 2006 at 15:04 UTC"))
+	b.WriteString("If you did not ask for this, ignore this message: your password stays as it is.\n")
+	b.WriteString(footer)
+	return s.enqueue(ctx, tx, "password_reset", []string{r.To}, subject, b.String())
+}

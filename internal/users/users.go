@@ -36,7 +36,7 @@ import (
 	"github.com/casexchange/server/internal/postgres"
 )
 
-// InvitationTTL is how long an invitation link works.
+// InvitationTTL is how long an invitation link works by default (Config.InvitationTTL).
 const InvitationTTL = 7 * 24 * time.Hour
 
 // Status is a user's place in the account life cycle.
@@ -69,11 +69,32 @@ type Config struct {
 	// BaseURL is the absolute URL the invitation link starts with (the server's public
 	// base URL); the link is BaseURL + "/accept-invitation?token=...".
 	BaseURL string
+	// BaseURLFunc, when set, is asked for the base URL whenever a link is made (it wins over
+	// BaseURL), for servers that learn their address after start (tests).
+	BaseURLFunc func() string
+	// AppURL, when set, is the firm-facing application that serves the invitation and reset
+	// pages instead of this server: links become AppURL + "/accept-invitation?token=..." and
+	// AppURL + "/reset-password?token=...".
+	AppURL string
+	// InvitationTTL is how long an invitation link works; zero means InvitationTTL.
+	InvitationTTL time.Duration
+	// ResetPerIP is the budget of password reset requests per client address within
+	// ResetWindow; zero means ResetPerIP.
+	ResetPerIP int
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 	// Keys announces revoked keys to the API key caches of every process; nil announces
 	// nothing (a process without caches, such as a command).
 	Keys KeyNotifier
+	// Sessions signs in a user who completed an invitation; nil disables CompleteInvitation.
+	Sessions SessionOpener
+	// Queue receives the password reset jobs (RequestPasswordReset); nil disables it.
+	Queue notify.Queue
+}
+
+// SessionOpener is the part of auth.Service that signs a user in.
+type SessionOpener interface {
+	OpenSessionTx(ctx context.Context, q *db.Queries, userID uuid.UUID, ip, userAgent string) (auth.LoginResult, error)
 }
 
 // KeyNotifier is the part of auth.Service that invalidates cached API keys.
@@ -120,7 +141,14 @@ func New(pool *pgxpool.Pool, notifier *notify.Service, hasher *auth.Hasher, cfg 
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.InvitationTTL <= 0 {
+		cfg.InvitationTTL = InvitationTTL
+	}
+	if cfg.ResetPerIP <= 0 {
+		cfg.ResetPerIP = ResetPerIP
+	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	cfg.AppURL = strings.TrimRight(cfg.AppURL, "/")
 	return &Service{pool: pool, notify: notifier, hasher: hasher, cfg: cfg}
 }
 
@@ -227,7 +255,7 @@ func (s *Service) Invite(ctx context.Context, firm uuid.UUID, in InviteInput) (U
 		if err != nil {
 			return err
 		}
-		expires := s.cfg.Now().Add(InvitationTTL)
+		expires := s.cfg.Now().Add(s.cfg.InvitationTTL)
 		holder, err := q.UserEmailHolder(ctx, email)
 		switch {
 		case err == nil && holder == firm:
@@ -480,7 +508,7 @@ func (s *Service) reinviteTx(ctx context.Context, tx pgx.Tx, q *db.Queries, u db
 	if err != nil {
 		return db.User{}, err
 	}
-	expires := s.cfg.Now().Add(InvitationTTL)
+	expires := s.cfg.Now().Add(s.cfg.InvitationTTL)
 	row, err := q.UserSetInvitation(ctx, db.UserSetInvitationParams{ID: u.ID, InvitationTokenHash: hash, InvitationExpiresAt: expires})
 	if err != nil {
 		return db.User{}, fmt.Errorf("renew invitation: %w", err)
@@ -494,49 +522,24 @@ func (s *Service) reinviteTx(ctx context.Context, tx pgx.Tx, q *db.Queries, u db
 	return row, err
 }
 
-// AcceptInvitation completes an invitation: it sets the user's first password and activates
-// the account. The token works once.
-//
-// Errors: ErrValidation for a password that breaks the policy (field password, see
-// auth.CheckPasswordPolicy), or for an
-// unknown, used, cancelled or expired token (field token).
-func (s *Service) AcceptInvitation(ctx context.Context, token, password string) (User, error) {
-	if err := auth.CheckPasswordPolicy("password", password, ""); err != nil {
-		return User{}, err
-	}
-	token = strings.TrimSpace(token)
-	if token == "" {
-		return User{}, apperr.Field("token", "is required")
-	}
-	// The policy also depends on the invitee's address.
-	invitee, err := db.New(s.pool).UserGetByInvitationToken(ctx, hashToken(token))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return User{}, apperr.Field("token", "is invalid or has expired")
-	}
-	if err != nil {
-		return User{}, fmt.Errorf("load invitation: %w", postgres.InterpretError(err))
-	}
-	if err := auth.CheckPasswordPolicy("password", password, invitee.Email); err != nil {
-		return User{}, err
-	}
-	hash, err := s.hasher.Hash(ctx, password)
-	if err != nil {
-		return User{}, err
-	}
-	row, err := db.New(s.pool).UserAcceptInvitation(ctx, db.UserAcceptInvitationParams{
-		PasswordHash: hash, InvitationTokenHash: hashToken(token),
-	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return User{}, apperr.Field("token", "is invalid or has expired")
-	}
-	if err != nil {
-		return User{}, fmt.Errorf("accept invitation: %w", postgres.InterpretError(err))
-	}
-	return userFromRow(row), nil
+func (s *Service) invitationLink(token string) string {
+	return s.linkBase() + "/accept-invitation?token=" + url.QueryEscape(token)
 }
 
-func (s *Service) invitationLink(token string) string {
-	return s.cfg.BaseURL + "/accept-invitation?token=" + url.QueryEscape(token)
+func (s *Service) resetLink(token string) string {
+	return s.linkBase() + "/reset-password?token=" + url.QueryEscape(token)
+}
+
+// linkBase is where the pages of e-mailed links live: the firm-facing application when one is
+// configured, else this server.
+func (s *Service) linkBase() string {
+	switch {
+	case s.cfg.AppURL != "":
+		return s.cfg.AppURL
+	case s.cfg.BaseURLFunc != nil:
+		return strings.TrimRight(s.cfg.BaseURLFunc(), "/")
+	}
+	return s.cfg.BaseURL
 }
 
 // keepsAnAdmin refuses a change to user when no other active FIRM_ADMIN is in admins.

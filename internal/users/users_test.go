@@ -122,8 +122,9 @@ func TestInvitation(t *testing.T) {
 		require.Equal(t, users.StatusActive, got.Status)
 		require.True(t, got.Active)
 
+		// A token works once: opening the link again finds the account active (409).
 		_, err = b.svc.AcceptInvitation(t.Context(), token, "another long password")
-		require.ErrorIs(t, err, apperr.ErrValidation, "a token works once")
+		require.ErrorIs(t, err, apperr.ErrConflict, "a token works once")
 	})
 
 	t.Run("an expired invitation is refused", func(t *testing.T) {

@@ -259,6 +259,34 @@ async function prepare() {
   const t = await must('POST', `${PUB}/webhooks/${echoHook.id}/test`, { key: k });
   set('redeliverWebhookDelivery', { id: echoHook.id, deliveryId: t.deliveryId });
 
+  // Accounts (issue 16). The server writes its e-mail as .eml files under its data directory
+  // (the work directory given by scripts/portman.sh): the invitation and reset tokens are read
+  // from there. resendInvitation gets an invited user of its own; the Salesforce token
+  // operations a token each.
+  const mailDir = opt.workDir ? path.join(opt.workDir, 'mail') : null;
+  const mailToken = async (addr, page) => {
+    for (let i = 0; i < 120 && mailDir; i++) {
+      const files = fs.existsSync(mailDir) ? fs.readdirSync(mailDir).filter(f => f.endsWith('.eml') && f.includes(addr)) : [];
+      for (const f of files) {
+        const text = fs.readFileSync(path.join(mailDir, f), 'latin1').replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+        const m = text.match(new RegExp(page + '\\?token=([A-Za-z0-9_-]+)'));
+        if (m) return m[1];
+      }
+      await new Promise(r => setTimeout(r, 250));
+    }
+    throw new Error(`prepare: no e-mail to ${addr} with a ${page} link in ${mailDir}`);
+  };
+  const invitee = (await invite('accept')).email;
+  env['completeInvitation.bodyToken'] = await mailToken(invitee, '/accept-invitation');
+  set('resendInvitation', { id: (await invite('resend')).id });
+  const resetUser = (await invite('reset')).email;
+  await must('POST', base + '/api/v1/auth/complete-invitation', { body: { token: await mailToken(resetUser, '/accept-invitation'), password: 'portman-first-passphrase-2026' } });
+  await must('POST', base + '/api/v1/auth/forgot-password', { body: { email: resetUser } });
+  env['resetPassword.bodyToken'] = await mailToken(resetUser, '/reset-password');
+  const sfToken = async n => must('POST', base + '/api/v1/integrations/salesforce/tokens', { token: acme.accessToken, body: { name: 'portman ' + n } });
+  set('rotateSalesforceIntegrationToken', { id: (await sfToken('rotate')).id });
+  set('deleteSalesforceIntegrationToken', { id: (await sfToken('delete')).id });
+
   // An import job to read.
   const csv = fs.readFileSync(path.join(root, 'test', 'newman', 'files', 'cases-import.csv'));
   const form = new FormData();
