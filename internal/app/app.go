@@ -19,6 +19,7 @@ import (
 	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/config"
 	"github.com/casexchange/server/internal/documents"
+	"github.com/casexchange/server/internal/fees"
 	"github.com/casexchange/server/internal/firms"
 	"github.com/casexchange/server/internal/httpapi"
 	"github.com/casexchange/server/internal/idempotency"
@@ -134,7 +135,8 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 	}
 	// The importer writes cases through a referrals service of its own (same rules; ideally
 	// the one in Services.Referrals once that is hoisted into a variable).
-	referralSvc := referrals.New(pool, referrals.WithNotifier(notifier), referrals.WithWebhooks(hooks))
+	feeSvc := fees.New(pool, hooks, fees.Config{NetDays: cfg.FeeNetDays}) // issue 19: fee agreements and ledger
+	referralSvc := referrals.New(pool, referrals.WithNotifier(notifier), referrals.WithWebhooks(hooks), referrals.WithFeeLedger(feeSvc))
 
 	// Import jobs (issue 5): large uploads wait in the document store for a queue worker.
 	imp := importer.New(pool, a.RefData, referralSvc, log)
@@ -160,6 +162,8 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 		Webhooks:    hooks,                 // issue 9: firm webhooks
 
 		Analytics: analytics.New(pool, a.RefData), // issue 6: analytics and exports
+
+		Fees: feeSvc, // issue 19: fee agreements, consent, ledger
 	}
 	a.limiter = limiter
 	e, srv, err := httpapi.New(httpapi.Deps{

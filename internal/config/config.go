@@ -21,6 +21,9 @@ const (
 	DefaultRateIP      = 3000
 )
 
+// DefaultFeeNetDays is the default payment term of fee ledger entries, in days.
+const DefaultFeeNetDays = 30
+
 // Config is the whole runtime configuration.
 type Config struct {
 	HTTPAddr        string        // CX_HTTP_ADDR
@@ -58,6 +61,10 @@ type Config struct {
 	WriteTimeout       time.Duration // CX_WRITE_TIMEOUT
 	StreamWriteTimeout time.Duration // CX_STREAM_WRITE_TIMEOUT
 
+	// FeeNetDays is the payment term of a fee ledger entry (issue 19): the entry of a referral
+	// closed won is due this many days after the closing date.
+	FeeNetDays int // CX_FEE_NET_DAYS
+
 	// JobRetryDelay, when positive, retries failed background jobs after this fixed delay
 	// instead of River's exponential backoff. Tests set it (with JobPollInterval) so that
 	// a retry happens within the test; no environment variable sets it.
@@ -92,6 +99,7 @@ func Load() (Config, error) {
 	c.UploadReadTimeout = duration("CX_UPLOAD_READ_TIMEOUT", 10*time.Minute, &errs)
 	c.WriteTimeout = duration("CX_WRITE_TIMEOUT", time.Minute, &errs)
 	c.StreamWriteTimeout = duration("CX_STREAM_WRITE_TIMEOUT", 30*time.Second, &errs)
+	c.FeeNetDays = integer("CX_FEE_NET_DAYS", DefaultFeeNetDays, &errs)
 	c.Seed = boolean("CX_SEED", true, &errs)
 	c.SecureCookies = boolean("CX_SECURE_COOKIES", false, &errs)
 	if err := c.LogLevel.UnmarshalText([]byte(env("CX_LOG_LEVEL", "info"))); err != nil {

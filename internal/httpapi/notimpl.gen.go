@@ -12,6 +12,10 @@ import (
 // notImplemented answers 501 for every operation; Server's own methods shadow it.
 type notImplemented struct{}
 
+func (notImplemented) AcceptReferralFeeAgreement(context.Context, api.AcceptReferralFeeAgreementRequestObject) (api.AcceptReferralFeeAgreementResponseObject, error) {
+	return nil, apperr.NotImplemented("acceptReferralFeeAgreement")
+}
+
 func (notImplemented) AcknowledgeCase(context.Context, api.AcknowledgeCaseRequestObject) (api.AcknowledgeCaseResponseObject, error) {
 	return nil, apperr.NotImplemented("acknowledgeCase")
 }
@@ -116,6 +120,10 @@ func (notImplemented) DisableWebhookEcho(context.Context, api.DisableWebhookEcho
 	return nil, apperr.NotImplemented("disableWebhookEcho")
 }
 
+func (notImplemented) DisputeFeeLedgerEntry(context.Context, api.DisputeFeeLedgerEntryRequestObject) (api.DisputeFeeLedgerEntryResponseObject, error) {
+	return nil, apperr.NotImplemented("disputeFeeLedgerEntry")
+}
+
 func (notImplemented) DownloadDocumentContent(context.Context, api.DownloadDocumentContentRequestObject) (api.DownloadDocumentContentResponseObject, error) {
 	return nil, apperr.NotImplemented("downloadDocumentContent")
 }
@@ -156,6 +164,10 @@ func (notImplemented) GetCaseImportTemplate(context.Context, api.GetCaseImportTe
 	return nil, apperr.NotImplemented("getCaseImportTemplate")
 }
 
+func (notImplemented) GetCaseReferralFeeAgreement(context.Context, api.GetCaseReferralFeeAgreementRequestObject) (api.GetCaseReferralFeeAgreementResponseObject, error) {
+	return nil, apperr.NotImplemented("getCaseReferralFeeAgreement")
+}
+
 func (notImplemented) GetCaseStatusHistory(context.Context, api.GetCaseStatusHistoryRequestObject) (api.GetCaseStatusHistoryResponseObject, error) {
 	return nil, apperr.NotImplemented("getCaseStatusHistory")
 }
@@ -174,6 +186,10 @@ func (notImplemented) GetDashboard(context.Context, api.GetDashboardRequestObjec
 
 func (notImplemented) GetDocumentDownloadUrl(context.Context, api.GetDocumentDownloadUrlRequestObject) (api.GetDocumentDownloadUrlResponseObject, error) {
 	return nil, apperr.NotImplemented("getDocumentDownloadUrl")
+}
+
+func (notImplemented) GetFeeLedgerEntry(context.Context, api.GetFeeLedgerEntryRequestObject) (api.GetFeeLedgerEntryResponseObject, error) {
+	return nil, apperr.NotImplemented("getFeeLedgerEntry")
 }
 
 func (notImplemented) GetFirmById(context.Context, api.GetFirmByIdRequestObject) (api.GetFirmByIdResponseObject, error) {
@@ -238,6 +254,10 @@ func (notImplemented) GetReceivedReferralAvailableStatuses(context.Context, api.
 
 func (notImplemented) GetReferral(context.Context, api.GetReferralRequestObject) (api.GetReferralResponseObject, error) {
 	return nil, apperr.NotImplemented("getReferral")
+}
+
+func (notImplemented) GetReferralFeeAgreement(context.Context, api.GetReferralFeeAgreementRequestObject) (api.GetReferralFeeAgreementResponseObject, error) {
+	return nil, apperr.NotImplemented("getReferralFeeAgreement")
 }
 
 func (notImplemented) GetReferralStatusHistory(context.Context, api.GetReferralStatusHistoryRequestObject) (api.GetReferralStatusHistoryResponseObject, error) {
@@ -324,6 +344,14 @@ func (notImplemented) ListDocuments(context.Context, api.ListDocumentsRequestObj
 	return nil, apperr.NotImplemented("listDocuments")
 }
 
+func (notImplemented) ListFeeLedger(context.Context, api.ListFeeLedgerRequestObject) (api.ListFeeLedgerResponseObject, error) {
+	return nil, apperr.NotImplemented("listFeeLedger")
+}
+
+func (notImplemented) ListFeeRuleProfiles(context.Context, api.ListFeeRuleProfilesRequestObject) (api.ListFeeRuleProfilesResponseObject, error) {
+	return nil, apperr.NotImplemented("listFeeRuleProfiles")
+}
+
 func (notImplemented) ListFirmDirectory(context.Context, api.ListFirmDirectoryRequestObject) (api.ListFirmDirectoryResponseObject, error) {
 	return nil, apperr.NotImplemented("listFirmDirectory")
 }
@@ -408,8 +436,20 @@ func (notImplemented) PatchSentCase(context.Context, api.PatchSentCaseRequestObj
 	return nil, apperr.NotImplemented("patchSentCase")
 }
 
+func (notImplemented) ProposeReferralFeeAgreement(context.Context, api.ProposeReferralFeeAgreementRequestObject) (api.ProposeReferralFeeAgreementResponseObject, error) {
+	return nil, apperr.NotImplemented("proposeReferralFeeAgreement")
+}
+
 func (notImplemented) ReceiveWebhookEcho(context.Context, api.ReceiveWebhookEchoRequestObject) (api.ReceiveWebhookEchoResponseObject, error) {
 	return nil, apperr.NotImplemented("receiveWebhookEcho")
+}
+
+func (notImplemented) RecordFeePayment(context.Context, api.RecordFeePaymentRequestObject) (api.RecordFeePaymentResponseObject, error) {
+	return nil, apperr.NotImplemented("recordFeePayment")
+}
+
+func (notImplemented) RecordReferralFeeConsent(context.Context, api.RecordReferralFeeConsentRequestObject) (api.RecordReferralFeeConsentResponseObject, error) {
+	return nil, apperr.NotImplemented("recordReferralFeeConsent")
 }
 
 func (notImplemented) RedeliverWebhookDelivery(context.Context, api.RedeliverWebhookDeliveryRequestObject) (api.RedeliverWebhookDeliveryResponseObject, error) {
@@ -550,4 +590,8 @@ func (notImplemented) WithdrawReferral(context.Context, api.WithdrawReferralRequ
 
 func (notImplemented) WithdrawTopLevelReferral(context.Context, api.WithdrawTopLevelReferralRequestObject) (api.WithdrawTopLevelReferralResponseObject, error) {
 	return nil, apperr.NotImplemented("withdrawTopLevelReferral")
+}
+
+func (notImplemented) WriteOffFeeLedgerEntry(context.Context, api.WriteOffFeeLedgerEntryRequestObject) (api.WriteOffFeeLedgerEntryResponseObject, error) {
+	return nil, apperr.NotImplemented("writeOffFeeLedgerEntry")
 }

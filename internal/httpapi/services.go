@@ -4,6 +4,7 @@ import (
 	"github.com/casexchange/server/internal/analytics"
 	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/documents"
+	"github.com/casexchange/server/internal/fees"
 	"github.com/casexchange/server/internal/firms"
 	"github.com/casexchange/server/internal/idempotency"
 	"github.com/casexchange/server/internal/importer"
@@ -35,4 +36,6 @@ type Services struct {
 	Webhooks    *webhooks.Service    // issue 9: firm webhooks
 
 	Analytics *analytics.Service // issue 6: analytics and exports
+
+	Fees *fees.Service // issue 19: fee agreements, consent, ledger
 }
