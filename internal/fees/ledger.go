@@ -325,15 +325,14 @@ func (s *Service) Dispute(ctx context.Context, a Actor, id uuid.UUID, reason str
 		if e.ReceivingFirmID != a.FirmID {
 			return e, nil, apperr.Permission("only the receiving firm, which owes the fee, may dispute it")
 		}
-		if !(e.Status == EntryDue || e.Status == EntryPartiallyPaid || e.Status == EntryNeedsAgreement) {
+		if e.Status == EntryNeedsAgreement {
+			return e, nil, apperr.Transition("an entry waiting for an agreement has no amount to dispute; propose or amend the agreement instead")
+		}
+		if e.Status != EntryDue && e.Status != EntryPartiallyPaid {
 			return e, nil, apperr.Transition(fmt.Sprintf("an entry that is %s cannot be disputed", e.Status))
 		}
-		st := EntryDisputed
-		if e.Status == EntryNeedsAgreement {
-			return e, nil, apperr.Transition("an entry waiting for an agreement has no amount to dispute; amend the agreement instead")
-		}
 		upd, err := q.FeeEntryUpdate(ctx, db.FeeEntryUpdateParams{
-			ID: e.ID, Status: st, VersionID: e.VersionID, AmountDueCents: e.AmountDueCents, PaidCents: e.PaidCents, DueDate: e.DueDate,
+			ID: e.ID, Status: EntryDisputed, VersionID: e.VersionID, AmountDueCents: e.AmountDueCents, PaidCents: e.PaidCents, DueDate: e.DueDate,
 			DisputeReason: &reason, Now: s.now(),
 		})
 		return upd, nil, err
@@ -342,7 +341,7 @@ func (s *Service) Dispute(ctx context.Context, a Actor, id uuid.UUID, reason str
 
 // WriteOff marks an entry written off: nothing more is expected on it. Only the receiving firm
 // may (the route needs the full tier). Errors: ErrValidation, ErrNotFound, ErrPermission,
-// ErrInvalidTransition (already paid or written off).
+// ErrInvalidTransition (paid, written off, or waiting for an agreement: no amount yet).
 func (s *Service) WriteOff(ctx context.Context, a Actor, id uuid.UUID, reason *string) (Entry, error) {
 	reason = blankToNil(reason)
 	if reason != nil && len([]rune(*reason)) > 2000 {
@@ -352,16 +351,13 @@ func (s *Service) WriteOff(ctx context.Context, a Actor, id uuid.UUID, reason *s
 		if e.ReceivingFirmID != a.FirmID {
 			return e, nil, apperr.Permission("only the receiving firm may write an entry off")
 		}
-		if e.Status == EntryPaid || e.Status == EntryWrittenOff {
+		if e.Status == EntryPaid || e.Status == EntryWrittenOff || e.Status == EntryNeedsAgreement {
 			return e, nil, apperr.Transition(fmt.Sprintf("an entry that is %s cannot be written off", e.Status))
 		}
 		upd, err := q.FeeEntryUpdate(ctx, db.FeeEntryUpdateParams{
 			ID: e.ID, Status: EntryWrittenOff, VersionID: e.VersionID, AmountDueCents: e.AmountDueCents, PaidCents: e.PaidCents,
 			DueDate: e.DueDate, DisputeReason: e.DisputeReason, WrittenOffReason: reason, Now: s.now(),
 		})
-		if upd.AmountDueCents == nil && err != nil {
-			return upd, nil, err
-		}
 		return upd, nil, err
 	})
 }
@@ -397,24 +393,6 @@ func (s *Service) entryWrite(ctx context.Context, a Actor, id uuid.UUID,
 // GetEntry returns a ledger entry of which the caller's firm is a party. Errors: ErrNotFound.
 func (s *Service) GetEntry(ctx context.Context, a Actor, id uuid.UUID) (Entry, error) {
 	return s.entryGetTx(ctx, db.New(s.pool), a.FirmID, id)
-}
-
-// EntryForReferral returns the ledger entry of the referral sel names (nil: none yet). Errors:
-// ErrNotFound for a referral the caller's firm is not a party to.
-func (s *Service) EntryForReferral(ctx context.Context, a Actor, id uuid.UUID) (*Entry, error) {
-	q := db.New(s.pool)
-	row, err := q.FeeEntryByReferral(ctx, id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load ledger entry: %w", err)
-	}
-	e, err := s.entryGetTx(ctx, q, a.FirmID, row.ID)
-	if err != nil {
-		return nil, err
-	}
-	return &e, nil
 }
 
 func (s *Service) entryGetTx(ctx context.Context, q *db.Queries, firm, id uuid.UUID) (Entry, error) {

@@ -330,6 +330,8 @@ func TestFeesStory(t *testing.T) {
 		require.Nil(t, e.AmountDue)
 		require.Nil(t, e.DueDate)
 		f.entryAction(t, f.bStd, e.Id, "payments", map[string]any{"amount": "1.00", "paidOn": today(), "method": "ach"}, http.StatusBadRequest)
+		f.entryAction(t, f.bFull, e.Id, "write-off", map[string]any{"reason": "no amount yet"}, http.StatusBadRequest)
+		f.entryAction(t, f.bStd, e.Id, "dispute", map[string]any{"reason": "no amount yet"}, http.StatusBadRequest)
 		f.propose(t, f.bStd, ref, map[string]any{"basis": "proportional", "referringFirmPercentage": 33.33, "receivingFirmPercentage": 66.67, "clientContingencyPercentage": 30}, http.StatusOK)
 		f.accept(t, f.aStd, ref, "1", http.StatusOK)
 		e = f.onlyEntry(t, f.aStd, "owed_to_me")

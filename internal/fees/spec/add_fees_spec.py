@@ -156,7 +156,7 @@ PATHS = {
         'The receiving firm marks an entry that is not paid `written_off`: nothing more is expected on it (its '
         '`amountOutstanding` becomes 0.00). Needs a `full` key.\n\nErrors: `400 validation_error`; `404` unless '
         'your firm is a party; `403 permission_denied` for the referring firm; `400 invalid_state_transition` '
-        'for a paid or written-off entry.', 'full', [ENTRY_ID], ok('The written-off entry.', 'FeeLedgerEntryResponse'),
+        'for a paid or written-off entry, or one waiting for an agreement.', 'full', [ENTRY_ID], ok('The written-off entry.', 'FeeLedgerEntryResponse'),
         body='WriteOffFeeEntryBody')},
 }
 
@@ -259,7 +259,9 @@ SCHEMAS = {
             'referringFirmAmount': AMOUNT, 'receivingFirmAmount': AMOUNT,
             'clientContingencyPercentage': PCT,
             'notes': {'type': 'string', 'maxLength': 2000},
-        }},
+        },
+        'example': {'basis': 'proportional', 'referringFirmPercentage': 33.33, 'receivingFirmPercentage': 66.67,
+                    'clientContingencyPercentage': 33.33, 'notes': 'One third to the referring firm.'}},
     'RecordFeeConsentBody': {
         'type': 'object', 'required': ['consentedOn', 'method', 'signerName'], 'additionalProperties': False,
         'properties': {
@@ -267,7 +269,8 @@ SCHEMAS = {
             'method': {'type': 'string', 'enum': ['written', 'signed']},
             'signerName': {'type': 'string', 'minLength': 1, 'maxLength': 200},
             'documentId': {'type': 'string', 'format': 'uuid', 'description': 'A document of the referral\'s case visible to your firm.'},
-        }},
+        },
+        'example': {'consentedOn': '2026-04-03', 'method': 'signed', 'signerName': 'Marcus Delgado'}},
     'FeeLedgerStatus': {'type': 'string', 'enum': ['needs_agreement', 'due', 'partially_paid', 'paid', 'disputed', 'written_off'],
                         'description': '`needs_agreement`: closed won without an accepted agreement (no amount yet); `due`; `partially_paid`; `paid`; `disputed` (by the receiving firm); `written_off`.'},
     'FeeAgingBucket': {'type': 'string', 'enum': ['current', '1_30', '31_60', '61_90', 'over_90'],
@@ -303,13 +306,16 @@ SCHEMAS = {
         'type': 'object', 'required': ['amount', 'paidOn', 'method'], 'additionalProperties': False,
         'properties': {'amount': AMOUNT, 'paidOn': {'type': 'string', 'format': 'date', 'description': 'Not in the future.'},
                        'method': {'type': 'string', 'enum': ['check', 'wire', 'ach', 'other']},
-                       'reference': {'type': 'string', 'maxLength': 200, 'description': 'Check number, wire reference or similar.'}}},
+                       'reference': {'type': 'string', 'maxLength': 200, 'description': 'Check number, wire reference or similar.'}},
+        'example': {'amount': '100.00', 'paidOn': '2026-04-30', 'method': 'wire', 'reference': 'WIRE-20260430-7'}},
     'DisputeFeeEntryBody': {
         'type': 'object', 'required': ['reason'], 'additionalProperties': False,
-        'properties': {'reason': {'type': 'string', 'minLength': 1, 'maxLength': 2000}}},
+        'properties': {'reason': {'type': 'string', 'minLength': 1, 'maxLength': 2000}},
+        'example': {'reason': 'The settlement funds have not cleared.'}},
     'WriteOffFeeEntryBody': {
         'type': 'object', 'additionalProperties': False,
-        'properties': {'reason': {'type': 'string', 'maxLength': 2000}}},
+        'properties': {'reason': {'type': 'string', 'maxLength': 2000}},
+        'example': {'reason': 'Uncollectible after the client\'s bankruptcy.'}},
     'FeeAgreementEventData': obj({
         'referralId': UUID, 'version': {'type': 'integer'}, 'versionId': UUID, 'basis': S('FeeBasis'),
         'shareKind': {'type': 'string', 'enum': ['percentage', 'fixed']},
