@@ -1,4 +1,4 @@
--- 0018_accounts: the rest of the account life cycle (issue 16) and Salesforce integration tokens.
+-- 0018_accounts: the rest of the account life cycle and Salesforce integration tokens.
 
 -- The current user edits a phone number of their own through PUT /api/v1/users/profile.
 ALTER TABLE users ADD COLUMN phone text CHECK (phone IS NULL OR length(phone) <= 50);

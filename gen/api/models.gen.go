@@ -190,6 +190,270 @@ func (e CustomFieldValueFieldType) Valid() bool {
 	}
 }
 
+// Defines values for FeeAgingBucket.
+const (
+	FeeAgingBucketCurrent FeeAgingBucket = "current"
+	FeeAgingBucketN130    FeeAgingBucket = "1_30"
+	FeeAgingBucketN3160   FeeAgingBucket = "31_60"
+	FeeAgingBucketN6190   FeeAgingBucket = "61_90"
+	FeeAgingBucketOver90  FeeAgingBucket = "over_90"
+)
+
+// Valid indicates whether the value is a known member of the FeeAgingBucket enum.
+func (e FeeAgingBucket) Valid() bool {
+	switch e {
+	case FeeAgingBucketCurrent:
+		return true
+	case FeeAgingBucketN130:
+		return true
+	case FeeAgingBucketN3160:
+		return true
+	case FeeAgingBucketN6190:
+		return true
+	case FeeAgingBucketOver90:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeeAgreementEventDataConsentMethod.
+const (
+	FeeAgreementEventDataConsentMethodSigned  FeeAgreementEventDataConsentMethod = "signed"
+	FeeAgreementEventDataConsentMethodWritten FeeAgreementEventDataConsentMethod = "written"
+)
+
+// Valid indicates whether the value is a known member of the FeeAgreementEventDataConsentMethod enum.
+func (e FeeAgreementEventDataConsentMethod) Valid() bool {
+	switch e {
+	case FeeAgreementEventDataConsentMethodSigned:
+		return true
+	case FeeAgreementEventDataConsentMethodWritten:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeeAgreementEventDataShareKind.
+const (
+	FeeAgreementEventDataShareKindFixed      FeeAgreementEventDataShareKind = "fixed"
+	FeeAgreementEventDataShareKindPercentage FeeAgreementEventDataShareKind = "percentage"
+)
+
+// Valid indicates whether the value is a known member of the FeeAgreementEventDataShareKind enum.
+func (e FeeAgreementEventDataShareKind) Valid() bool {
+	switch e {
+	case FeeAgreementEventDataShareKindFixed:
+		return true
+	case FeeAgreementEventDataShareKindPercentage:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeeAgreementVersionShareKind.
+const (
+	FeeAgreementVersionShareKindFixed      FeeAgreementVersionShareKind = "fixed"
+	FeeAgreementVersionShareKindPercentage FeeAgreementVersionShareKind = "percentage"
+)
+
+// Valid indicates whether the value is a known member of the FeeAgreementVersionShareKind enum.
+func (e FeeAgreementVersionShareKind) Valid() bool {
+	switch e {
+	case FeeAgreementVersionShareKindFixed:
+		return true
+	case FeeAgreementVersionShareKindPercentage:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeeAgreementVersionStatus.
+const (
+	FeeAgreementVersionStatusAccepted   FeeAgreementVersionStatus = "accepted"
+	FeeAgreementVersionStatusProposed   FeeAgreementVersionStatus = "proposed"
+	FeeAgreementVersionStatusSuperseded FeeAgreementVersionStatus = "superseded"
+)
+
+// Valid indicates whether the value is a known member of the FeeAgreementVersionStatus enum.
+func (e FeeAgreementVersionStatus) Valid() bool {
+	switch e {
+	case FeeAgreementVersionStatusAccepted:
+		return true
+	case FeeAgreementVersionStatusProposed:
+		return true
+	case FeeAgreementVersionStatusSuperseded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeeBasis.
+const (
+	FeeBasisJointResponsibility FeeBasis = "joint_responsibility"
+	FeeBasisProportional        FeeBasis = "proportional"
+)
+
+// Valid indicates whether the value is a known member of the FeeBasis enum.
+func (e FeeBasis) Valid() bool {
+	switch e {
+	case FeeBasisJointResponsibility:
+		return true
+	case FeeBasisProportional:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeeComplianceStatus.
+const (
+	FeeComplianceStatusCompliant                FeeComplianceStatus = "compliant"
+	FeeComplianceStatusConsentLate              FeeComplianceStatus = "consent_late"
+	FeeComplianceStatusNeedsAcceptance          FeeComplianceStatus = "needs_acceptance"
+	FeeComplianceStatusNeedsClientConsent       FeeComplianceStatus = "needs_client_consent"
+	FeeComplianceStatusTermsChangedSinceConsent FeeComplianceStatus = "terms_changed_since_consent"
+)
+
+// Valid indicates whether the value is a known member of the FeeComplianceStatus enum.
+func (e FeeComplianceStatus) Valid() bool {
+	switch e {
+	case FeeComplianceStatusCompliant:
+		return true
+	case FeeComplianceStatusConsentLate:
+		return true
+	case FeeComplianceStatusNeedsAcceptance:
+		return true
+	case FeeComplianceStatusNeedsClientConsent:
+		return true
+	case FeeComplianceStatusTermsChangedSinceConsent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeeConsentMethod.
+const (
+	FeeConsentMethodSigned  FeeConsentMethod = "signed"
+	FeeConsentMethodWritten FeeConsentMethod = "written"
+)
+
+// Valid indicates whether the value is a known member of the FeeConsentMethod enum.
+func (e FeeConsentMethod) Valid() bool {
+	switch e {
+	case FeeConsentMethodSigned:
+		return true
+	case FeeConsentMethodWritten:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeeLedgerEntryAgingBucket.
+const (
+	FeeLedgerEntryAgingBucketCurrent FeeLedgerEntryAgingBucket = "current"
+	FeeLedgerEntryAgingBucketN130    FeeLedgerEntryAgingBucket = "1_30"
+	FeeLedgerEntryAgingBucketN3160   FeeLedgerEntryAgingBucket = "31_60"
+	FeeLedgerEntryAgingBucketN6190   FeeLedgerEntryAgingBucket = "61_90"
+	FeeLedgerEntryAgingBucketOver90  FeeLedgerEntryAgingBucket = "over_90"
+)
+
+// Valid indicates whether the value is a known member of the FeeLedgerEntryAgingBucket enum.
+func (e FeeLedgerEntryAgingBucket) Valid() bool {
+	switch e {
+	case FeeLedgerEntryAgingBucketCurrent:
+		return true
+	case FeeLedgerEntryAgingBucketN130:
+		return true
+	case FeeLedgerEntryAgingBucketN3160:
+		return true
+	case FeeLedgerEntryAgingBucketN6190:
+		return true
+	case FeeLedgerEntryAgingBucketOver90:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeeLedgerStatus.
+const (
+	FeeLedgerStatusDisputed       FeeLedgerStatus = "disputed"
+	FeeLedgerStatusDue            FeeLedgerStatus = "due"
+	FeeLedgerStatusNeedsAgreement FeeLedgerStatus = "needs_agreement"
+	FeeLedgerStatusPaid           FeeLedgerStatus = "paid"
+	FeeLedgerStatusPartiallyPaid  FeeLedgerStatus = "partially_paid"
+	FeeLedgerStatusWrittenOff     FeeLedgerStatus = "written_off"
+)
+
+// Valid indicates whether the value is a known member of the FeeLedgerStatus enum.
+func (e FeeLedgerStatus) Valid() bool {
+	switch e {
+	case FeeLedgerStatusDisputed:
+		return true
+	case FeeLedgerStatusDue:
+		return true
+	case FeeLedgerStatusNeedsAgreement:
+		return true
+	case FeeLedgerStatusPaid:
+		return true
+	case FeeLedgerStatusPartiallyPaid:
+		return true
+	case FeeLedgerStatusWrittenOff:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeePaymentMethod.
+const (
+	FeePaymentMethodAch   FeePaymentMethod = "ach"
+	FeePaymentMethodCheck FeePaymentMethod = "check"
+	FeePaymentMethodOther FeePaymentMethod = "other"
+	FeePaymentMethodWire  FeePaymentMethod = "wire"
+)
+
+// Valid indicates whether the value is a known member of the FeePaymentMethod enum.
+func (e FeePaymentMethod) Valid() bool {
+	switch e {
+	case FeePaymentMethodAch:
+		return true
+	case FeePaymentMethodCheck:
+		return true
+	case FeePaymentMethodOther:
+		return true
+	case FeePaymentMethodWire:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeeRuleProfileConsentMethod.
+const (
+	FeeRuleProfileConsentMethodSigned  FeeRuleProfileConsentMethod = "signed"
+	FeeRuleProfileConsentMethodWritten FeeRuleProfileConsentMethod = "written"
+)
+
+// Valid indicates whether the value is a known member of the FeeRuleProfileConsentMethod enum.
+func (e FeeRuleProfileConsentMethod) Valid() bool {
+	switch e {
+	case FeeRuleProfileConsentMethodSigned:
+		return true
+	case FeeRuleProfileConsentMethodWritten:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthChecksDatabase.
 const (
 	HealthChecksDatabaseOk          HealthChecksDatabase = "ok"
@@ -514,6 +778,48 @@ func (e ReceivedReferralListItemClosingStatus) Valid() bool {
 	case ReceivedReferralListItemClosingStatusNoLongerPursuing:
 		return true
 	case ReceivedReferralListItemClosingStatusWonSettled:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RecordFeeConsentBodyMethod.
+const (
+	RecordFeeConsentBodyMethodSigned  RecordFeeConsentBodyMethod = "signed"
+	RecordFeeConsentBodyMethodWritten RecordFeeConsentBodyMethod = "written"
+)
+
+// Valid indicates whether the value is a known member of the RecordFeeConsentBodyMethod enum.
+func (e RecordFeeConsentBodyMethod) Valid() bool {
+	switch e {
+	case RecordFeeConsentBodyMethodSigned:
+		return true
+	case RecordFeeConsentBodyMethodWritten:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RecordFeePaymentBodyMethod.
+const (
+	RecordFeePaymentBodyMethodAch   RecordFeePaymentBodyMethod = "ach"
+	RecordFeePaymentBodyMethodCheck RecordFeePaymentBodyMethod = "check"
+	RecordFeePaymentBodyMethodOther RecordFeePaymentBodyMethod = "other"
+	RecordFeePaymentBodyMethodWire  RecordFeePaymentBodyMethod = "wire"
+)
+
+// Valid indicates whether the value is a known member of the RecordFeePaymentBodyMethod enum.
+func (e RecordFeePaymentBodyMethod) Valid() bool {
+	switch e {
+	case RecordFeePaymentBodyMethodAch:
+		return true
+	case RecordFeePaymentBodyMethodCheck:
+		return true
+	case RecordFeePaymentBodyMethodOther:
+		return true
+	case RecordFeePaymentBodyMethodWire:
 		return true
 	default:
 		return false
@@ -1110,19 +1416,26 @@ func (e WebhookEventSchemaVersion) Valid() bool {
 
 // Defines values for WebhookEventType.
 const (
-	WebhookEventTypeCaseCreated       WebhookEventType = "case.created"
-	WebhookEventTypeCaseDeleted       WebhookEventType = "case.deleted"
-	WebhookEventTypeCaseRated         WebhookEventType = "case.rated"
-	WebhookEventTypeCaseStatusChanged WebhookEventType = "case.status_changed"
-	WebhookEventTypeCaseUpdated       WebhookEventType = "case.updated"
-	WebhookEventTypeDocumentDeleted   WebhookEventType = "document.deleted"
-	WebhookEventTypeDocumentUploaded  WebhookEventType = "document.uploaded"
-	WebhookEventTypeNoteCreated       WebhookEventType = "note.created"
-	WebhookEventTypeNoteUpdated       WebhookEventType = "note.updated"
-	WebhookEventTypeReferralAccepted  WebhookEventType = "referral.accepted"
-	WebhookEventTypeReferralReceived  WebhookEventType = "referral.received"
-	WebhookEventTypeReferralRejected  WebhookEventType = "referral.rejected"
-	WebhookEventTypeReferralSent      WebhookEventType = "referral.sent"
+	WebhookEventTypeCaseCreated          WebhookEventType = "case.created"
+	WebhookEventTypeCaseDeleted          WebhookEventType = "case.deleted"
+	WebhookEventTypeCaseRated            WebhookEventType = "case.rated"
+	WebhookEventTypeCaseStatusChanged    WebhookEventType = "case.status_changed"
+	WebhookEventTypeCaseUpdated          WebhookEventType = "case.updated"
+	WebhookEventTypeDocumentDeleted      WebhookEventType = "document.deleted"
+	WebhookEventTypeDocumentUploaded     WebhookEventType = "document.uploaded"
+	WebhookEventTypeFeeAgreementAccepted WebhookEventType = "fee_agreement.accepted"
+	WebhookEventTypeFeeAgreementAmended  WebhookEventType = "fee_agreement.amended"
+	WebhookEventTypeFeeAgreementProposed WebhookEventType = "fee_agreement.proposed"
+	WebhookEventTypeFeeConsentRecorded   WebhookEventType = "fee_consent.recorded"
+	WebhookEventTypeFeeDue               WebhookEventType = "fee.due"
+	WebhookEventTypeFeePaid              WebhookEventType = "fee.paid"
+	WebhookEventTypeFeePaymentRecorded   WebhookEventType = "fee.payment_recorded"
+	WebhookEventTypeNoteCreated          WebhookEventType = "note.created"
+	WebhookEventTypeNoteUpdated          WebhookEventType = "note.updated"
+	WebhookEventTypeReferralAccepted     WebhookEventType = "referral.accepted"
+	WebhookEventTypeReferralReceived     WebhookEventType = "referral.received"
+	WebhookEventTypeReferralRejected     WebhookEventType = "referral.rejected"
+	WebhookEventTypeReferralSent         WebhookEventType = "referral.sent"
 )
 
 // Valid indicates whether the value is a known member of the WebhookEventType enum.
@@ -1141,6 +1454,20 @@ func (e WebhookEventType) Valid() bool {
 	case WebhookEventTypeDocumentDeleted:
 		return true
 	case WebhookEventTypeDocumentUploaded:
+		return true
+	case WebhookEventTypeFeeAgreementAccepted:
+		return true
+	case WebhookEventTypeFeeAgreementAmended:
+		return true
+	case WebhookEventTypeFeeAgreementProposed:
+		return true
+	case WebhookEventTypeFeeConsentRecorded:
+		return true
+	case WebhookEventTypeFeeDue:
+		return true
+	case WebhookEventTypeFeePaid:
+		return true
+	case WebhookEventTypeFeePaymentRecorded:
 		return true
 	case WebhookEventTypeNoteCreated:
 		return true
@@ -1396,6 +1723,24 @@ func (e ExportCasesParamsOrder) Valid() bool {
 	case ExportCasesParamsOrderAsc:
 		return true
 	case ExportCasesParamsOrderDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListFeeLedgerParamsDirection.
+const (
+	ListFeeLedgerParamsDirectionIOwe     ListFeeLedgerParamsDirection = "i_owe"
+	ListFeeLedgerParamsDirectionOwedToMe ListFeeLedgerParamsDirection = "owed_to_me"
+)
+
+// Valid indicates whether the value is a known member of the ListFeeLedgerParamsDirection enum.
+func (e ListFeeLedgerParamsDirection) Valid() bool {
+	switch e {
+	case ListFeeLedgerParamsDirectionIOwe:
+		return true
+	case ListFeeLedgerParamsDirectionOwedToMe:
 		return true
 	default:
 		return false
@@ -2886,6 +3231,11 @@ type DashboardPartnerFirm struct {
 	SentCount *int `json:"sentCount,omitempty"`
 }
 
+// DisputeFeeEntryBody Example: {"reason":"The settlement funds have not cleared."}
+type DisputeFeeEntryBody struct {
+	Reason string `json:"reason"`
+}
+
 // Document A file attached to a case.
 //
 // Example: {"caseId":"6f1d2c84-7a35-4b9e-a0d2-3c5e8f417a60","createdAt":"2026-04-09T15:12:44Z","description":"Discharge paperwork from the first ER visit","fileName":"er-discharge-summary.pdf","id":"0b7e4f52-93c1-4d2a-8e61-5a0c2f9d7b13","isPublic":true,"mimeType":"application/pdf","sizeBytes":318204,"uploadedBy":"paralegal@harborviewlaw.example","uploadedByFirmId":"2c9a61f0-5d84-4e17-b3a2-8f0e6d51c947","uploadedByFirmName":"Harborview Law Group"}
@@ -3041,6 +3391,288 @@ type ErrorDetail struct {
 
 	// Message What is wrong with it.
 	Message string `json:"message"`
+}
+
+// FeeAgingBucket Days past the due date of an outstanding entry: `current` (not late), 1-30, 31-60, 61-90, over 90.
+type FeeAgingBucket string
+
+// FeeAgreement The fee agreement of a referral and its history.
+type FeeAgreement struct {
+	// Compliance The agreement checked against its rule profile.
+	Compliance FeeCompliance `json:"compliance"`
+
+	// Consents Every recorded consent, oldest first.
+	Consents []FeeConsent `json:"consents"`
+
+	// InForceVersion The newest accepted version; null before any acceptance.
+	InForceVersion *int `json:"inForceVersion"`
+
+	// Profile A jurisdiction rule profile for dividing a fee between firms.
+	Profile         FeeRuleProfile      `json:"profile"`
+	ReceivingFirmId *openapi_types.UUID `json:"receivingFirmId"`
+	ReferenceNumber string              `json:"referenceNumber"`
+	ReferralId      openapi_types.UUID  `json:"referralId"`
+	ReferringFirmId openapi_types.UUID  `json:"referringFirmId"`
+
+	// Versions Every version, oldest first.
+	Versions []FeeAgreementVersion `json:"versions"`
+}
+
+// FeeAgreementEventData The `data` of `fee_agreement.proposed`, `fee_agreement.amended`, `fee_agreement.accepted` and `fee_consent.recorded`: the version concerned.
+type FeeAgreementEventData struct {
+	AcceptedAt       *time.Time          `json:"acceptedAt"`
+	AcceptedByFirmId *openapi_types.UUID `json:"acceptedByFirmId"`
+
+	// Basis Why the firms may divide the fee: in proportion to the work each does, or because each takes joint responsibility for the representation.
+	Basis                       FeeBasis `json:"basis"`
+	ClientContingencyPercentage string   `json:"clientContingencyPercentage"`
+
+	// ComplianceStatus FeeCompliance.status after the change.
+	ComplianceStatus string `json:"complianceStatus"`
+
+	// Consent Only on `fee_consent.recorded`.
+	Consent *struct {
+		ConsentedOn      openapi_types.Date                 `json:"consentedOn"`
+		DocumentId       *openapi_types.UUID                `json:"documentId"`
+		Id               openapi_types.UUID                 `json:"id"`
+		Method           FeeAgreementEventDataConsentMethod `json:"method"`
+		RecordedByFirmId openapi_types.UUID                 `json:"recordedByFirmId"`
+		SignerName       string                             `json:"signerName"`
+	} `json:"consent,omitempty"`
+	Profile            string                         `json:"profile"`
+	ProposedAt         time.Time                      `json:"proposedAt"`
+	ProposedByFirmId   openapi_types.UUID             `json:"proposedByFirmId"`
+	ReceivingFirmShare string                         `json:"receivingFirmShare"`
+	ReferralId         openapi_types.UUID             `json:"referralId"`
+	ReferringFirmShare string                         `json:"referringFirmShare"`
+	ShareKind          FeeAgreementEventDataShareKind `json:"shareKind"`
+	Version            int                            `json:"version"`
+	VersionId          openapi_types.UUID             `json:"versionId"`
+}
+
+// FeeAgreementEventDataConsentMethod defines model for FeeAgreementEventData.Consent.Method.
+type FeeAgreementEventDataConsentMethod string
+
+// FeeAgreementEventDataShareKind defines model for FeeAgreementEventData.ShareKind.
+type FeeAgreementEventDataShareKind string
+
+// FeeAgreementResponse defines model for FeeAgreementResponse.
+type FeeAgreementResponse struct {
+	// Data The fee agreement of a referral and its history.
+	Data FeeAgreement `json:"data"`
+
+	// Meta Present on every response body.
+	Meta ResponseMeta `json:"meta"`
+}
+
+// FeeAgreementVersion One version of a fee agreement. Accepted terms never change: an amendment is a new version.
+type FeeAgreementVersion struct {
+	AcceptedAt       *time.Time          `json:"acceptedAt"`
+	AcceptedByFirmId *openapi_types.UUID `json:"acceptedByFirmId"`
+
+	// Basis Why the firms may divide the fee: in proportion to the work each does, or because each takes joint responsibility for the representation.
+	Basis FeeBasis `json:"basis"`
+
+	// ClientContingencyPercentage The client's contingency fee as a percentage of the recovery (e.g. `33.33`).
+	ClientContingencyPercentage string             `json:"clientContingencyPercentage"`
+	Id                          openapi_types.UUID `json:"id"`
+	Notes                       *string            `json:"notes"`
+	ProposedAt                  time.Time          `json:"proposedAt"`
+	ProposedByFirmId            openapi_types.UUID `json:"proposedByFirmId"`
+
+	// ReceivingFirmShare The receiving firm's share, in the same unit.
+	ReceivingFirmShare string `json:"receivingFirmShare"`
+
+	// ReferringFirmShare The referring firm's share: a percentage (e.g. `33.33`) or an amount (e.g. `1500.00`), by `shareKind`.
+	ReferringFirmShare string `json:"referringFirmShare"`
+
+	// ShareKind Whether the shares are percentages of the attorney fee or fixed amounts.
+	ShareKind FeeAgreementVersionShareKind `json:"shareKind"`
+
+	// Status `proposed`: waiting for the other firm; `accepted`: accepted (the newest accepted version is in force); `superseded`: replaced by a later version before or after acceptance.
+	Status       FeeAgreementVersionStatus `json:"status"`
+	SupersededAt *time.Time                `json:"supersededAt"`
+
+	// Version Version number, 1 for the first proposal.
+	Version int `json:"version"`
+}
+
+// FeeAgreementVersionShareKind Whether the shares are percentages of the attorney fee or fixed amounts.
+type FeeAgreementVersionShareKind string
+
+// FeeAgreementVersionStatus `proposed`: waiting for the other firm; `accepted`: accepted (the newest accepted version is in force); `superseded`: replaced by a later version before or after acceptance.
+type FeeAgreementVersionStatus string
+
+// FeeBasis Why the firms may divide the fee: in proportion to the work each does, or because each takes joint responsibility for the representation.
+type FeeBasis string
+
+// FeeCompliance The agreement checked against its rule profile.
+type FeeCompliance struct {
+	// Profile Code of the rule profile applied.
+	Profile string `json:"profile"`
+
+	// Reasons Plain-language explanation of the status.
+	Reasons []string `json:"reasons"`
+
+	// Status The first unmet requirement: `needs_acceptance` (no version, or the newest is not accepted); `needs_client_consent` (no consent, or a consent that is not signed under a profile asking for a signature); `terms_changed_since_consent` (the basis or shares in force differ from those the client consented to); `consent_late` (consented after the profile's deadline); `compliant` otherwise. An aid for the firms, not legal advice.
+	Status FeeComplianceStatus `json:"status"`
+}
+
+// FeeComplianceStatus The first unmet requirement: `needs_acceptance` (no version, or the newest is not accepted); `needs_client_consent` (no consent, or a consent that is not signed under a profile asking for a signature); `terms_changed_since_consent` (the basis or shares in force differ from those the client consented to); `consent_late` (consented after the profile's deadline); `compliant` otherwise. An aid for the firms, not legal advice.
+type FeeComplianceStatus string
+
+// FeeConsent A recorded client consent to the division.
+type FeeConsent struct {
+	ConsentedOn openapi_types.Date `json:"consentedOn"`
+
+	// DocumentId A document of the case holding the consent.
+	DocumentId       *openapi_types.UUID `json:"documentId"`
+	Id               openapi_types.UUID  `json:"id"`
+	Method           FeeConsentMethod    `json:"method"`
+	RecordedAt       time.Time           `json:"recordedAt"`
+	RecordedByFirmId openapi_types.UUID  `json:"recordedByFirmId"`
+	SignerName       string              `json:"signerName"`
+
+	// Version The version the consent covers (the newest when it was recorded).
+	Version int `json:"version"`
+}
+
+// FeeConsentMethod defines model for FeeConsent.Method.
+type FeeConsentMethod string
+
+// FeeLedgerEntry What the receiving firm of a referral closed won owes its referring firm.
+type FeeLedgerEntry struct {
+	// AgingBucket Days past due of an outstanding entry (see `FeeAgingBucket`); null for entries that are paid, written off or waiting for an agreement.
+	AgingBucket *FeeLedgerEntryAgingBucket `json:"agingBucket"`
+
+	// AgreementVersionId The agreement version the amount was computed from.
+	AgreementVersionId *openapi_types.UUID `json:"agreementVersionId"`
+
+	// AmountDue The referring firm's share: for percentage shares, the fee divided so that the two shares add up to it exactly (each rounded down to the cent, the cent left over to the larger remainder, the referring firm first on a tie, which equals rounding its share half-up); for fixed shares, the agreed amount (at most the fee). Null while `needs_agreement`.
+	AmountDue *string `json:"amountDue"`
+
+	// AmountOutstanding Due minus paid; 0.00 once written off.
+	AmountOutstanding *string `json:"amountOutstanding"`
+	AmountPaid        string  `json:"amountPaid"`
+
+	// AttorneyFees The attorney fees recorded at closing (rounded half-up to the cent).
+	AttorneyFees  string             `json:"attorneyFees"`
+	BaseCaseId    openapi_types.UUID `json:"baseCaseId"`
+	ClosedOn      openapi_types.Date `json:"closedOn"`
+	CreatedAt     time.Time          `json:"createdAt"`
+	DisputeReason *string            `json:"disputeReason"`
+
+	// DueDate The closing date plus the server's net terms (30 days unless configured).
+	DueDate           *openapi_types.Date `json:"dueDate"`
+	Id                openapi_types.UUID  `json:"id"`
+	Payments          []FeePayment        `json:"payments"`
+	ReceivingFirmId   openapi_types.UUID  `json:"receivingFirmId"`
+	ReceivingFirmName string              `json:"receivingFirmName"`
+	ReferenceNumber   string              `json:"referenceNumber"`
+	ReferralId        openapi_types.UUID  `json:"referralId"`
+	ReferringFirmId   openapi_types.UUID  `json:"referringFirmId"`
+	ReferringFirmName string              `json:"referringFirmName"`
+
+	// Status `needs_agreement`: closed won without an accepted agreement (no amount yet); `due`; `partially_paid`; `paid`; `disputed` (by the receiving firm); `written_off`.
+	Status           FeeLedgerStatus `json:"status"`
+	UpdatedAt        time.Time       `json:"updatedAt"`
+	WrittenOffReason *string         `json:"writtenOffReason"`
+}
+
+// FeeLedgerEntryAgingBucket Days past due of an outstanding entry (see `FeeAgingBucket`); null for entries that are paid, written off or waiting for an agreement.
+type FeeLedgerEntryAgingBucket string
+
+// FeeLedgerEntryResponse defines model for FeeLedgerEntryResponse.
+type FeeLedgerEntryResponse struct {
+	// Data What the receiving firm of a referral closed won owes its referring firm.
+	Data FeeLedgerEntry `json:"data"`
+
+	// Meta Present on every response body.
+	Meta ResponseMeta `json:"meta"`
+}
+
+// FeeLedgerEventData The `data` of `fee.due`, `fee.payment_recorded` and `fee.paid`: the ledger entry after the change.
+type FeeLedgerEventData struct {
+	AmountDue         *string             `json:"amountDue"`
+	AmountOutstanding *string             `json:"amountOutstanding"`
+	AmountPaid        string              `json:"amountPaid"`
+	AttorneyFees      string              `json:"attorneyFees"`
+	DueDate           *openapi_types.Date `json:"dueDate"`
+	EntryId           openapi_types.UUID  `json:"entryId"`
+
+	// Payment Only on `fee.payment_recorded` (and `fee.paid`): the payment.
+	Payment *struct {
+		Amount    string             `json:"amount"`
+		Id        openapi_types.UUID `json:"id"`
+		Method    string             `json:"method"`
+		PaidOn    openapi_types.Date `json:"paidOn"`
+		Reference *string            `json:"reference"`
+	} `json:"payment,omitempty"`
+	ReferralId openapi_types.UUID `json:"referralId"`
+
+	// Status `needs_agreement`: closed won without an accepted agreement (no amount yet); `due`; `partially_paid`; `paid`; `disputed` (by the receiving firm); `written_off`.
+	Status FeeLedgerStatus `json:"status"`
+}
+
+// FeeLedgerListResponse defines model for FeeLedgerListResponse.
+type FeeLedgerListResponse struct {
+	Data []FeeLedgerEntry `json:"data"`
+
+	// Meta Present on every response body.
+	Meta       ResponseMeta `json:"meta"`
+	Pagination Pagination   `json:"pagination"`
+}
+
+// FeeLedgerStatus `needs_agreement`: closed won without an accepted agreement (no amount yet); `due`; `partially_paid`; `paid`; `disputed` (by the receiving firm); `written_off`.
+type FeeLedgerStatus string
+
+// FeePayment A payment recorded on a ledger entry.
+type FeePayment struct {
+	Amount           string             `json:"amount"`
+	CreatedAt        time.Time          `json:"createdAt"`
+	Id               openapi_types.UUID `json:"id"`
+	Method           FeePaymentMethod   `json:"method"`
+	PaidOn           openapi_types.Date `json:"paidOn"`
+	RecordedByFirmId openapi_types.UUID `json:"recordedByFirmId"`
+	Reference        *string            `json:"reference"`
+}
+
+// FeePaymentMethod defines model for FeePayment.Method.
+type FeePaymentMethod string
+
+// FeeRuleProfile A jurisdiction rule profile for dividing a fee between firms.
+type FeeRuleProfile struct {
+	// BasisRequired Whether the agreement must state its basis (every agreement here states one).
+	BasisRequired bool `json:"basisRequired"`
+
+	// Code A two-letter jurisdiction code, or `US-ABA` for the default (ABA Model Rule 1.5(e)).
+	Code string `json:"code"`
+
+	// ConsentDeadlineDays Days after the referral was sent within which the client must consent; a later consent makes the status `consent_late`. Null: no fixed deadline (the ABA's "reasonable time" is left to the firms).
+	ConsentDeadlineDays *int `json:"consentDeadlineDays"`
+
+	// ConsentMethod What the client's consent must be: confirmed in writing (`written`), or a writing the client signed (`signed`). A `signed` consent satisfies a `written` profile, not the reverse.
+	ConsentMethod FeeRuleProfileConsentMethod `json:"consentMethod"`
+
+	// Name The rule the profile models.
+	Name string `json:"name"`
+
+	// Summary The rule in a few sentences, in our words.
+	Summary string `json:"summary"`
+
+	// TotalFeeMayChange Whether an amendment may raise the client's contingency percentage; false where the division may not increase the total fee.
+	TotalFeeMayChange bool `json:"totalFeeMayChange"`
+}
+
+// FeeRuleProfileConsentMethod What the client's consent must be: confirmed in writing (`written`), or a writing the client signed (`signed`). A `signed` consent satisfies a `written` profile, not the reverse.
+type FeeRuleProfileConsentMethod string
+
+// FeeRuleProfileListResponse defines model for FeeRuleProfileListResponse.
+type FeeRuleProfileListResponse struct {
+	Data []FeeRuleProfile `json:"data"`
+
+	// Meta Present on every response body.
+	Meta ResponseMeta `json:"meta"`
 }
 
 // Firm A law firm's public profile.
@@ -3715,6 +4347,34 @@ type PendingRelationshipListResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
+// ProposeFeeAgreementBody Give the shares as `referringFirmPercentage` and `receivingFirmPercentage` (adding up to 100), or as `referringFirmAmount` and `receivingFirmAmount`.
+//
+// Example: {"basis":"proportional","clientContingencyPercentage":33.33,"notes":"One third to the referring firm.","receivingFirmPercentage":66.67,"referringFirmPercentage":33.33}
+type ProposeFeeAgreementBody struct {
+	// Basis Why the firms may divide the fee: in proportion to the work each does, or because each takes joint responsibility for the representation.
+	Basis FeeBasis `json:"basis"`
+
+	// ClientContingencyPercentage A percentage between 0 and 100 with at most two decimals.
+	ClientContingencyPercentage float64 `json:"clientContingencyPercentage"`
+	Notes                       *string `json:"notes,omitempty"`
+
+	// ReceivingFirmAmount A decimal amount in the firm's currency, at most 12 digits before the point and 2 after (exact: kept in integer cents).
+	//
+	// Example: 1250.00
+	ReceivingFirmAmount *string `json:"receivingFirmAmount,omitempty"`
+
+	// ReceivingFirmPercentage A percentage between 0 and 100 with at most two decimals.
+	ReceivingFirmPercentage *float64 `json:"receivingFirmPercentage,omitempty"`
+
+	// ReferringFirmAmount A decimal amount in the firm's currency, at most 12 digits before the point and 2 after (exact: kept in integer cents).
+	//
+	// Example: 1250.00
+	ReferringFirmAmount *string `json:"referringFirmAmount,omitempty"`
+
+	// ReferringFirmPercentage A percentage between 0 and 100 with at most two decimals.
+	ReferringFirmPercentage *float64 `json:"referringFirmPercentage,omitempty"`
+}
+
 // PublicApiKey A Public API key, without its secret.
 //
 // Example: {"createdAt":"2026-03-02T15:40:00Z","createdBy":{"email":"dana.whitlock@harborlegal.example","firstName":"Dana","id":"4b7d2a90-1c3e-4f56-8a9b-0c1d2e3f4a5b","lastName":"Whitlock"},"createdById":"4b7d2a90-1c3e-4f56-8a9b-0c1d2e3f4a5b","firmId":"9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a","id":"7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d","isActive":true,"keyPrefix":"cxp_std_k3Qm9Z","lastUsedAt":"2026-04-20T09:57:13Z","name":"Intake sync (production)","revokedAt":null,"tier":"STANDARD"}
@@ -4074,6 +4734,38 @@ type ReceivedReferralResponse struct {
 type ReceivedReferralTransitionBody struct {
 	Message *string `json:"message,omitempty"`
 }
+
+// RecordFeeConsentBody Example: {"consentedOn":"2026-04-03","method":"signed","signerName":"Marcus Delgado"}
+type RecordFeeConsentBody struct {
+	// ConsentedOn The date the client consented; not in the future.
+	ConsentedOn openapi_types.Date `json:"consentedOn"`
+
+	// DocumentId A document of the referral's case visible to your firm.
+	DocumentId *openapi_types.UUID        `json:"documentId,omitempty"`
+	Method     RecordFeeConsentBodyMethod `json:"method"`
+	SignerName string                     `json:"signerName"`
+}
+
+// RecordFeeConsentBodyMethod defines model for RecordFeeConsentBody.Method.
+type RecordFeeConsentBodyMethod string
+
+// RecordFeePaymentBody Example: {"amount":"100.00","method":"wire","paidOn":"2026-04-30","reference":"WIRE-20260430-7"}
+type RecordFeePaymentBody struct {
+	// Amount A decimal amount in the firm's currency, at most 12 digits before the point and 2 after (exact: kept in integer cents).
+	//
+	// Example: 1250.00
+	Amount string                     `json:"amount"`
+	Method RecordFeePaymentBodyMethod `json:"method"`
+
+	// PaidOn Not in the future.
+	PaidOn openapi_types.Date `json:"paidOn"`
+
+	// Reference Check number, wire reference or similar.
+	Reference *string `json:"reference,omitempty"`
+}
+
+// RecordFeePaymentBodyMethod defines model for RecordFeePaymentBody.Method.
+type RecordFeePaymentBodyMethod string
 
 // ReferSentCaseBody Example: {"notes":"Photos and ER records available on request.","referentFirmId":"3e9f1c2d-8a7b-4c6d-9e0f-1a2b3c4d5e6f"}
 type ReferSentCaseBody struct {
@@ -5513,7 +6205,7 @@ type WebhookEvent struct {
 	// ChangedFields Only on `case.updated` and `note.updated`: the fields that changed.
 	ChangedFields *[]string `json:"changedFields,omitempty"`
 
-	// Data Depends on `event`: `CaseSnapshot` for `case.created` and `case.updated`; `StatusChangeData` (or `MaskedStatusChangeData` when `piiMasked`) for `case.status_changed` and the `referral.*` events; `CaseTombstone` for `case.deleted`; `CaseRatingData` for `case.rated`; `NoteData` for `note.*`; `DocumentData` for `document.uploaded`; `DocumentTombstone` for `document.deleted`.
+	// Data Depends on `event`: `CaseSnapshot` for `case.created` and `case.updated`; `StatusChangeData` (or `MaskedStatusChangeData` when `piiMasked`) for `case.status_changed` and the `referral.*` events; `CaseTombstone` for `case.deleted`; `CaseRatingData` for `case.rated`; `NoteData` for `note.*`; `DocumentData` for `document.uploaded`; `DocumentTombstone` for `document.deleted`; `FeeAgreementEventData` for `fee_agreement.*` and `fee_consent.recorded`; `FeeLedgerEventData` for `fee.*` (these go to both firms and are never masked).
 	Data map[string]interface{} `json:"data"`
 
 	// Event Kind of fact an event reports (see the Webhooks tag for who receives which).
@@ -5718,6 +6410,11 @@ type WebhookTestResult struct {
 //
 // Example: {"reason":"Client chose to stay with the original firm."}
 type WithdrawReferralBody struct {
+	Reason *string `json:"reason,omitempty"`
+}
+
+// WriteOffFeeEntryBody Example: {"reason":"Uncollectible after the client's bankruptcy."}
+type WriteOffFeeEntryBody struct {
 	Reason *string `json:"reason,omitempty"`
 }
 
@@ -6461,6 +7158,36 @@ type ListCountiesParams struct {
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// ListFeeLedgerParams defines parameters for ListFeeLedger.
+type ListFeeLedgerParams struct {
+	// Direction Which side of the ledger.
+	Direction *ListFeeLedgerParamsDirection `form:"direction,omitempty" json:"direction,omitempty"`
+
+	// Status Only entries in this status.
+	Status *FeeLedgerStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// PartnerFirmId Only entries with this firm on the other side.
+	PartnerFirmId *openapi_types.UUID `form:"partnerFirmId,omitempty" json:"partnerFirmId,omitempty"`
+
+	// DueFrom Due on or after this date.
+	DueFrom *openapi_types.Date `form:"dueFrom,omitempty" json:"dueFrom,omitempty"`
+
+	// DueTo Due on or before this date.
+	DueTo *openapi_types.Date `form:"dueTo,omitempty" json:"dueTo,omitempty"`
+
+	// Aging Only outstanding entries in this aging bucket.
+	Aging *FeeAgingBucket `form:"aging,omitempty" json:"aging,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Limit Items per page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListFeeLedgerParamsDirection defines parameters for ListFeeLedger.
+type ListFeeLedgerParamsDirection string
+
 // ListAvailableFirmsParams defines parameters for ListAvailableFirms.
 type ListAvailableFirmsParams struct {
 	// Cursor Keyset pagination: the opaque `pagination.nextCursor` of the previous page. With a cursor,
@@ -7177,6 +7904,15 @@ type CloseCaseJSONRequestBody = CloseCaseBody
 // UpdateCaseStatusJSONRequestBody defines body for UpdateCaseStatus for application/json ContentType.
 type UpdateCaseStatusJSONRequestBody = UpdateCaseStatusBody
 
+// DisputeFeeLedgerEntryJSONRequestBody defines body for DisputeFeeLedgerEntry for application/json ContentType.
+type DisputeFeeLedgerEntryJSONRequestBody = DisputeFeeEntryBody
+
+// RecordFeePaymentJSONRequestBody defines body for RecordFeePayment for application/json ContentType.
+type RecordFeePaymentJSONRequestBody = RecordFeePaymentBody
+
+// WriteOffFeeLedgerEntryJSONRequestBody defines body for WriteOffFeeLedgerEntry for application/json ContentType.
+type WriteOffFeeLedgerEntryJSONRequestBody = WriteOffFeeEntryBody
+
 // UpdateOwnFirmJSONRequestBody defines body for UpdateOwnFirm for application/json ContentType.
 type UpdateOwnFirmJSONRequestBody = UpdateOwnFirmRequest
 
@@ -7233,6 +7969,12 @@ type UpdateTopLevelReferralJSONRequestBody = UpdateReferralBody
 
 // CloseTopLevelReferralJSONRequestBody defines body for CloseTopLevelReferral for application/json ContentType.
 type CloseTopLevelReferralJSONRequestBody = CloseReferralBody
+
+// RecordReferralFeeConsentJSONRequestBody defines body for RecordReferralFeeConsent for application/json ContentType.
+type RecordReferralFeeConsentJSONRequestBody = RecordFeeConsentBody
+
+// ProposeReferralFeeAgreementJSONRequestBody defines body for ProposeReferralFeeAgreement for application/json ContentType.
+type ProposeReferralFeeAgreementJSONRequestBody = ProposeFeeAgreementBody
 
 // RejectTopLevelReferralJSONRequestBody defines body for RejectTopLevelReferral for application/json ContentType.
 type RejectTopLevelReferralJSONRequestBody = RejectReferralBody

@@ -151,6 +151,79 @@ type Document struct {
 	CreatedAt        time.Time
 }
 
+type FeeAgreementVersion struct {
+	ID                  uuid.UUID
+	ReferralID          uuid.UUID
+	Version             int32
+	Basis               string
+	ShareKind           string
+	ReferringShare      int64
+	ReceivingShare      int64
+	ClientContingencyBp int32
+	Notes               *string
+	ProposedByFirmID    uuid.UUID
+	ProposedByUserID    *uuid.UUID
+	ProposedByKeyID     *uuid.UUID
+	ProposedAt          time.Time
+	AcceptedByFirmID    *uuid.UUID
+	AcceptedByUserID    *uuid.UUID
+	AcceptedByKeyID     *uuid.UUID
+	AcceptedAt          *time.Time
+	SupersededAt        *time.Time
+}
+
+type FeeConsent struct {
+	ID               uuid.UUID
+	ReferralID       uuid.UUID
+	VersionID        uuid.UUID
+	ConsentedOn      pgtype.Date
+	Method           string
+	SignerName       string
+	DocumentID       *uuid.UUID
+	RecordedByFirmID uuid.UUID
+	RecordedAt       time.Time
+}
+
+type FeeLedgerEntry struct {
+	ID                uuid.UUID
+	ReferralID        uuid.UUID
+	BaseCaseID        uuid.UUID
+	ReferringFirmID   uuid.UUID
+	ReceivingFirmID   uuid.UUID
+	VersionID         *uuid.UUID
+	Status            string
+	AttorneyFeesCents int64
+	AmountDueCents    *int64
+	PaidCents         int64
+	ClosedOn          pgtype.Date
+	DueDate           pgtype.Date
+	DisputeReason     *string
+	WrittenOffReason  *string
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+type FeePayment struct {
+	ID               uuid.UUID
+	EntryID          uuid.UUID
+	AmountCents      int64
+	PaidOn           pgtype.Date
+	Method           string
+	Reference        *string
+	RecordedByFirmID uuid.UUID
+	CreatedAt        time.Time
+}
+
+type FeeRuleProfile struct {
+	Code                string
+	Name                string
+	ConsentMethod       string
+	ConsentDeadlineDays *int32
+	BasisRequired       bool
+	TotalFeeMayChange   bool
+	Summary             string
+}
+
 type Firm struct {
 	ID                          uuid.UUID
 	Name                        string

@@ -26,6 +26,7 @@ import (
 	"github.com/casexchange/server/internal/buildinfo"
 	"github.com/casexchange/server/internal/config"
 	"github.com/casexchange/server/internal/documents"
+	"github.com/casexchange/server/internal/fees"
 	"github.com/casexchange/server/internal/firms"
 	"github.com/casexchange/server/internal/httpapi"
 	"github.com/casexchange/server/internal/idempotency"
@@ -143,7 +144,8 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 	}
 	// One referrals service serves the API and the importer, so imported cases pass the same
 	// rules and record the same events.
-	referralSvc := referrals.New(pool, referrals.WithNotifier(notifier), referrals.WithWebhooks(hooks))
+	feeSvc := fees.New(pool, hooks, fees.Config{NetDays: cfg.FeeNetDays})
+	referralSvc := referrals.New(pool, referrals.WithNotifier(notifier), referrals.WithWebhooks(hooks), referrals.WithFeeLedger(feeSvc))
 
 	// Large imports wait in the document store for a queue worker.
 	imp := importer.New(pool, a.RefData, referralSvc, log)
@@ -175,6 +177,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 		Webhooks:    hooks,
 
 		Analytics: analytics.New(pool, a.RefData),
+		Fees:      feeSvc,
 	}
 	a.limiter = limiter
 	e, srv, err := httpapi.New(httpapi.Deps{

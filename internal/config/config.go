@@ -43,6 +43,9 @@ const (
 	HeaderForwarded     = "Forwarded"
 )
 
+// DefaultFeeNetDays is the default payment term of fee ledger entries, in days.
+const DefaultFeeNetDays = 30
+
 // Config is the whole runtime configuration.
 type Config struct {
 	HTTPAddr        string        // CX_HTTP_ADDR
@@ -107,6 +110,9 @@ type Config struct {
 	// ResetRequestsPerIP, when positive, replaces the budget of password reset requests per
 	// client address and hour (users.ResetPerIP). Tests set it; no environment variable does.
 	ResetRequestsPerIP int
+	// FeeNetDays is the payment term of a fee ledger entry: the entry of a referral closed
+	// won is due this many days after the closing date.
+	FeeNetDays int // CX_FEE_NET_DAYS
 
 	// JobRetryDelay, when positive, retries failed background jobs after this fixed delay
 	// instead of River's exponential backoff. Tests set it (with JobPollInterval) so that
@@ -152,6 +158,7 @@ func LoadFrom(lookup Lookup) (Config, error) {
 	c.WriteTimeout = r.duration("CX_WRITE_TIMEOUT")
 	c.StreamWriteTimeout = r.duration("CX_STREAM_WRITE_TIMEOUT")
 	c.InvitationTTL = r.duration("CX_INVITATION_TTL")
+	c.FeeNetDays = r.integer("CX_FEE_NET_DAYS")
 	c.Seed = r.booleanOr("CX_SEED", c.DatabaseURL == "")
 	c.SecureCookies = r.boolean("CX_SECURE_COOKIES")
 	c.WebhooksAllowPrivate = r.boolean("CX_WEBHOOKS_ALLOW_PRIVATE")

@@ -28,6 +28,7 @@ var Settings = []Setting{
 	{Name: "CX_DOWNLOAD_LINK_SECRET", Secret: true, Shown: "generated (private cluster only)", Meaning: "HMAC key of the local storage backend's expiring download links, at least 32 characters, the same on every replica. Required when `DATABASE_URL` is set and `CX_STORAGE` is `local`; without it, a development setup generates one and keeps it in `$CX_DATA_DIR/download-secret`. Unused with `s3`"},
 	{Name: "CX_APP_URL", Meaning: "the firm-facing application, if one is deployed: invitation and password reset e-mails link to its `/accept-invitation` and `/reset-password` pages; unset links to the pages this server serves itself"},
 	{Name: "CX_INVITATION_TTL", Default: "168h", Meaning: "how long an invitation link works"},
+	{Name: "CX_FEE_NET_DAYS", Default: "30", Meaning: "payment term of a fee ledger entry: due this many days after the referral closed won (docs/fees.md)"},
 	{Name: "CX_SEED", Shown: "`true` without `DATABASE_URL`, else `false`", Meaning: "load the demo data (three firms whose admins share the published password `casexchange-demo`) on `serve`. Only the private cluster gets it by default; a database named by `DATABASE_URL` only with an explicit `CX_SEED=true`"},
 	{Name: "CX_ACCESS_TOKEN_TTL", Default: "15m", Meaning: "access token lifetime"},
 	{Name: "CX_REFRESH_TOKEN_TTL", Default: "168h", Meaning: "refresh token lifetime"},

@@ -11,7 +11,7 @@ import (
 	"github.com/casexchange/server/internal/users"
 )
 
-// The account life cycle of the Internal API (issue 16): accepting an invitation, forgetting and
+// The account life cycle of the Internal API: accepting an invitation, forgetting and
 // resetting a password, the user's own profile and resending an invitation.
 
 // CompleteInvitation accepts an invitation with its first password and signs the user in: the

@@ -8,7 +8,7 @@ import (
 	"github.com/casexchange/server/internal/auth"
 )
 
-// Salesforce integration tokens (issue 16): Public API credentials of a firm's Salesforce
+// Salesforce integration tokens: Public API credentials of a firm's Salesforce
 // package, administered by the firm's administrators.
 
 // ListSalesforceIntegrationTokens lists the tokens of the caller's firm.

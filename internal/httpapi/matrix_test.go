@@ -316,6 +316,32 @@ var mxFixtures = map[string]func(w *mxWorld) mxTarget{
 	},
 	"getTopLevelReferralStatusHistory": func(w *mxWorld) mxTarget { return mxScopedTo(mxParams{"id": w.referralID}) },
 
+	// Fees (issue 19).
+	"listFeeRuleProfiles":         func(w *mxWorld) mxTarget { return mxOwnScope() },
+	"getReferralFeeAgreement":     func(w *mxWorld) mxTarget { return mxScopedTo(mxParams{"id": w.referralID}) },
+	"getCaseReferralFeeAgreement": func(w *mxWorld) mxTarget { return mxScopedTo(w.nested()) },
+	"proposeReferralFeeAgreement": func(w *mxWorld) mxTarget {
+		return mxScopedTo(mxParams{"id": w.referralID}).withJSON(map[string]any{"basis": "proportional",
+			"referringFirmPercentage": 90, "receivingFirmPercentage": 10, "clientContingencyPercentage": 40})
+	},
+	"acceptReferralFeeAgreement": func(w *mxWorld) mxTarget {
+		return mxScopedTo(mxParams{"id": w.referralID, "version": "1"})
+	},
+	"recordReferralFeeConsent": func(w *mxWorld) mxTarget {
+		return mxScopedTo(mxParams{"id": w.referralID}).withJSON(map[string]any{"consentedOn": "2026-01-02", "method": "written", "signerName": "Forged"})
+	},
+	"listFeeLedger":     func(w *mxWorld) mxTarget { return mxOwnScope() },
+	"getFeeLedgerEntry": func(w *mxWorld) mxTarget { return mxScopedTo(mxParams{"entryId": w.feeEntryID}) },
+	"recordFeePayment": func(w *mxWorld) mxTarget {
+		return mxScopedTo(mxParams{"entryId": w.feeEntryID}).withJSON(map[string]any{"amount": "1.00", "paidOn": "2026-01-02", "method": "wire"})
+	},
+	"disputeFeeLedgerEntry": func(w *mxWorld) mxTarget {
+		return mxScopedTo(mxParams{"entryId": w.feeEntryID}).withJSON(map[string]any{"reason": "hijacked"})
+	},
+	"writeOffFeeLedgerEntry": func(w *mxWorld) mxTarget {
+		return mxScopedTo(mxParams{"entryId": w.feeEntryID}).withJSON(map[string]any{"reason": "hijacked"})
+	},
+
 	// Documents.
 	"listDocuments": func(w *mxWorld) mxTarget { return mxScopedTo(mxParams{"caseId": w.caseID}) },
 	"uploadDocument": func(w *mxWorld) mxTarget {

@@ -90,6 +90,7 @@ type mxWorld struct {
 	hookID                  string // A's webhook subscription
 	deliveryID              string // a delivery of it
 	echoToken               string // its echo token
+	feeEntryID              string // the fee ledger entry of a second case A referred to B, closed won
 
 	// Internal API tokens.
 	aToken        string // A's admin
@@ -202,6 +203,23 @@ func newMxWorld(t testing.TB) *mxWorld {
 	w.recvCaseID = mxGet(t, r.Body, "data.id")
 	r = mxDo(t, h, http.StatusOK, "GET", mxPub+"/received-referrals", apitest.APIKey(aStd))
 	w.recvID = mxGet(t, r.Body, "data.0.id")
+
+	// Fees (issue 19): A proposes a fee agreement on its referral to B; a second case of A's is
+	// closed won by B, which records a ledger entry (waiting for an agreement).
+	mxDo(t, h, http.StatusOK, "POST", apitest.Path(mxPub+"/referrals", w.referralID, "fee-agreement", "versions"), apitest.APIKey(aStd),
+		apitest.JSON(map[string]any{"basis": "proportional", "referringFirmPercentage": 33.33, "receivingFirmPercentage": 66.67, "clientContingencyPercentage": 33.33}))
+	r = mxDo(t, h, http.StatusCreated, "POST", mxPub+"/sent-cases", apitest.APIKey(aStd), apitest.JSON(map[string]any{
+		"title": mxCaseTitle + " (fees)", "caseType": "Personal Injury", "jurisdiction": "WA",
+		"clientFirstName": mxClientFirst, "clientLastName": mxClientLast, "referentFirmId": w.b.ID.String(),
+	}))
+	feeCase := mxGet(t, r.Body, "data.id")
+	for _, action := range []string{"acknowledge", "begin-investigating"} {
+		mxDo(t, h, http.StatusOK, "POST", apitest.Path(mxPub+"/received-referrals", feeCase, action), apitest.APIKey(w.bStd))
+	}
+	mxDo(t, h, http.StatusOK, "POST", apitest.Path(mxPub+"/referrals", feeCase, "close"), apitest.APIKey(h.Key(w.b, apitest.Full)),
+		apitest.JSON(map[string]any{"closingStatus": "won_settled", "attorneyFees": 12000.5}))
+	r = mxDo(t, h, http.StatusOK, "GET", mxPub+"/fees/ledger", apitest.APIKey(aStd))
+	w.feeEntryID = mxGet(t, r.Body, "data.0.id")
 
 	// A document on A's case and a signed link to it.
 	r = mxDo(t, h, http.StatusCreated, "POST", apitest.Path(mxPub+"/cases", w.caseID, "documents"), apitest.APIKey(aStd),

@@ -4,6 +4,7 @@ import (
 	"github.com/casexchange/server/internal/analytics"
 	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/documents"
+	"github.com/casexchange/server/internal/fees"
 	"github.com/casexchange/server/internal/firms"
 	"github.com/casexchange/server/internal/idempotency"
 	"github.com/casexchange/server/internal/importer"
@@ -35,4 +36,5 @@ type Services struct {
 	Webhooks    *webhooks.Service
 
 	Analytics *analytics.Service
+	Fees      *fees.Service // fee agreements, consent, ledger
 }

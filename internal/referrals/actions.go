@@ -290,6 +290,11 @@ func (s *Service) actTx(ctx context.Context, q *db.Queries, o *outbox, a Actor, 
 	if err := q.BaseCaseTouch(ctx, l.c.ID); err != nil {
 		return loaded{}, Referral{}, fmt.Errorf("touch case: %w", err)
 	}
+	if action == ActionClose {
+		if err := o.referralClosedTx(ctx, r.ID, a.FirmID); err != nil {
+			return loaded{}, Referral{}, err
+		}
+	}
 	l, r, err = s.loadReferralTx(ctx, q, r.ID)
 	if err != nil {
 		return loaded{}, Referral{}, err

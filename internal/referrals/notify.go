@@ -29,7 +29,8 @@ func WithNotifier(n Notifier) Option { return func(s *Service) { s.notifier = n 
 type outbox struct {
 	tx pgx.Tx
 	n  Notifier
-	w  Webhooks // see events.go
+	w  Webhooks  // see events.go
+	f  FeeLedger // see fees.go
 }
 
 func (o *outbox) notifyTx(ctx context.Context, ev notify.Event) error {
@@ -73,7 +74,7 @@ func (o *outbox) partnerEventTx(ctx context.Context, kind notify.Kind, actorFirm
 func writeTx[T any](ctx context.Context, s *Service, fn func(q *db.Queries, o *outbox) (T, error)) (T, error) {
 	var out T
 	err := postgres.RunTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		v, err := fn(db.New(tx), &outbox{tx: tx, n: s.notifier, w: s.webhooks})
+		v, err := fn(db.New(tx), &outbox{tx: tx, n: s.notifier, w: s.webhooks, f: s.fees})
 		out = v
 		return err
 	})

@@ -25,7 +25,8 @@ type Service struct {
 	pool     *pgxpool.Pool
 	now      func() time.Time
 	notifier Notifier
-	webhooks Webhooks // see events.go
+	webhooks Webhooks  // see events.go
+	fees     FeeLedger // see fees.go
 
 	typesMu sync.Mutex
 	types   map[uuid.UUID]caseTypeInfo
@@ -334,4 +335,11 @@ func writeStatusUpdateTx(ctx context.Context, q *db.Queries, a actorInfo, u stat
 		return StatusUpdate{}, fmt.Errorf("write status update: %w", err)
 	}
 	return statusUpdateFromRow(row, u.referral.ReferenceNumber), nil
+}
+
+// ResolveTx finds the referral sel names among those firm may see, inside the caller's
+// transaction q, for domains layered on referrals (fees). It returns an apperr.ErrNotFound error
+// when there is none.
+func ResolveTx(ctx context.Context, q *db.Queries, firm uuid.UUID, sel Selector) (uuid.UUID, error) {
+	return resolveReferralTx(ctx, q, firm, sel)
 }

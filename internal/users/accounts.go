@@ -1,6 +1,6 @@
 package users
 
-// The account life cycle after the invitation (issue 16): accepting it, resending it, forgetting
+// The account life cycle after the invitation: accepting it, resending it, forgetting
 // and resetting a password, and the user's own profile.
 
 import (

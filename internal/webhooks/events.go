@@ -30,6 +30,16 @@ const (
 	EventDocumentUploaded  EventType = "document.uploaded"
 	EventDocumentDeleted   EventType = "document.deleted"
 	EventWebhookTest       EventType = "webhook.test"
+
+	// Fee events, delivered to both firms of the referral. Their data is encoded by
+	// internal/fees (Event.Fee).
+	EventFeeAgreementProposed EventType = "fee_agreement.proposed"
+	EventFeeAgreementAccepted EventType = "fee_agreement.accepted"
+	EventFeeAgreementAmended  EventType = "fee_agreement.amended"
+	EventFeeConsentRecorded   EventType = "fee_consent.recorded"
+	EventFeeDue               EventType = "fee.due"
+	EventFeePaymentRecorded   EventType = "fee.payment_recorded"
+	EventFeePaid              EventType = "fee.paid"
 )
 
 // EventTypes lists the event types a subscription can filter on.
@@ -37,6 +47,18 @@ var EventTypes = []EventType{
 	EventCaseCreated, EventCaseUpdated, EventCaseDeleted, EventCaseStatusChanged, EventCaseRated,
 	EventReferralSent, EventReferralReceived, EventReferralAccepted, EventReferralRejected,
 	EventNoteCreated, EventNoteUpdated, EventDocumentUploaded, EventDocumentDeleted,
+	EventFeeAgreementProposed, EventFeeAgreementAccepted, EventFeeAgreementAmended, EventFeeConsentRecorded,
+	EventFeeDue, EventFeePaymentRecorded, EventFeePaid,
+}
+
+// IsFee reports whether t is one of the fee events, which both firms of a referral receive.
+func (t EventType) IsFee() bool {
+	switch t {
+	case EventFeeAgreementProposed, EventFeeAgreementAccepted, EventFeeAgreementAmended, EventFeeConsentRecorded,
+		EventFeeDue, EventFeePaymentRecorded, EventFeePaid:
+		return true
+	}
+	return false
 }
 
 // Valid reports whether t is one of EventTypes.
@@ -122,6 +144,9 @@ type Event struct {
 	Note              *NoteData
 	Document          *DocumentData
 	DocumentTombstone *DocumentTombstone
+	// Fee is the data of the fee events, encoded by internal/fees (FeeAgreementEventData or
+	// FeeLedgerEventData of the spec). It carries no client details beyond the consent's signer.
+	Fee json.RawMessage
 
 	// SkipReferringFirm leaves the referring firm out of the recipients. A fact recorded as
 	// several events sharing one id (one per receiving firm) sets it on all copies but one, so
@@ -351,7 +376,12 @@ func (ev Event) data() (any, error) {
 			d = ev.DocumentTombstone
 		}
 	default:
-		return nil, fmt.Errorf("webhooks: event type %q cannot be enqueued", ev.Type)
+		if !ev.Type.IsFee() {
+			return nil, fmt.Errorf("webhooks: event type %q cannot be enqueued", ev.Type)
+		}
+		if len(ev.Fee) > 0 {
+			d = ev.Fee
+		}
 	}
 	if d == nil {
 		return nil, fmt.Errorf("webhooks: %s event without its data", ev.Type)
@@ -391,6 +421,7 @@ var workingStatuses = func() map[string]bool {
 //   - document events reach only firms that may see the document (their own uploads and the
 //     partner's public ones);
 //   - case.created, case.deleted and case.rated go to the referring firm only;
+//   - the fee events (fee_agreement.*, fee_consent.recorded, fee.*) go to both firms, unmasked;
 //   - an event with SkipReferringFirm set does not go to the referring firm.
 func Recipients(ev Event) []Recipient {
 	sender := ev.ReferringFirm.ID
@@ -423,6 +454,9 @@ func Recipients(ev Event) []Recipient {
 		if !working || ev.Status == "closed" || !visibleTo(ev, recv.FirmID) {
 			return out
 		}
+	case EventFeeAgreementProposed, EventFeeAgreementAccepted, EventFeeAgreementAmended, EventFeeConsentRecorded,
+		EventFeeDue, EventFeePaymentRecorded, EventFeePaid:
+		// Both firms are parties to the fee agreement; its data holds no case details to mask.
 	default:
 		return out
 	}

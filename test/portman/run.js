@@ -218,6 +218,31 @@ async function prepare() {
   set('updateCaseStatus', { id: (await referral(bayKey, me.id, k, 'under_evaluation')).caseId });
   set('closeCase', { id: (await referral(bayKey, me.id, k, 'investigating')).caseId });
 
+  // Fees (issue 19): agreements on referrals between the two demo firms, and ledger entries of
+  // referrals Bay Legal sent to the caller, closed won (the caller owes them).
+  const terms = { basis: 'proportional', referringFirmPercentage: 50, receivingFirmPercentage: 50, clientContingencyPercentage: 30 };
+  const propose = (ref, key) => must('POST', `${PUB}/referrals/${ref}/fee-agreement/versions`, { key, body: terms });
+  set('getReferralFeeAgreement', { id: sent.referralId });
+  set('getCaseReferralFeeAgreement', { baseCaseId: sent.caseId, id: sent.referralId });
+  set('proposeReferralFeeAgreement', { id: sent.referralId });
+  const toAccept = await referral(k, bayId, bayKey, 'under_evaluation');
+  await propose(toAccept.referralId, bayKey);
+  set('acceptReferralFeeAgreement', { id: toAccept.referralId, version: 1 });
+  const toConsent = await referral(k, bayId, bayKey, 'under_evaluation');
+  await propose(toConsent.referralId, k);
+  set('recordReferralFeeConsent', { id: toConsent.referralId });
+  const feeEntry = async () => {
+    const r = await referral(bayKey, me.id, k, 'investigating');
+    await propose(r.referralId, bayKey);
+    await must('POST', `${PUB}/referrals/${r.referralId}/fee-agreement/versions/1/accept`, { key: k, body: {} });
+    await must('POST', `${PUB}/referrals/${r.referralId}/close`, { key: k, body: { closingStatus: 'won_settled', attorneyFees: 30000 } });
+    const l = await must('GET', `${PUB}/fees/ledger?direction=i_owe&limit=100`, { key: k });
+    return l.find(e => e.referralId === r.referralId).id;
+  };
+  for (const op of ['getFeeLedgerEntry', 'recordFeePayment', 'disputeFeeLedgerEntry', 'writeOffFeeLedgerEntry']) {
+    set(op, { entryId: await feeEntry() });
+  }
+
   // Documents on the sent case: one to delete, one to download.
   const pdf = fs.readFileSync(path.join(root, 'test', 'newman', 'files', 'referral-summary.pdf'));
   const upload = async () => {
