@@ -130,7 +130,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 		AllowPrivate: cfg.WebhooksAllowPrivate,
 		BaseURL:      func() string { return a.Config.PublicBaseURL },
 	})
-	importJobs := &importer.Worker{} // registered with the queue now, bound to the importer below
+	importJobs := &importer.Worker{}  // registered with the queue now, bound to the importer below
 	resetJobs := &users.ResetWorker{} // password resets: bound to the users service below
 	if a.Jobs, err = jobs.New(pool, log, jobs.Config{RetryDelay: cfg.JobRetryDelay, PollInterval: cfg.JobPollInterval}, notify.Workers(mailer), hooks.Workers(), importJobs.Register, resetJobs.Register); err != nil {
 		return nil, err

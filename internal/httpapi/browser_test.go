@@ -1,6 +1,6 @@
 package httpapi_test
 
-// The pages of e-mailed account links in a real browser (issue 16): headless Chromium from the
+// The pages of e-mailed account links in a real browser: headless Chromium from the
 // distribution's packages, driven over the DevTools protocol (chromedp), opens the link from
 // the delivered .eml file, fills the form, submits it, and the new password then signs in over
 // the API. Screenshots of every step are kept under $CX_TEST_ARTIFACTS (default: the system's

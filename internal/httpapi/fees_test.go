@@ -15,7 +15,7 @@ import (
 	"github.com/casexchange/server/internal/webhooks/webhookstest"
 )
 
-// The fee agreement and ledger story (issue 19) over HTTP, from both firms.
+// The fee agreement and ledger story over HTTP, from both firms.
 
 const feeBase = "/api/public/v1"
 

@@ -150,7 +150,7 @@ var mxFixtures = map[string]func(w *mxWorld) mxTarget{
 		return mxScopedTo(mxParams{"token": "echo_" + strings.Repeat("0", 40)}).withJSON(map[string]any{"event": "case.updated"})
 	},
 
-	// Internal API: the account life cycle (issue 16). The anonymous operations get a token that
+	// Internal API: the account life cycle. The anonymous operations get a token that
 	// names nothing; the stranger's session may only act on its own user and firm.
 	"completeInvitation": func(w *mxWorld) mxTarget {
 		return mxOwnScope().withJSON(map[string]any{"token": strings.Repeat("A", 43), "password": "a-brand-new-password-2"}).allowing(http.StatusBadRequest)
@@ -316,7 +316,7 @@ var mxFixtures = map[string]func(w *mxWorld) mxTarget{
 	},
 	"getTopLevelReferralStatusHistory": func(w *mxWorld) mxTarget { return mxScopedTo(mxParams{"id": w.referralID}) },
 
-	// Fees (issue 19).
+	// Fees.
 	"listFeeRuleProfiles":         func(w *mxWorld) mxTarget { return mxOwnScope() },
 	"getReferralFeeAgreement":     func(w *mxWorld) mxTarget { return mxScopedTo(mxParams{"id": w.referralID}) },
 	"getCaseReferralFeeAgreement": func(w *mxWorld) mxTarget { return mxScopedTo(w.nested()) },

@@ -204,7 +204,7 @@ func newMxWorld(t testing.TB) *mxWorld {
 	r = mxDo(t, h, http.StatusOK, "GET", mxPub+"/received-referrals", apitest.APIKey(aStd))
 	w.recvID = mxGet(t, r.Body, "data.0.id")
 
-	// Fees (issue 19): A proposes a fee agreement on its referral to B; a second case of A's is
+	// Fees: A proposes a fee agreement on its referral to B; a second case of A's is
 	// closed won by B, which records a ledger entry (waiting for an agreement).
 	mxDo(t, h, http.StatusOK, "POST", apitest.Path(mxPub+"/referrals", w.referralID, "fee-agreement", "versions"), apitest.APIKey(aStd),
 		apitest.JSON(map[string]any{"basis": "proportional", "referringFirmPercentage": 33.33, "receivingFirmPercentage": 66.67, "clientContingencyPercentage": 33.33}))
