@@ -62,9 +62,10 @@ type Server struct {
 	access   map[string]routeAccess
 	spec     *openapi3.T
 
-	specOnce sync.Once
-	specYAML []byte
-	specJSON []byte
+	specOnce    sync.Once
+	specYAMLTag string
+	specJSON    []byte
+	specJSONTag string
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
