@@ -44,11 +44,12 @@ generate:
 	$(GO) tool sqlc generate
 	$(GO) run ./internal/tools/gennotimpl
 	$(GO) run ./internal/tools/opstatus -readme README.md
+	$(MAKE) -s portal-generate
 
 ## verify: fail when regeneration changes any tracked file.
 verify: generate
-	@git diff --exit-code --stat -- gen internal/httpapi/notimpl.gen.go README.md || (echo "generated code is stale: run make generate and commit" && exit 1)
-	@test -z "$$(git status --porcelain -- gen internal/httpapi/notimpl.gen.go)" || (git status --porcelain -- gen; echo "untracked generated files" && exit 1)
+	@git diff --exit-code --stat -- gen internal/httpapi/notimpl.gen.go README.md internal/portal/site || (echo "generated code is stale: run make generate and commit" && exit 1)
+	@test -z "$$(git status --porcelain -- gen internal/httpapi/notimpl.gen.go internal/portal/site)" || (git status --porcelain -- gen; echo "untracked generated files" && exit 1)
 
 node_modules: package.json package-lock.json
 	npm ci --no-audit --no-fund

@@ -203,7 +203,6 @@ func (d specDocument) VisitGetOpenApiYamlResponse(w http.ResponseWriter) error {
 // VisitGetOpenApiJsonResponse implements api.GetOpenApiJsonResponseObject.
 func (d specDocument) VisitGetOpenApiJsonResponse(w http.ResponseWriter) error { return d.visit(w) }
 
-
 func deref(p *string) string {
 	if p == nil {
 		return ""

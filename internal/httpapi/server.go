@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/casexchange/server/gen/api"
+	"github.com/casexchange/server/internal/portal"
 	"github.com/casexchange/server/internal/ratelimit"
 )
 
@@ -147,6 +148,16 @@ func New(d Deps) (*echo.Echo, *Server, error) {
 
 	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	// The developer portal (issue 17); the root path leads there.
+	docs, err := portal.Load()
+	if err != nil {
+		return nil, nil, fmt.Errorf("load developer portal: %w", err)
+	}
+	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/docs") })
+	e.GET("/docs", echo.WrapHandler(docs))
+	e.GET("/docs/*", echo.WrapHandler(docs))
+	e.HEAD("/docs", echo.WrapHandler(docs))
+	e.HEAD("/docs/*", echo.WrapHandler(docs))
 	// A method the path does not have answers 405 with every method it does have in Allow.
 	e.RouteNotFound("/*", func(c echo.Context) error {
 		var allow []string
