@@ -20,4 +20,10 @@ portal-reference: node_modules
 	  $(GO) run ./internal/tools/portalspec $(SPEC) > "$$tmp/spec.yml" && \
 	  $(NPX)/redocly build-docs "$$tmp/spec.yml" --inlineBundle --title "CaseXchange API reference" \
 	    -o $(PORTAL_SITE)/reference.html > "$$tmp/redocly.log" 2>&1 || { cat "$$tmp/redocly.log"; exit 1; }
+	@# No request may leave the server: the logo becomes an empty inline image, the telemetry
+	@# endpoint a same-origin sink that discards what it gets.
+	@sed -i -e "s|https://cdn.redoc.ly/redoc/logo-mini-full.svg|data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E|g" \
+	  -e "s|https://cdn.redoc.ly/redoc/logo-mini.svg|data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E|g" \
+	  -e "s|https://otel.cloud.redocly.com/v1/traces|/docs/_discard|g" $(PORTAL_SITE)/reference.html
+	@! grep -o 'https://cdn\.redoc\.ly[^`]*\|https://otel\.[a-z.]*' $(PORTAL_SITE)/reference.html || { echo "portal-reference: external URL left in reference.html"; exit 1; }
 	@echo "portal-reference: $$(wc -c < $(PORTAL_SITE)/reference.html) bytes"

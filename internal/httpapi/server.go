@@ -158,6 +158,8 @@ func New(d Deps) (*echo.Echo, *Server, error) {
 	e.GET("/docs/*", echo.WrapHandler(docs))
 	e.HEAD("/docs", echo.WrapHandler(docs))
 	e.HEAD("/docs/*", echo.WrapHandler(docs))
+	e.POST("/docs/_discard", echo.WrapHandler(docs))
+	e.GET("/favicon.ico", echo.WrapHandler(docs))
 	// A method the path does not have answers 405 with every method it does have in Allow.
 	e.RouteNotFound("/*", func(c echo.Context) error {
 		var allow []string

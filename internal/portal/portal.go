@@ -126,8 +126,12 @@ func build() (*Portal, error) {
 	for _, g := range p.guides {
 		p.add("/docs/guides/"+g.Slug, layout(g.Title, g.Slug, p.guides, g.HTML), "text/html; charset=utf-8")
 	}
-	// The changelog, when make generate found a CHANGELOG.md to copy.
-	if cl, err := siteFiles.ReadFile("site/CHANGELOG.md"); err == nil {
+	// The changelog, when make generate found a CHANGELOG.md to copy; otherwise a page saying so.
+	cl, err := siteFiles.ReadFile("site/CHANGELOG.md")
+	if err != nil {
+		cl = []byte("# Changelog\n\nThis build carries no changelog yet: `make generate` copies the repository's `CHANGELOG.md` here once it exists.\n")
+	}
+	{
 		var buf bytes.Buffer
 		if err := md.Convert(cl, &buf); err != nil {
 			return nil, err
@@ -141,9 +145,7 @@ func build() (*Portal, error) {
 <li><a href="/docs/reference">API reference</a>: every operation of the contract, its access tier, its errors and examples.</li>
 <li><a href="/api/public/v1/openapi.yml">openapi.yml</a> and <a href="/api/public/v1/openapi.json">openapi.json</a>: the contract as written, for generating clients.</li>
 `)
-	if _, ok := p.pages["/docs/changelog"]; ok {
-		idx.WriteString(`<li><a href="/docs/changelog">Changelog</a>: what changed in each release.</li>` + "\n")
-	}
+	idx.WriteString(`<li><a href="/docs/changelog">Changelog</a>: what changed in each release.</li>` + "\n")
 	idx.WriteString("</ul>\n<h2>Guides</h2>\n<ol>\n")
 	for _, g := range p.guides {
 		fmt.Fprintf(&idx, `<li><a href="/docs/guides/%s">%s</a></li>`+"\n", g.Slug, html.EscapeString(g.Title))
@@ -183,6 +185,16 @@ func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/docs", http.StatusFound)
 		return
 	}
+	switch path {
+	case "/docs/_discard": // the reference's telemetry, pointed here at build time and dropped
+		w.WriteHeader(http.StatusNoContent)
+		return
+	case "/favicon.ico":
+		w.Header().Set("Content-Type", "image/svg+xml")
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		_, _ = w.Write([]byte(favicon))
+		return
+	}
 	pg, ok := p.pages[path]
 	if !ok {
 		http.NotFound(w, r)
@@ -203,6 +215,8 @@ func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(pg.body)
 	}
 }
+
+const favicon = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1f5fbf"/><path d="M4 8h8M9 5l3 3-3 3" stroke="#fff" stroke-width="1.6" fill="none"/></svg>`
 
 var layoutTmpl = template.Must(template.New("layout").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -239,13 +253,12 @@ a{color:#1f5fbf}
 
 func layout(title, current string, guides []Guide, body []byte) []byte {
 	_, postmanErr := siteFiles.ReadFile("site/postman/collection.json")
-	_, changelogErr := siteFiles.ReadFile("site/CHANGELOG.md")
 	var buf bytes.Buffer
 	_ = layoutTmpl.Execute(&buf, map[string]any{
 		"Title": title, "Current": current, "Guides": guides,
 		"Body":      template.HTML(body), //nolint:gosec // our own rendered markdown
 		"Postman":   postmanErr == nil,
-		"Changelog": changelogErr == nil,
+		"Changelog": true,
 	})
 	return buf.Bytes()
 }
