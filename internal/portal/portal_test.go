@@ -179,4 +179,3 @@ func TestPortalBrowser(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
