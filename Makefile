@@ -18,7 +18,7 @@ run: build
 
 ## test: Go tests against a private PostgreSQL (or DATABASE_URL), short fuzz runs, the contract gates,
 ## the published Postman collection and the portman contract tests generated from our spec.
-test: test-go fuzz contract newman portman
+test: test-go fuzz contract newman portman portal-quickstart
 
 ## test-go: every Go package; the verification parts' one-line summaries are printed at the end.
 test-go:

@@ -27,3 +27,8 @@ portal-reference: node_modules
 	  -e "s|https://otel.cloud.redocly.com/v1/traces|/docs/_discard|g" $(PORTAL_SITE)/reference.html
 	@! grep -o 'https://cdn\.redoc\.ly[^`]*\|https://otel\.[a-z.]*' $(PORTAL_SITE)/reference.html || { echo "portal-reference: external URL left in reference.html"; exit 1; }
 	@echo "portal-reference: $$(wc -c < $(PORTAL_SITE)/reference.html) bytes"
+
+.PHONY: portal-quickstart
+## portal-quickstart: the quickstart guide's commands, run as written against a fresh demo server.
+portal-quickstart: build
+	$(GO) run ./cmd/devdb -ephemeral -- scripts/portal-quickstart.sh
