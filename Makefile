@@ -27,7 +27,7 @@ run: build
 ## test: Go tests against a private PostgreSQL (or DATABASE_URL), short fuzz runs, the contract gates,
 ## the published Postman collection, the portman contract tests generated from our spec and the HA drills
 ## (mk/ha.mk: scale-out, failover, restore-drill).
-test: lint test-go fuzz contract newman portman chart image-test migration-compat scale-out failover restore-drill
+test: lint test-go fuzz contract newman portman chart image-test migration-compat portal-quickstart scale-out failover restore-drill
 
 ## test-go: every Go package; the verification parts' one-line summaries are printed at the end.
 test-go:
@@ -51,11 +51,12 @@ generate:
 	for c in models server spec client; do $(CODEGEN) oapi-codegen -config oapi-codegen/$$c.yaml $(SPEC) || exit 1; done
 	$(CODEGEN) sqlc generate
 	$(GO) run ./internal/tools/oplist -readme README.md
+	$(MAKE) -s portal-generate
 
 ## verify: fail when regeneration changes any tracked file.
 verify: generate
-	@git diff --exit-code --stat -- gen README.md || (echo "generated code is stale: run make generate and commit" && exit 1)
-	@test -z "$$(git status --porcelain -- gen)" || (git status --porcelain -- gen; echo "untracked generated files" && exit 1)
+	@git diff --exit-code --stat -- gen README.md internal/portal/site || (echo "generated code is stale: run make generate and commit" && exit 1)
+	@test -z "$$(git status --porcelain -- gen internal/portal/site)" || (git status --porcelain -- gen internal/portal/site; echo "untracked generated files" && exit 1)
 
 node_modules: package.json package-lock.json
 	npm ci --no-audit --no-fund

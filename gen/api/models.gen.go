@@ -3371,7 +3371,7 @@ type ErrorBody struct {
 	// `token_expired`, `token_invalid`, `invalid_credentials`, `rate_limited_email`,
 	// `rate_limited_ip`, `account_not_fully_activated`,
 	// `account_inactive_login_attempt`. New codes may be added; treat unknown
-	// codes by their HTTP status.
+	// codes by their HTTP status. `x-error-codes` lists every code with its status and meaning.
 	//
 	//
 	// Example: validation_error
@@ -7393,6 +7393,18 @@ type AddNotificationEmailParams struct {
 
 // GetNotificationPreferencesParams defines parameters for GetNotificationPreferences.
 type GetNotificationPreferencesParams struct {
+	// IfNoneMatch The `ETag` of a response you already have (or several, comma-separated, or `*`). While it still matches, the answer is `304` with no body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetOpenApiJsonParams defines parameters for GetOpenApiJson.
+type GetOpenApiJsonParams struct {
+	// IfNoneMatch The `ETag` of a response you already have (or several, comma-separated, or `*`). While it still matches, the answer is `304` with no body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetOpenApiYamlParams defines parameters for GetOpenApiYaml.
+type GetOpenApiYamlParams struct {
 	// IfNoneMatch The `ETag` of a response you already have (or several, comma-separated, or `*`). While it still matches, the answer is `304` with no body.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }

@@ -244,10 +244,10 @@ type ServerInterface interface {
 	UpdateNotificationPreferences(ctx echo.Context) error
 	// GetOpenApiJson Download this contract as JSON
 	// (GET /api/public/v1/openapi.json)
-	GetOpenApiJson(ctx echo.Context) error
+	GetOpenApiJson(ctx echo.Context, params GetOpenApiJsonParams) error
 	// GetOpenApiYaml Download this contract as YAML
 	// (GET /api/public/v1/openapi.yml)
-	GetOpenApiYaml(ctx echo.Context) error
+	GetOpenApiYaml(ctx echo.Context, params GetOpenApiYamlParams) error
 	// ListReceivedReferrals List referrals sent to your firm
 	// (GET /api/public/v1/received-referrals)
 	ListReceivedReferrals(ctx echo.Context, params ListReceivedReferralsParams) error
@@ -3595,8 +3595,28 @@ func (w *ServerInterfaceWrapper) UpdateNotificationPreferences(ctx echo.Context)
 func (w *ServerInterfaceWrapper) GetOpenApiJson(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetOpenApiJsonParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetOpenApiJson(ctx)
+	err = w.Handler.GetOpenApiJson(ctx, params)
 	return err
 }
 
@@ -3604,8 +3624,28 @@ func (w *ServerInterfaceWrapper) GetOpenApiJson(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) GetOpenApiYaml(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetOpenApiYamlParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetOpenApiYaml(ctx)
+	err = w.Handler.GetOpenApiYaml(ctx, params)
 	return err
 }
 
@@ -25270,6 +25310,7 @@ func (response UpdateNotificationPreferencesdefaultJSONResponse) VisitUpdateNoti
 }
 
 type GetOpenApiJsonRequestObject struct {
+	Params GetOpenApiJsonParams
 }
 
 type GetOpenApiJsonResponseObject interface {
@@ -25277,7 +25318,9 @@ type GetOpenApiJsonResponseObject interface {
 }
 
 type GetOpenApiJson200ResponseHeaders struct {
-	XRequestId *string
+	CacheControl *string
+	ETag         *string
+	XRequestId   *string
 }
 
 type GetOpenApiJson200JSONResponse struct {
@@ -25292,12 +25335,38 @@ func (response GetOpenApiJson200JSONResponse) VisitGetOpenApiJsonResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	if response.Headers.XRequestId != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetOpenApiJson304ResponseHeaders struct {
+	ETag       *string
+	XRequestId *string
+}
+
+type GetOpenApiJson304Response struct {
+	Headers GetOpenApiJson304ResponseHeaders
+}
+
+func (response GetOpenApiJson304Response) VisitGetOpenApiJsonResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetOpenApiJson500JSONResponse struct{ InternalErrorJSONResponse }
@@ -25357,6 +25426,7 @@ func (response GetOpenApiJsondefaultJSONResponse) VisitGetOpenApiJsonResponse(w 
 }
 
 type GetOpenApiYamlRequestObject struct {
+	Params GetOpenApiYamlParams
 }
 
 type GetOpenApiYamlResponseObject interface {
@@ -25364,7 +25434,9 @@ type GetOpenApiYamlResponseObject interface {
 }
 
 type GetOpenApiYaml200ResponseHeaders struct {
-	XRequestId *string
+	CacheControl *string
+	ETag         *string
+	XRequestId   *string
 }
 
 type GetOpenApiYaml200ApplicationyamlResponse struct {
@@ -25379,6 +25451,12 @@ func (response GetOpenApiYaml200ApplicationyamlResponse) VisitGetOpenApiYamlResp
 	if response.ContentLength != 0 {
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
 	}
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	if response.Headers.XRequestId != nil {
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
@@ -25389,6 +25467,26 @@ func (response GetOpenApiYaml200ApplicationyamlResponse) VisitGetOpenApiYamlResp
 	}
 	_, err := io.Copy(w, response.Body)
 	return err
+}
+
+type GetOpenApiYaml304ResponseHeaders struct {
+	ETag       *string
+	XRequestId *string
+}
+
+type GetOpenApiYaml304Response struct {
+	Headers GetOpenApiYaml304ResponseHeaders
+}
+
+func (response GetOpenApiYaml304Response) VisitGetOpenApiYamlResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetOpenApiYaml500JSONResponse struct{ InternalErrorJSONResponse }
@@ -47625,8 +47723,10 @@ func (sh *strictHandler) UpdateNotificationPreferences(ctx echo.Context) error {
 }
 
 // GetOpenApiJson operation middleware
-func (sh *strictHandler) GetOpenApiJson(ctx echo.Context) error {
+func (sh *strictHandler) GetOpenApiJson(ctx echo.Context, params GetOpenApiJsonParams) error {
 	var request GetOpenApiJsonRequestObject
+
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetOpenApiJson(ctx.Request().Context(), request.(GetOpenApiJsonRequestObject))
@@ -47648,8 +47748,10 @@ func (sh *strictHandler) GetOpenApiJson(ctx echo.Context) error {
 }
 
 // GetOpenApiYaml operation middleware
-func (sh *strictHandler) GetOpenApiYaml(ctx echo.Context) error {
+func (sh *strictHandler) GetOpenApiYaml(ctx echo.Context, params GetOpenApiYamlParams) error {
 	var request GetOpenApiYamlRequestObject
+
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetOpenApiYaml(ctx.Request().Context(), request.(GetOpenApiYamlRequestObject))

@@ -3,13 +3,18 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	apireference "github.com/casexchange/server/api-reference"
 	"github.com/casexchange/server/gen/api"
 	"github.com/casexchange/server/internal/buildinfo"
 )
@@ -53,71 +58,139 @@ func (s *Server) GetHealth(ctx context.Context, _ api.GetHealthRequestObject) (a
 	return api.GetHealth200JSONResponse{Body: body}, nil
 }
 
-// GetOpenApiYaml serves the embedded contract as YAML.
-func (s *Server) GetOpenApiYaml(ctx context.Context, _ api.GetOpenApiYamlRequestObject) (api.GetOpenApiYamlResponseObject, error) {
+// GetOpenApiYaml serves the contract as written: the bytes of api-reference/openapi.yml, in
+// their source order, with a strong ETag; If-None-Match with that tag answers 304.
+func (s *Server) GetOpenApiYaml(ctx context.Context, req api.GetOpenApiYamlRequestObject) (api.GetOpenApiYamlResponseObject, error) {
 	s.loadSpecDocs()
-	if s.specYAML == nil {
-		return nil, errors.New("openapi document unavailable")
-	}
-	return api.GetOpenApiYaml200ApplicationyamlResponse{
-		Body:          bytes.NewReader(s.specYAML),
-		ContentLength: int64(len(s.specYAML)),
-	}, nil
+	return specDocument{body: apireference.YAML, contentType: "application/yaml", etag: s.specYAMLTag, ifNoneMatch: deref(req.Params.IfNoneMatch)}, nil
 }
 
-// GetOpenApiJson serves the embedded contract as JSON, as embedded (no re-encoding).
-func (s *Server) GetOpenApiJson(ctx context.Context, _ api.GetOpenApiJsonRequestObject) (api.GetOpenApiJsonResponseObject, error) {
+// GetOpenApiJson serves the contract as JSON with the source's key order (converted once from
+// the YAML node tree, never through a map), with its own strong ETag.
+func (s *Server) GetOpenApiJson(ctx context.Context, req api.GetOpenApiJsonRequestObject) (api.GetOpenApiJsonResponseObject, error) {
 	s.loadSpecDocs()
 	if s.specJSON == nil {
 		return nil, errors.New("openapi document unavailable")
 	}
-	return rawJSONResponse(s.specJSON), nil
+	return specDocument{body: s.specJSON, contentType: "application/json", etag: s.specJSONTag, ifNoneMatch: deref(req.Params.IfNoneMatch)}, nil
 }
 
-// loadSpecDocs renders both documents once. The embedded spec is JSON; decoding it into a YAML
-// node tree (JSON is YAML) and encoding that keeps every key in the same order.
+// loadSpecDocs converts the embedded YAML to JSON once and computes both tags.
 func (s *Server) loadSpecDocs() {
 	s.specOnce.Do(func() {
-		raw, err := api.GetSpecJSON()
-		if err != nil {
-			s.log.Error("load embedded openapi document", "error", err.Error())
-			return
-		}
-		s.specJSON = raw
+		s.specYAMLTag = strongTag(apireference.YAML)
 		var doc yaml.Node
-		if err := yaml.Unmarshal(raw, &doc); err != nil {
-			s.log.Error("convert openapi document to YAML", "error", err.Error())
+		if err := yaml.Unmarshal(apireference.YAML, &doc); err != nil {
+			s.log.Error("parse embedded openapi document", "error", err.Error())
 			return
 		}
-		clearStyle(&doc)
 		var buf bytes.Buffer
-		enc := yaml.NewEncoder(&buf)
-		enc.SetIndent(2)
-		if err := enc.Encode(&doc); err != nil {
-			s.log.Error("encode openapi document as YAML", "error", err.Error())
+		if err := writeOrderedJSON(&buf, &doc); err != nil {
+			s.log.Error("convert openapi document to JSON", "error", err.Error())
 			return
 		}
-		_ = enc.Close()
-		s.specYAML = buf.Bytes()
+		s.specJSON = buf.Bytes()
+		s.specJSONTag = strongTag(s.specJSON)
 	})
 }
 
-// clearStyle drops the flow and quoting styles inherited from the JSON source so that the YAML
-// comes out in block style; strings that need quotes get them from the encoder.
-func clearStyle(n *yaml.Node) {
-	n.Style = 0
-	for _, c := range n.Content {
-		clearStyle(c)
-	}
+func strongTag(b []byte) string {
+	sum := sha256.Sum256(b)
+	return `"` + hex.EncodeToString(sum[:16]) + `"`
 }
 
-// rawJSONResponse writes pre-encoded JSON.
-type rawJSONResponse []byte
+// writeOrderedJSON writes a YAML node tree as JSON, keeping mapping keys in document order.
+func writeOrderedJSON(buf *bytes.Buffer, n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) != 1 {
+			return fmt.Errorf("document with %d roots", len(n.Content))
+		}
+		return writeOrderedJSON(buf, n.Content[0])
+	case yaml.AliasNode:
+		return writeOrderedJSON(buf, n.Alias)
+	case yaml.MappingNode:
+		buf.WriteByte('{')
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			k, err := json.Marshal(n.Content[i].Value)
+			if err != nil {
+				return err
+			}
+			buf.Write(k)
+			buf.WriteByte(':')
+			if err := writeOrderedJSON(buf, n.Content[i+1]); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte('}')
+	case yaml.SequenceNode:
+		buf.WriteByte('[')
+		for i, c := range n.Content {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			if err := writeOrderedJSON(buf, c); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte(']')
+	case yaml.ScalarNode:
+		var v any
+		switch n.ShortTag() {
+		case "!!str", "!!binary", "!!timestamp":
+			v = n.Value
+		default:
+			if err := n.Decode(&v); err != nil {
+				return err
+			}
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		buf.Write(b)
+	default:
+		return fmt.Errorf("unexpected YAML node kind %d", n.Kind)
+	}
+	return nil
+}
 
-func (r rawJSONResponse) VisitGetOpenApiJsonResponse(w http.ResponseWriter) error {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(r)))
+// specDocument writes one rendering of the contract. Both are public and the same for every
+// caller, so shared caches may keep them, revalidating with the ETag each time.
+type specDocument struct {
+	body        []byte
+	contentType string
+	etag        string
+	ifNoneMatch string
+}
+
+func (d specDocument) visit(w http.ResponseWriter) error {
+	h := w.Header()
+	h.Set("ETag", d.etag)
+	h.Set(headerCacheControl, "public, no-cache")
+	if d.ifNoneMatch != "" && matchesIfNoneMatch([]string{d.ifNoneMatch}, d.etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	h.Set("Content-Type", d.contentType)
+	h.Set("Content-Length", strconv.Itoa(len(d.body)))
 	w.WriteHeader(http.StatusOK)
-	_, err := w.Write(r)
+	_, err := w.Write(d.body)
 	return err
+}
+
+// VisitGetOpenApiYamlResponse implements api.GetOpenApiYamlResponseObject.
+func (d specDocument) VisitGetOpenApiYamlResponse(w http.ResponseWriter) error { return d.visit(w) }
+
+// VisitGetOpenApiJsonResponse implements api.GetOpenApiJsonResponseObject.
+func (d specDocument) VisitGetOpenApiJsonResponse(w http.ResponseWriter) error { return d.visit(w) }
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }

@@ -1,12 +1,14 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
+	apireference "github.com/casexchange/server/api-reference"
 	"github.com/casexchange/server/gen/api"
 	"github.com/casexchange/server/internal/httpapi"
 	"github.com/casexchange/server/internal/httpapi/apitest"
@@ -118,38 +121,91 @@ func fdRequireContractResponse(t *testing.T, req *http.Request, resp *http.Respo
 func TestOpenAPIDocument(t *testing.T) {
 	t.Parallel()
 	h := apitest.New(t)
-	embedded, err := api.GetSpecJSON()
-	require.NoError(t, err)
-	var want any
-	require.NoError(t, json.Unmarshal(embedded, &want))
-
-	t.Run("served as YAML equal to the embedded contract", func(t *testing.T) {
+	t.Run("YAML and JSON are the same document", func(t *testing.T) {
 		r := h.Do("GET", "/api/public/v1/openapi.yml")
 		require.Equal(t, http.StatusOK, r.StatusCode)
 		require.Equal(t, "application/yaml", r.Header.Get("Content-Type"))
 		require.Contains(t, string(r.Body), "\nopenapi: 3.0.3\n")
-
 		var doc any
 		require.NoError(t, yaml.Unmarshal(r.Body, &doc))
 		// Round-trip through JSON so that YAML's integer types compare equal to JSON numbers.
 		asJSON, err := json.Marshal(doc)
 		require.NoError(t, err)
-		var got any
-		require.NoError(t, json.Unmarshal(asJSON, &got))
-		require.Equal(t, want, got)
+		var want any
+		require.NoError(t, json.Unmarshal(asJSON, &want))
+
+		j := h.Do("GET", "/api/public/v1/openapi.json")
+		require.Equal(t, http.StatusOK, j.StatusCode)
+		require.Equal(t, "application/json", j.Header.Get("Content-Type"))
+		var got map[string]any
+		j.Decode(&got)
+		require.Equal(t, want, any(got))
+		require.Contains(t, got["paths"], fdHealthPath)
+		require.NotEqual(t, r.Header.Get("ETag"), j.Header.Get("ETag"))
 
 		// The second request is served from the same rendering.
-		require.Equal(t, r.Body, h.Do("GET", "/api/public/v1/openapi.yml").Body)
+		require.Equal(t, j.Body, h.Do("GET", "/api/public/v1/openapi.json").Body)
 	})
 
-	t.Run("served as JSON equal to the embedded contract", func(t *testing.T) {
+	t.Run("YAML is the source file byte for byte, revalidated with its ETag", func(t *testing.T) {
+		r := h.Do("GET", "/api/public/v1/openapi.yml")
+		require.Equal(t, apireference.YAML, r.Body)
+		require.True(t, strings.HasPrefix(string(r.Body), "# The CaseXchange API contract"))
+		tag := r.Header.Get("ETag")
+		require.NotEmpty(t, tag)
+		require.Equal(t, "public, no-cache", r.Header.Get("Cache-Control"))
+		again := h.Do("GET", "/api/public/v1/openapi.yml", apitest.Header("If-None-Match", tag))
+		require.Equal(t, http.StatusNotModified, again.StatusCode)
+		require.Empty(t, again.Body)
+		require.Equal(t, tag, again.Header.Get("ETag"))
+	})
+
+	t.Run("JSON keeps the source key order", func(t *testing.T) {
 		r := h.Do("GET", "/api/public/v1/openapi.json")
-		require.Equal(t, http.StatusOK, r.StatusCode)
-		require.Equal(t, "application/json", r.Header.Get("Content-Type"))
-		var got map[string]any
-		r.Decode(&got)
-		require.Equal(t, want, any(got))
-		require.Equal(t, "3.0.3", got["openapi"])
-		require.Contains(t, got["paths"], fdHealthPath)
+		require.True(t, strings.HasPrefix(string(r.Body), `{"openapi":"3.0.3","info":{"title":"CaseXchange API"`), string(r.Body[:80]))
+		var src yaml.Node
+		require.NoError(t, yaml.Unmarshal(apireference.YAML, &src))
+		var yamlPaths []string
+		root := src.Content[0]
+		for i := 0; i < len(root.Content); i += 2 {
+			if root.Content[i].Value == "paths" {
+				for j := 0; j < len(root.Content[i+1].Content); j += 2 {
+					yamlPaths = append(yamlPaths, root.Content[i+1].Content[j].Value)
+				}
+			}
+		}
+		dec := json.NewDecoder(bytes.NewReader(r.Body))
+		var jsonPaths []string
+		depth, inPaths := 0, false
+		for {
+			tok, err := dec.Token()
+			if err != nil {
+				break
+			}
+			switch v := tok.(type) {
+			case json.Delim:
+				if v == '{' || v == '[' {
+					depth++
+				} else {
+					depth--
+					if inPaths && depth == 1 {
+						inPaths = false
+					}
+				}
+			case string:
+				if depth == 1 && v == "paths" {
+					inPaths = true
+				} else if inPaths && depth == 2 && dec.More() {
+					jsonPaths = append(jsonPaths, v)
+					// skip the path item
+					var skip json.RawMessage
+					require.NoError(t, dec.Decode(&skip))
+				}
+			}
+		}
+		require.Equal(t, yamlPaths, jsonPaths)
+		tag := r.Header.Get("ETag")
+		again := h.Do("GET", "/api/public/v1/openapi.json", apitest.Header("If-None-Match", tag))
+		require.Equal(t, http.StatusNotModified, again.StatusCode)
 	})
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/casexchange/server/gen/api"
 	"github.com/casexchange/server/internal/auth"
+	"github.com/casexchange/server/internal/portal"
 	"github.com/casexchange/server/internal/ratelimit"
 )
 
@@ -68,9 +69,10 @@ type Server struct {
 	access      map[string]routeAccess
 	spec        *openapi3.T
 
-	specOnce sync.Once
-	specYAML []byte
-	specJSON []byte
+	specOnce    sync.Once
+	specYAMLTag string
+	specJSON    []byte
+	specJSONTag string
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -158,6 +160,18 @@ func New(d Deps) (*echo.Echo, *Server, error) {
 	e.GET("/livez", s.livez)
 	e.GET("/readyz", s.readyz)
 	s.registerPages(e) // the pages that e-mailed account links open
+	// The developer portal; the root path leads there.
+	docs, err := portal.Load()
+	if err != nil {
+		return nil, nil, fmt.Errorf("load developer portal: %w", err)
+	}
+	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/docs") })
+	e.GET("/docs", echo.WrapHandler(docs))
+	e.GET("/docs/*", echo.WrapHandler(docs))
+	e.HEAD("/docs", echo.WrapHandler(docs))
+	e.HEAD("/docs/*", echo.WrapHandler(docs))
+	e.POST("/docs/_discard", echo.WrapHandler(docs))
+	e.GET("/favicon.ico", echo.WrapHandler(docs))
 	// A method the path does not have answers 405 with every method it does have in Allow.
 	e.RouteNotFound("/*", func(c echo.Context) error {
 		var allow []string
