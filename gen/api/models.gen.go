@@ -7062,6 +7062,12 @@ type CloseReferralParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// GetCaseReferralFeeAgreementParams defines parameters for GetCaseReferralFeeAgreement.
+type GetCaseReferralFeeAgreementParams struct {
+	// IfNoneMatch The `ETag` of a response you already have (or several, comma-separated, or `*`). While it still matches, the answer is `304` with no body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // RejectReferralParams defines parameters for RejectReferral.
 type RejectReferralParams struct {
 	// IdempotencyKey A key of your choice naming this write, so that it can be retried safely: a retry with the same key and the same request within 24 hours returns the first outcome instead of repeating it. 1 to 255 printable ASCII characters.
@@ -7158,6 +7164,12 @@ type ListCountiesParams struct {
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// ListFeeRuleProfilesParams defines parameters for ListFeeRuleProfiles.
+type ListFeeRuleProfilesParams struct {
+	// IfNoneMatch The `ETag` of a response you already have (or several, comma-separated, or `*`). While it still matches, the answer is `304` with no body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // ListFeeLedgerParams defines parameters for ListFeeLedger.
 type ListFeeLedgerParams struct {
 	// Direction Which side of the ledger.
@@ -7183,10 +7195,37 @@ type ListFeeLedgerParams struct {
 
 	// Limit Items per page.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// IfNoneMatch The `ETag` of a response you already have (or several, comma-separated, or `*`). While it still matches, the answer is `304` with no body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListFeeLedgerParamsDirection defines parameters for ListFeeLedger.
 type ListFeeLedgerParamsDirection string
+
+// GetFeeLedgerEntryParams defines parameters for GetFeeLedgerEntry.
+type GetFeeLedgerEntryParams struct {
+	// IfNoneMatch The `ETag` of a response you already have (or several, comma-separated, or `*`). While it still matches, the answer is `304` with no body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// DisputeFeeLedgerEntryParams defines parameters for DisputeFeeLedgerEntry.
+type DisputeFeeLedgerEntryParams struct {
+	// IdempotencyKey A key of your choice naming this write, so that it can be retried safely: a retry with the same key and the same request within 24 hours returns the first outcome instead of repeating it. 1 to 255 printable ASCII characters.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// RecordFeePaymentParams defines parameters for RecordFeePayment.
+type RecordFeePaymentParams struct {
+	// IdempotencyKey A key of your choice naming this write, so that it can be retried safely: a retry with the same key and the same request within 24 hours returns the first outcome instead of repeating it. 1 to 255 printable ASCII characters.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// WriteOffFeeLedgerEntryParams defines parameters for WriteOffFeeLedgerEntry.
+type WriteOffFeeLedgerEntryParams struct {
+	// IdempotencyKey A key of your choice naming this write, so that it can be retried safely: a retry with the same key and the same request within 24 hours returns the first outcome instead of repeating it. 1 to 255 printable ASCII characters.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
 
 // ListAvailableFirmsParams defines parameters for ListAvailableFirms.
 type ListAvailableFirmsParams struct {
@@ -7554,6 +7593,30 @@ type BeginInvestigatingTopLevelReferralParams struct {
 
 // CloseTopLevelReferralParams defines parameters for CloseTopLevelReferral.
 type CloseTopLevelReferralParams struct {
+	// IdempotencyKey A key of your choice naming this write, so that it can be retried safely: a retry with the same key and the same request within 24 hours returns the first outcome instead of repeating it. 1 to 255 printable ASCII characters.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetReferralFeeAgreementParams defines parameters for GetReferralFeeAgreement.
+type GetReferralFeeAgreementParams struct {
+	// IfNoneMatch The `ETag` of a response you already have (or several, comma-separated, or `*`). While it still matches, the answer is `304` with no body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// RecordReferralFeeConsentParams defines parameters for RecordReferralFeeConsent.
+type RecordReferralFeeConsentParams struct {
+	// IdempotencyKey A key of your choice naming this write, so that it can be retried safely: a retry with the same key and the same request within 24 hours returns the first outcome instead of repeating it. 1 to 255 printable ASCII characters.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ProposeReferralFeeAgreementParams defines parameters for ProposeReferralFeeAgreement.
+type ProposeReferralFeeAgreementParams struct {
+	// IdempotencyKey A key of your choice naming this write, so that it can be retried safely: a retry with the same key and the same request within 24 hours returns the first outcome instead of repeating it. 1 to 255 printable ASCII characters.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// AcceptReferralFeeAgreementParams defines parameters for AcceptReferralFeeAgreement.
+type AcceptReferralFeeAgreementParams struct {
 	// IdempotencyKey A key of your choice naming this write, so that it can be retried safely: a retry with the same key and the same request within 24 hours returns the first outcome instead of repeating it. 1 to 255 printable ASCII characters.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }

@@ -88,7 +88,7 @@ type ServerInterface interface {
 	CloseReferral(ctx echo.Context, baseCaseId string, id string, params CloseReferralParams) error
 	// GetCaseReferralFeeAgreement Get the fee agreement of a case's referral
 	// (GET /api/public/v1/cases/{baseCaseId}/referrals/{id}/fee-agreement)
-	GetCaseReferralFeeAgreement(ctx echo.Context, baseCaseId string, id string) error
+	GetCaseReferralFeeAgreement(ctx echo.Context, baseCaseId string, id string, params GetCaseReferralFeeAgreementParams) error
 	// RejectReferral Reject a referral
 	// (POST /api/public/v1/cases/{baseCaseId}/referrals/{id}/reject)
 	RejectReferral(ctx echo.Context, baseCaseId string, id string, params RejectReferralParams) error
@@ -145,22 +145,22 @@ type ServerInterface interface {
 	DownloadDocumentContent(ctx echo.Context, token string) error
 	// ListFeeRuleProfiles List the jurisdiction rule profiles
 	// (GET /api/public/v1/fee-rule-profiles)
-	ListFeeRuleProfiles(ctx echo.Context) error
+	ListFeeRuleProfiles(ctx echo.Context, params ListFeeRuleProfilesParams) error
 	// ListFeeLedger List fee ledger entries
 	// (GET /api/public/v1/fees/ledger)
 	ListFeeLedger(ctx echo.Context, params ListFeeLedgerParams) error
 	// GetFeeLedgerEntry Get a fee ledger entry
 	// (GET /api/public/v1/fees/ledger/{entryId})
-	GetFeeLedgerEntry(ctx echo.Context, entryId openapi_types.UUID) error
+	GetFeeLedgerEntry(ctx echo.Context, entryId openapi_types.UUID, params GetFeeLedgerEntryParams) error
 	// DisputeFeeLedgerEntry Dispute an entry
 	// (POST /api/public/v1/fees/ledger/{entryId}/dispute)
-	DisputeFeeLedgerEntry(ctx echo.Context, entryId openapi_types.UUID) error
+	DisputeFeeLedgerEntry(ctx echo.Context, entryId openapi_types.UUID, params DisputeFeeLedgerEntryParams) error
 	// RecordFeePayment Record a payment
 	// (POST /api/public/v1/fees/ledger/{entryId}/payments)
-	RecordFeePayment(ctx echo.Context, entryId openapi_types.UUID) error
+	RecordFeePayment(ctx echo.Context, entryId openapi_types.UUID, params RecordFeePaymentParams) error
 	// WriteOffFeeLedgerEntry Write an entry off
 	// (POST /api/public/v1/fees/ledger/{entryId}/write-off)
-	WriteOffFeeLedgerEntry(ctx echo.Context, entryId openapi_types.UUID) error
+	WriteOffFeeLedgerEntry(ctx echo.Context, entryId openapi_types.UUID, params WriteOffFeeLedgerEntryParams) error
 	// ListAvailableFirms List the firms the caller can refer to
 	// (GET /api/public/v1/firms/available)
 	ListAvailableFirms(ctx echo.Context, params ListAvailableFirmsParams) error
@@ -304,16 +304,16 @@ type ServerInterface interface {
 	CloseTopLevelReferral(ctx echo.Context, id string, params CloseTopLevelReferralParams) error
 	// GetReferralFeeAgreement Get the fee agreement of a referral
 	// (GET /api/public/v1/referrals/{id}/fee-agreement)
-	GetReferralFeeAgreement(ctx echo.Context, id string) error
+	GetReferralFeeAgreement(ctx echo.Context, id string, params GetReferralFeeAgreementParams) error
 	// RecordReferralFeeConsent Record the client's consent
 	// (POST /api/public/v1/referrals/{id}/fee-agreement/consents)
-	RecordReferralFeeConsent(ctx echo.Context, id string) error
+	RecordReferralFeeConsent(ctx echo.Context, id string, params RecordReferralFeeConsentParams) error
 	// ProposeReferralFeeAgreement Propose or amend the fee agreement
 	// (POST /api/public/v1/referrals/{id}/fee-agreement/versions)
-	ProposeReferralFeeAgreement(ctx echo.Context, id string) error
+	ProposeReferralFeeAgreement(ctx echo.Context, id string, params ProposeReferralFeeAgreementParams) error
 	// AcceptReferralFeeAgreement Accept a version of the fee agreement
 	// (POST /api/public/v1/referrals/{id}/fee-agreement/versions/{version}/accept)
-	AcceptReferralFeeAgreement(ctx echo.Context, id string, version int) error
+	AcceptReferralFeeAgreement(ctx echo.Context, id string, version int, params AcceptReferralFeeAgreementParams) error
 	// RejectTopLevelReferral Reject a referral
 	// (POST /api/public/v1/referrals/{id}/reject)
 	RejectTopLevelReferral(ctx echo.Context, id string, params RejectTopLevelReferralParams) error
@@ -1921,8 +1921,28 @@ func (w *ServerInterfaceWrapper) GetCaseReferralFeeAgreement(ctx echo.Context) e
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCaseReferralFeeAgreementParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetCaseReferralFeeAgreement(ctx, baseCaseId, id)
+	err = w.Handler.GetCaseReferralFeeAgreement(ctx, baseCaseId, id, params)
 	return err
 }
 
@@ -2581,8 +2601,28 @@ func (w *ServerInterfaceWrapper) DownloadDocumentContent(ctx echo.Context) error
 func (w *ServerInterfaceWrapper) ListFeeRuleProfiles(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListFeeRuleProfilesParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListFeeRuleProfiles(ctx)
+	err = w.Handler.ListFeeRuleProfiles(ctx, params)
 	return err
 }
 
@@ -2648,6 +2688,23 @@ func (w *ServerInterfaceWrapper) ListFeeLedger(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListFeeLedger(ctx, params)
 	return err
@@ -2664,8 +2721,28 @@ func (w *ServerInterfaceWrapper) GetFeeLedgerEntry(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter entryId: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetFeeLedgerEntryParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetFeeLedgerEntry(ctx, entryId)
+	err = w.Handler.GetFeeLedgerEntry(ctx, entryId, params)
 	return err
 }
 
@@ -2680,8 +2757,28 @@ func (w *ServerInterfaceWrapper) DisputeFeeLedgerEntry(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter entryId: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DisputeFeeLedgerEntryParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.DisputeFeeLedgerEntry(ctx, entryId)
+	err = w.Handler.DisputeFeeLedgerEntry(ctx, entryId, params)
 	return err
 }
 
@@ -2696,8 +2793,28 @@ func (w *ServerInterfaceWrapper) RecordFeePayment(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter entryId: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RecordFeePaymentParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.RecordFeePayment(ctx, entryId)
+	err = w.Handler.RecordFeePayment(ctx, entryId, params)
 	return err
 }
 
@@ -2712,8 +2829,28 @@ func (w *ServerInterfaceWrapper) WriteOffFeeLedgerEntry(ctx echo.Context) error 
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter entryId: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params WriteOffFeeLedgerEntryParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.WriteOffFeeLedgerEntry(ctx, entryId)
+	err = w.Handler.WriteOffFeeLedgerEntry(ctx, entryId, params)
 	return err
 }
 
@@ -4329,8 +4466,28 @@ func (w *ServerInterfaceWrapper) GetReferralFeeAgreement(ctx echo.Context) error
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetReferralFeeAgreementParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetReferralFeeAgreement(ctx, id)
+	err = w.Handler.GetReferralFeeAgreement(ctx, id, params)
 	return err
 }
 
@@ -4345,8 +4502,28 @@ func (w *ServerInterfaceWrapper) RecordReferralFeeConsent(ctx echo.Context) erro
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RecordReferralFeeConsentParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.RecordReferralFeeConsent(ctx, id)
+	err = w.Handler.RecordReferralFeeConsent(ctx, id, params)
 	return err
 }
 
@@ -4361,8 +4538,28 @@ func (w *ServerInterfaceWrapper) ProposeReferralFeeAgreement(ctx echo.Context) e
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ProposeReferralFeeAgreementParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ProposeReferralFeeAgreement(ctx, id)
+	err = w.Handler.ProposeReferralFeeAgreement(ctx, id, params)
 	return err
 }
 
@@ -4385,8 +4582,28 @@ func (w *ServerInterfaceWrapper) AcceptReferralFeeAgreement(ctx echo.Context) er
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AcceptReferralFeeAgreementParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.AcceptReferralFeeAgreement(ctx, id, version)
+	err = w.Handler.AcceptReferralFeeAgreement(ctx, id, version, params)
 	return err
 }
 
@@ -11996,6 +12213,7 @@ func (response CloseReferraldefaultJSONResponse) VisitCloseReferralResponse(w ht
 type GetCaseReferralFeeAgreementRequestObject struct {
 	BaseCaseId string `json:"baseCaseId"`
 	Id         string `json:"id"`
+	Params     GetCaseReferralFeeAgreementParams
 }
 
 type GetCaseReferralFeeAgreementResponseObject interface {
@@ -12003,6 +12221,7 @@ type GetCaseReferralFeeAgreementResponseObject interface {
 }
 
 type GetCaseReferralFeeAgreement200ResponseHeaders struct {
+	ETag                *string
 	XRateLimitLimit     *int
 	XRateLimitRemaining *int
 	XRateLimitReset     *int
@@ -12021,6 +12240,9 @@ func (response GetCaseReferralFeeAgreement200JSONResponse) VisitGetCaseReferralF
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -12036,6 +12258,28 @@ func (response GetCaseReferralFeeAgreement200JSONResponse) VisitGetCaseReferralF
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetCaseReferralFeeAgreement304Response = NotModifiedResponse
+
+func (response GetCaseReferralFeeAgreement304Response) VisitGetCaseReferralFeeAgreementResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetCaseReferralFeeAgreement400JSONResponse struct{ BadRequestJSONResponse }
@@ -17104,6 +17348,7 @@ func (response DownloadDocumentContentdefaultJSONResponse) VisitDownloadDocument
 }
 
 type ListFeeRuleProfilesRequestObject struct {
+	Params ListFeeRuleProfilesParams
 }
 
 type ListFeeRuleProfilesResponseObject interface {
@@ -17111,6 +17356,7 @@ type ListFeeRuleProfilesResponseObject interface {
 }
 
 type ListFeeRuleProfiles200ResponseHeaders struct {
+	ETag                *string
 	XRateLimitLimit     *int
 	XRateLimitRemaining *int
 	XRateLimitReset     *int
@@ -17129,6 +17375,9 @@ func (response ListFeeRuleProfiles200JSONResponse) VisitListFeeRuleProfilesRespo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -17144,6 +17393,28 @@ func (response ListFeeRuleProfiles200JSONResponse) VisitListFeeRuleProfilesRespo
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListFeeRuleProfiles304Response = NotModifiedResponse
+
+func (response ListFeeRuleProfiles304Response) VisitListFeeRuleProfilesResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListFeeRuleProfiles400JSONResponse struct{ BadRequestJSONResponse }
@@ -17344,6 +17615,7 @@ type ListFeeLedgerResponseObject interface {
 }
 
 type ListFeeLedger200ResponseHeaders struct {
+	ETag                *string
 	XRateLimitLimit     *int
 	XRateLimitRemaining *int
 	XRateLimitReset     *int
@@ -17362,6 +17634,9 @@ func (response ListFeeLedger200JSONResponse) VisitListFeeLedgerResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -17377,6 +17652,28 @@ func (response ListFeeLedger200JSONResponse) VisitListFeeLedgerResponse(w http.R
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListFeeLedger304Response = NotModifiedResponse
+
+func (response ListFeeLedger304Response) VisitListFeeLedgerResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListFeeLedger400JSONResponse struct{ BadRequestJSONResponse }
@@ -17570,6 +17867,7 @@ func (response ListFeeLedgerdefaultJSONResponse) VisitListFeeLedgerResponse(w ht
 
 type GetFeeLedgerEntryRequestObject struct {
 	EntryId openapi_types.UUID `json:"entryId"`
+	Params  GetFeeLedgerEntryParams
 }
 
 type GetFeeLedgerEntryResponseObject interface {
@@ -17577,6 +17875,7 @@ type GetFeeLedgerEntryResponseObject interface {
 }
 
 type GetFeeLedgerEntry200ResponseHeaders struct {
+	ETag                *string
 	XRateLimitLimit     *int
 	XRateLimitRemaining *int
 	XRateLimitReset     *int
@@ -17595,6 +17894,9 @@ func (response GetFeeLedgerEntry200JSONResponse) VisitGetFeeLedgerEntryResponse(
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -17610,6 +17912,28 @@ func (response GetFeeLedgerEntry200JSONResponse) VisitGetFeeLedgerEntryResponse(
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetFeeLedgerEntry304Response = NotModifiedResponse
+
+func (response GetFeeLedgerEntry304Response) VisitGetFeeLedgerEntryResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetFeeLedgerEntry400JSONResponse struct{ BadRequestJSONResponse }
@@ -17803,6 +18127,7 @@ func (response GetFeeLedgerEntrydefaultJSONResponse) VisitGetFeeLedgerEntryRespo
 
 type DisputeFeeLedgerEntryRequestObject struct {
 	EntryId openapi_types.UUID `json:"entryId"`
+	Params  DisputeFeeLedgerEntryParams
 	Body    *DisputeFeeLedgerEntryJSONRequestBody
 }
 
@@ -17811,6 +18136,7 @@ type DisputeFeeLedgerEntryResponseObject interface {
 }
 
 type DisputeFeeLedgerEntry200ResponseHeaders struct {
+	IdempotentReplayed  *string
 	XRateLimitLimit     *int
 	XRateLimitRemaining *int
 	XRateLimitReset     *int
@@ -17829,6 +18155,9 @@ func (response DisputeFeeLedgerEntry200JSONResponse) VisitDisputeFeeLedgerEntryR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -17950,6 +18279,60 @@ func (response DisputeFeeLedgerEntry404JSONResponse) VisitDisputeFeeLedgerEntryR
 	return err
 }
 
+type DisputeFeeLedgerEntry409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DisputeFeeLedgerEntry409JSONResponse) VisitDisputeFeeLedgerEntryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisputeFeeLedgerEntry422JSONResponse struct {
+	IdempotencyKeyReusedJSONResponse
+}
+
+func (response DisputeFeeLedgerEntry422JSONResponse) VisitDisputeFeeLedgerEntryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DisputeFeeLedgerEntry429JSONResponse struct{ RateLimitedJSONResponse }
 
 func (response DisputeFeeLedgerEntry429JSONResponse) VisitDisputeFeeLedgerEntryResponse(w http.ResponseWriter) error {
@@ -18037,6 +18420,7 @@ func (response DisputeFeeLedgerEntrydefaultJSONResponse) VisitDisputeFeeLedgerEn
 
 type RecordFeePaymentRequestObject struct {
 	EntryId openapi_types.UUID `json:"entryId"`
+	Params  RecordFeePaymentParams
 	Body    *RecordFeePaymentJSONRequestBody
 }
 
@@ -18045,6 +18429,7 @@ type RecordFeePaymentResponseObject interface {
 }
 
 type RecordFeePayment200ResponseHeaders struct {
+	IdempotentReplayed  *string
 	XRateLimitLimit     *int
 	XRateLimitRemaining *int
 	XRateLimitReset     *int
@@ -18063,6 +18448,9 @@ func (response RecordFeePayment200JSONResponse) VisitRecordFeePaymentResponse(w 
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -18184,6 +18572,60 @@ func (response RecordFeePayment404JSONResponse) VisitRecordFeePaymentResponse(w 
 	return err
 }
 
+type RecordFeePayment409JSONResponse struct{ ConflictJSONResponse }
+
+func (response RecordFeePayment409JSONResponse) VisitRecordFeePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFeePayment422JSONResponse struct {
+	IdempotencyKeyReusedJSONResponse
+}
+
+func (response RecordFeePayment422JSONResponse) VisitRecordFeePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RecordFeePayment429JSONResponse struct{ RateLimitedJSONResponse }
 
 func (response RecordFeePayment429JSONResponse) VisitRecordFeePaymentResponse(w http.ResponseWriter) error {
@@ -18271,6 +18713,7 @@ func (response RecordFeePaymentdefaultJSONResponse) VisitRecordFeePaymentRespons
 
 type WriteOffFeeLedgerEntryRequestObject struct {
 	EntryId openapi_types.UUID `json:"entryId"`
+	Params  WriteOffFeeLedgerEntryParams
 	Body    *WriteOffFeeLedgerEntryJSONRequestBody
 }
 
@@ -18279,6 +18722,7 @@ type WriteOffFeeLedgerEntryResponseObject interface {
 }
 
 type WriteOffFeeLedgerEntry200ResponseHeaders struct {
+	IdempotentReplayed  *string
 	XRateLimitLimit     *int
 	XRateLimitRemaining *int
 	XRateLimitReset     *int
@@ -18297,6 +18741,9 @@ func (response WriteOffFeeLedgerEntry200JSONResponse) VisitWriteOffFeeLedgerEntr
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -18414,6 +18861,60 @@ func (response WriteOffFeeLedgerEntry404JSONResponse) VisitWriteOffFeeLedgerEntr
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WriteOffFeeLedgerEntry409JSONResponse struct{ ConflictJSONResponse }
+
+func (response WriteOffFeeLedgerEntry409JSONResponse) VisitWriteOffFeeLedgerEntryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WriteOffFeeLedgerEntry422JSONResponse struct {
+	IdempotencyKeyReusedJSONResponse
+}
+
+func (response WriteOffFeeLedgerEntry422JSONResponse) VisitWriteOffFeeLedgerEntryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -30609,7 +31110,8 @@ func (response CloseTopLevelReferraldefaultJSONResponse) VisitCloseTopLevelRefer
 }
 
 type GetReferralFeeAgreementRequestObject struct {
-	Id string `json:"id"`
+	Id     string `json:"id"`
+	Params GetReferralFeeAgreementParams
 }
 
 type GetReferralFeeAgreementResponseObject interface {
@@ -30617,6 +31119,7 @@ type GetReferralFeeAgreementResponseObject interface {
 }
 
 type GetReferralFeeAgreement200ResponseHeaders struct {
+	ETag                *string
 	XRateLimitLimit     *int
 	XRateLimitRemaining *int
 	XRateLimitReset     *int
@@ -30635,6 +31138,9 @@ func (response GetReferralFeeAgreement200JSONResponse) VisitGetReferralFeeAgreem
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -30650,6 +31156,28 @@ func (response GetReferralFeeAgreement200JSONResponse) VisitGetReferralFeeAgreem
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetReferralFeeAgreement304Response = NotModifiedResponse
+
+func (response GetReferralFeeAgreement304Response) VisitGetReferralFeeAgreementResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetReferralFeeAgreement400JSONResponse struct{ BadRequestJSONResponse }
@@ -30842,8 +31370,9 @@ func (response GetReferralFeeAgreementdefaultJSONResponse) VisitGetReferralFeeAg
 }
 
 type RecordReferralFeeConsentRequestObject struct {
-	Id   string `json:"id"`
-	Body *RecordReferralFeeConsentJSONRequestBody
+	Id     string `json:"id"`
+	Params RecordReferralFeeConsentParams
+	Body   *RecordReferralFeeConsentJSONRequestBody
 }
 
 type RecordReferralFeeConsentResponseObject interface {
@@ -30851,6 +31380,7 @@ type RecordReferralFeeConsentResponseObject interface {
 }
 
 type RecordReferralFeeConsent200ResponseHeaders struct {
+	IdempotentReplayed  *string
 	XRateLimitLimit     *int
 	XRateLimitRemaining *int
 	XRateLimitReset     *int
@@ -30869,6 +31399,9 @@ func (response RecordReferralFeeConsent200JSONResponse) VisitRecordReferralFeeCo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -30990,6 +31523,60 @@ func (response RecordReferralFeeConsent404JSONResponse) VisitRecordReferralFeeCo
 	return err
 }
 
+type RecordReferralFeeConsent409JSONResponse struct{ ConflictJSONResponse }
+
+func (response RecordReferralFeeConsent409JSONResponse) VisitRecordReferralFeeConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordReferralFeeConsent422JSONResponse struct {
+	IdempotencyKeyReusedJSONResponse
+}
+
+func (response RecordReferralFeeConsent422JSONResponse) VisitRecordReferralFeeConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RecordReferralFeeConsent429JSONResponse struct{ RateLimitedJSONResponse }
 
 func (response RecordReferralFeeConsent429JSONResponse) VisitRecordReferralFeeConsentResponse(w http.ResponseWriter) error {
@@ -31076,8 +31663,9 @@ func (response RecordReferralFeeConsentdefaultJSONResponse) VisitRecordReferralF
 }
 
 type ProposeReferralFeeAgreementRequestObject struct {
-	Id   string `json:"id"`
-	Body *ProposeReferralFeeAgreementJSONRequestBody
+	Id     string `json:"id"`
+	Params ProposeReferralFeeAgreementParams
+	Body   *ProposeReferralFeeAgreementJSONRequestBody
 }
 
 type ProposeReferralFeeAgreementResponseObject interface {
@@ -31085,6 +31673,7 @@ type ProposeReferralFeeAgreementResponseObject interface {
 }
 
 type ProposeReferralFeeAgreement200ResponseHeaders struct {
+	IdempotentReplayed  *string
 	XRateLimitLimit     *int
 	XRateLimitRemaining *int
 	XRateLimitReset     *int
@@ -31103,6 +31692,9 @@ func (response ProposeReferralFeeAgreement200JSONResponse) VisitProposeReferralF
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -31224,6 +31816,60 @@ func (response ProposeReferralFeeAgreement404JSONResponse) VisitProposeReferralF
 	return err
 }
 
+type ProposeReferralFeeAgreement409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ProposeReferralFeeAgreement409JSONResponse) VisitProposeReferralFeeAgreementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ProposeReferralFeeAgreement422JSONResponse struct {
+	IdempotencyKeyReusedJSONResponse
+}
+
+func (response ProposeReferralFeeAgreement422JSONResponse) VisitProposeReferralFeeAgreementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ProposeReferralFeeAgreement429JSONResponse struct{ RateLimitedJSONResponse }
 
 func (response ProposeReferralFeeAgreement429JSONResponse) VisitProposeReferralFeeAgreementResponse(w http.ResponseWriter) error {
@@ -31312,6 +31958,7 @@ func (response ProposeReferralFeeAgreementdefaultJSONResponse) VisitProposeRefer
 type AcceptReferralFeeAgreementRequestObject struct {
 	Id      string `json:"id"`
 	Version int    `json:"version"`
+	Params  AcceptReferralFeeAgreementParams
 }
 
 type AcceptReferralFeeAgreementResponseObject interface {
@@ -31319,6 +31966,7 @@ type AcceptReferralFeeAgreementResponseObject interface {
 }
 
 type AcceptReferralFeeAgreement200ResponseHeaders struct {
+	IdempotentReplayed  *string
 	XRateLimitLimit     *int
 	XRateLimitRemaining *int
 	XRateLimitReset     *int
@@ -31337,6 +31985,9 @@ func (response AcceptReferralFeeAgreement200JSONResponse) VisitAcceptReferralFee
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	if response.Headers.XRateLimitLimit != nil {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
 	}
@@ -31480,6 +32131,34 @@ func (response AcceptReferralFeeAgreement409JSONResponse) VisitAcceptReferralFee
 		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
 	}
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptReferralFeeAgreement422JSONResponse struct {
+	IdempotencyKeyReusedJSONResponse
+}
+
+func (response AcceptReferralFeeAgreement422JSONResponse) VisitAcceptReferralFeeAgreementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -45956,11 +46635,12 @@ func (sh *strictHandler) CloseReferral(ctx echo.Context, baseCaseId string, id s
 }
 
 // GetCaseReferralFeeAgreement operation middleware
-func (sh *strictHandler) GetCaseReferralFeeAgreement(ctx echo.Context, baseCaseId string, id string) error {
+func (sh *strictHandler) GetCaseReferralFeeAgreement(ctx echo.Context, baseCaseId string, id string, params GetCaseReferralFeeAgreementParams) error {
 	var request GetCaseReferralFeeAgreementRequestObject
 
 	request.BaseCaseId = baseCaseId
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetCaseReferralFeeAgreement(ctx.Request().Context(), request.(GetCaseReferralFeeAgreementRequestObject))
@@ -46604,8 +47284,10 @@ func (sh *strictHandler) DownloadDocumentContent(ctx echo.Context, token string)
 }
 
 // ListFeeRuleProfiles operation middleware
-func (sh *strictHandler) ListFeeRuleProfiles(ctx echo.Context) error {
+func (sh *strictHandler) ListFeeRuleProfiles(ctx echo.Context, params ListFeeRuleProfilesParams) error {
 	var request ListFeeRuleProfilesRequestObject
+
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.ListFeeRuleProfiles(ctx.Request().Context(), request.(ListFeeRuleProfilesRequestObject))
@@ -46652,10 +47334,11 @@ func (sh *strictHandler) ListFeeLedger(ctx echo.Context, params ListFeeLedgerPar
 }
 
 // GetFeeLedgerEntry operation middleware
-func (sh *strictHandler) GetFeeLedgerEntry(ctx echo.Context, entryId openapi_types.UUID) error {
+func (sh *strictHandler) GetFeeLedgerEntry(ctx echo.Context, entryId openapi_types.UUID, params GetFeeLedgerEntryParams) error {
 	var request GetFeeLedgerEntryRequestObject
 
 	request.EntryId = entryId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetFeeLedgerEntry(ctx.Request().Context(), request.(GetFeeLedgerEntryRequestObject))
@@ -46677,10 +47360,11 @@ func (sh *strictHandler) GetFeeLedgerEntry(ctx echo.Context, entryId openapi_typ
 }
 
 // DisputeFeeLedgerEntry operation middleware
-func (sh *strictHandler) DisputeFeeLedgerEntry(ctx echo.Context, entryId openapi_types.UUID) error {
+func (sh *strictHandler) DisputeFeeLedgerEntry(ctx echo.Context, entryId openapi_types.UUID, params DisputeFeeLedgerEntryParams) error {
 	var request DisputeFeeLedgerEntryRequestObject
 
 	request.EntryId = entryId
+	request.Params = params
 
 	var body DisputeFeeLedgerEntryJSONRequestBody
 	var err error
@@ -46725,10 +47409,11 @@ func (sh *strictHandler) DisputeFeeLedgerEntry(ctx echo.Context, entryId openapi
 }
 
 // RecordFeePayment operation middleware
-func (sh *strictHandler) RecordFeePayment(ctx echo.Context, entryId openapi_types.UUID) error {
+func (sh *strictHandler) RecordFeePayment(ctx echo.Context, entryId openapi_types.UUID, params RecordFeePaymentParams) error {
 	var request RecordFeePaymentRequestObject
 
 	request.EntryId = entryId
+	request.Params = params
 
 	var body RecordFeePaymentJSONRequestBody
 	var err error
@@ -46773,10 +47458,11 @@ func (sh *strictHandler) RecordFeePayment(ctx echo.Context, entryId openapi_type
 }
 
 // WriteOffFeeLedgerEntry operation middleware
-func (sh *strictHandler) WriteOffFeeLedgerEntry(ctx echo.Context, entryId openapi_types.UUID) error {
+func (sh *strictHandler) WriteOffFeeLedgerEntry(ctx echo.Context, entryId openapi_types.UUID, params WriteOffFeeLedgerEntryParams) error {
 	var request WriteOffFeeLedgerEntryRequestObject
 
 	request.EntryId = entryId
+	request.Params = params
 
 	var body WriteOffFeeLedgerEntryJSONRequestBody
 	var err error
@@ -48430,10 +49116,11 @@ func (sh *strictHandler) CloseTopLevelReferral(ctx echo.Context, id string, para
 }
 
 // GetReferralFeeAgreement operation middleware
-func (sh *strictHandler) GetReferralFeeAgreement(ctx echo.Context, id string) error {
+func (sh *strictHandler) GetReferralFeeAgreement(ctx echo.Context, id string, params GetReferralFeeAgreementParams) error {
 	var request GetReferralFeeAgreementRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetReferralFeeAgreement(ctx.Request().Context(), request.(GetReferralFeeAgreementRequestObject))
@@ -48455,10 +49142,11 @@ func (sh *strictHandler) GetReferralFeeAgreement(ctx echo.Context, id string) er
 }
 
 // RecordReferralFeeConsent operation middleware
-func (sh *strictHandler) RecordReferralFeeConsent(ctx echo.Context, id string) error {
+func (sh *strictHandler) RecordReferralFeeConsent(ctx echo.Context, id string, params RecordReferralFeeConsentParams) error {
 	var request RecordReferralFeeConsentRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body RecordReferralFeeConsentJSONRequestBody
 	var err error
@@ -48503,10 +49191,11 @@ func (sh *strictHandler) RecordReferralFeeConsent(ctx echo.Context, id string) e
 }
 
 // ProposeReferralFeeAgreement operation middleware
-func (sh *strictHandler) ProposeReferralFeeAgreement(ctx echo.Context, id string) error {
+func (sh *strictHandler) ProposeReferralFeeAgreement(ctx echo.Context, id string, params ProposeReferralFeeAgreementParams) error {
 	var request ProposeReferralFeeAgreementRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body ProposeReferralFeeAgreementJSONRequestBody
 	var err error
@@ -48551,11 +49240,12 @@ func (sh *strictHandler) ProposeReferralFeeAgreement(ctx echo.Context, id string
 }
 
 // AcceptReferralFeeAgreement operation middleware
-func (sh *strictHandler) AcceptReferralFeeAgreement(ctx echo.Context, id string, version int) error {
+func (sh *strictHandler) AcceptReferralFeeAgreement(ctx echo.Context, id string, version int, params AcceptReferralFeeAgreementParams) error {
 	var request AcceptReferralFeeAgreementRequestObject
 
 	request.Id = id
 	request.Version = version
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.AcceptReferralFeeAgreement(ctx.Request().Context(), request.(AcceptReferralFeeAgreementRequestObject))
