@@ -79,6 +79,12 @@ func TestOrphanRescue(t *testing.T) {
 		}
 	}
 	require.ElementsMatch(t, []string{"killed process", "lost outcome"}, got)
+	// River records a finished job's outcome asynchronously: wait until both are completed.
+	require.Eventually(t, func() bool {
+		var done int
+		_ = pool.QueryRow(ctx, "SELECT count(*) FROM river_job WHERE state = 'completed'").Scan(&done)
+		return done == 2
+	}, 15*time.Second, 20*time.Millisecond, "the two jobs run again are recorded completed")
 
 	// Three more sweeps that judged other clients: the live process's job stays its own.
 	after := c.resc.judged.Load() + 3
