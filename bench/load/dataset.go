@@ -129,6 +129,10 @@ func openScale(ctx context.Context, o options, name string, scale int) (*scaleDB
 		return nil, err
 	}
 	acfg.DatabaseURL = dsn
+	if err := acfg.ResolveSecrets(false); err != nil {
+		s.close()
+		return nil, err
+	}
 	if s.app, err = app.New(ctx, acfg, pool, quiet, app.Options{}); err != nil {
 		s.close()
 		return nil, err

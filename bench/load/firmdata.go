@@ -148,6 +148,9 @@ func openFirmSize(ctx context.Context, o options) (*firmDB, error) {
 		return fail(err)
 	}
 	acfg.DatabaseURL = dsn
+	if err := acfg.ResolveSecrets(false); err != nil {
+		return fail(err)
+	}
 	if d.app, err = app.New(ctx, acfg, pool, quiet, app.Options{}); err != nil {
 		return fail(err)
 	}
