@@ -122,6 +122,13 @@ func (s *Service) Feed(ctx context.Context, a Actor, fq FeedQuery) (FeedPage, er
 			p.lo = after.At
 		}
 	}
+	// The row bound (created_at, id) > (afterAt, afterID) is where the index scan starts: the
+	// btree takes it as the start key over the scalar created_at >= lo, so a row bound below lo
+	// would make the scan walk the firm's whole history up to lo. Raise it to (lo, nil id),
+	// which excludes no entry (ids are random, never the nil UUID).
+	if p.afterAt.Before(p.lo) {
+		p.afterAt, p.afterID = p.lo, uuid.Nil
+	}
 	q := db.New(s.pool)
 	items, err := p.page(ctx, q, polling)
 	if err != nil {
