@@ -119,7 +119,7 @@ func importBench(ctx context.Context, o options) (importResult, error) {
 		importer.Upsert, f, importer.Options{}, importer.ProgressBar(os.Stderr, 40))
 	res.Importer = time.Since(t0)
 	fmt.Fprintln(os.Stderr)
-	f.Close()
+	_ = f.Close() // read only
 	run.close()
 	if err != nil {
 		return res, fmt.Errorf("import: %w", err)
@@ -147,7 +147,7 @@ func importBench(ctx context.Context, o options) (importResult, error) {
 	if err != nil {
 		return res, err
 	}
-	defer cf.Close()
+	defer cf.Close() //nolint:errcheck // read only
 	fmt.Fprintf(os.Stderr, "copying the same %d rows with COPY\n", o.importRows)
 	// Dates as the importer reads them: ISO, or month first.
 	if _, err := conn.Exec(ctx, "SET DateStyle = 'ISO, MDY'"); err != nil {
@@ -234,7 +234,7 @@ func toCopyRows(ctx context.Context, pool *pgxpool.Pool, firm uuid.UUID, file []
 	if err != nil {
 		return nil, 0, err
 	}
-	defer f.Close()
+	defer f.Close()       //nolint:errcheck // an early return already has an error; the last one closes below
 	w := csv.NewWriter(f) // it buffers
 	withExt := 0
 	out := make([]string, len(cols))
@@ -265,5 +265,8 @@ func toCopyRows(ctx context.Context, pool *pgxpool.Pool, firm uuid.UUID, file []
 		}
 	}
 	w.Flush()
-	return cols, withExt, w.Error()
+	if err := w.Error(); err != nil {
+		return nil, 0, err
+	}
+	return cols, withExt, f.Close()
 }

@@ -47,7 +47,6 @@ var scalePaths = map[string][]string{
 var (
 	scaleFirstNames = []string{"Maria", "James", "Aisha", "Wei", "Carlos", "Olivia", "Noah", "Priya", "Liam", "Sofia", "Ethan", "Fatima", "Lucas", "Hana", "Mateo", "Grace"}
 	scaleLastNames  = []string{"Garcia", "Smith", "Nguyen", "Johnson", "Patel", "Brown", "Kim", "Lopez", "Williams", "Chen", "Davis", "Martinez", "Okafor", "Miller", "Rossi", "Cohen"}
-	scaleIncidents  = []string{"Rear-end collision", "Slip and fall", "Truck accident", "Dog bite", "Surgical error", "Workplace injury", "Motorcycle crash", "Pedestrian struck", "Defective product", "Wrongful termination"}
 	scaleCities     = []struct{ city, state string }{{"Los Angeles", "CA"}, {"Houston", "TX"}, {"Miami", "FL"}, {"Chicago", "IL"}, {"Phoenix", "AZ"}, {"Denver", "CO"}, {"Atlanta", "GA"}, {"Seattle", "WA"}, {"Boston", "MA"}, {"New York", "NY"}}
 	scaleMessages   = []string{"Client called for an update.", "Medical records requested.", "Police report received.", "Waiting on the insurer's reply.", "Demand letter sent."}
 	scaleClosing    = []string{"won_settled", "lost", "no_longer_pursuing"}

@@ -277,7 +277,9 @@ func (x *cli) serve(ctx context.Context) error {
 		_ = metricsSrv.Shutdown(sctx)
 	}
 	stopBG()
-	a.Auth.FlushUsage(sctx)
+	if ferr := a.Auth.FlushUsage(sctx); ferr != nil {
+		log.Warn("API key usage not recorded at shutdown", "error", ferr.Error())
+	}
 	return err
 }
 
@@ -409,7 +411,7 @@ func importCasesSetup(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		defer f.Close()
+		defer f.Close() //nolint:errcheck // read only
 		mode := importer.Upsert
 		if *update {
 			mode = importer.UpdateOnly

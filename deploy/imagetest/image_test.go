@@ -233,7 +233,7 @@ func readTar(t *testing.T, file string) map[string][]byte {
 	t.Helper()
 	f, err := os.Open(file)
 	require.NoError(t, err)
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read only
 	entries := map[string][]byte{}
 	links := map[string]string{}
 	tr := tar.NewReader(f)

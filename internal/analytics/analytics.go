@@ -61,8 +61,6 @@ var (
 	// AllStatuses lists every status a count is reported for, in lifecycle order.
 	AllStatuses = []string{"draft", "sent", "received", "under_evaluation", "investigating", "signed",
 		"in_litigation", "closing", "won", "lost", "rejected", "withdrawn", "closed"}
-	// stayStatuses are the statuses a referral leaves again, in lifecycle order.
-	stayStatuses = []string{"sent", "received", "under_evaluation", "investigating", "signed", "in_litigation", "closing"}
 )
 
 // snapshot runs fn in one read-only repeatable-read transaction, so that figures computed by

@@ -134,12 +134,20 @@ func TestFaultSMTP(t *testing.T) {
 
 	smtpSrv.Restart(t)
 	upAt := time.Now()
-	mails := smtpSrv.Wait(t, 1+invites, 15*time.Second)
+	smtpSrv.Wait(t, 1+invites, 15*time.Second)
 	delivered := time.Since(upAt)
-	// Give any duplicate time to show up: several retry delays.
-	time.Sleep(4 * retryDelay)
+	// A duplicate could only come from a job still queued or retrying: wait until every e-mail
+	// job has completed, then count what the server received.
+	require.Eventually(t, func() bool {
+		for _, j := range emailJobs(t, h, recipients) {
+			if j.State != "completed" {
+				return false
+			}
+		}
+		return true
+	}, 15*time.Second, 20*time.Millisecond, "e-mail jobs still pending after delivery")
 
-	mails = smtpSrv.Mails()
+	mails := smtpSrv.Mails()
 	require.Len(t, mails, 1+invites, "extra messages after recovery")
 	ids := map[string]bool{}
 	for _, m := range mails {

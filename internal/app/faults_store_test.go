@@ -413,7 +413,7 @@ func writable(dir string) bool {
 	if err != nil {
 		return !errors.Is(err, fs.ErrPermission)
 	}
-	f.Close()
+	_ = f.Close()
 	_ = os.Remove(p)
 	return true
 }

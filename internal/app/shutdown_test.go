@@ -85,7 +85,7 @@ func TestShutdownOnSIGTERM(t *testing.T) {
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
 			_ = cmd.Process.Kill()
-			<-exited
+			<-exited //nolint:errcheck // killed: the exit status says nothing
 		}
 	})
 

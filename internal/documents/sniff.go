@@ -49,10 +49,10 @@ func Sniff(head []byte, fileName string) string {
 		return MimeHEIC
 	}
 	ct := http.DetectContentType(head)
-	switch {
-	case ct == MimePDF, ct == MimeJPEG, ct == MimePNG:
+	switch ct {
+	case MimePDF, MimeJPEG, MimePNG:
 		return ct
-	case ct == "text/plain; charset=utf-8":
+	case "text/plain; charset=utf-8":
 		// DetectContentType only checks for binary bytes: insist on valid UTF-8 (the last rune
 		// may be cut off by the end of head) and on no control characters besides whitespace.
 		if textLike(head) {

@@ -220,7 +220,7 @@ func (s *Service) entryAgreementTx(ctx context.Context, tx pgx.Tx, q *db.Queries
 	if err != nil {
 		return fmt.Errorf("fees: load ledger entry: %w", err)
 	}
-	if !(row.Status == EntryNeedsAgreement || (row.Status == EntryDue && row.PaidCents == 0)) {
+	if row.Status != EntryNeedsAgreement && (row.Status != EntryDue || row.PaidCents != 0) {
 		return nil
 	}
 	due, _ := Shares(row.AttorneyFeesCents, v.Terms)

@@ -62,12 +62,11 @@ type anRef struct {
 }
 
 type anFixture struct {
-	h       *apitest.Harness
-	cases   map[string]uuid.UUID
-	refs    map[string]uuid.UUID
-	seq     map[uuid.UUID]int
-	stamps  map[time.Time]string
-	counter int
+	h      *apitest.Harness
+	cases  map[string]uuid.UUID
+	refs   map[string]uuid.UUID
+	seq    map[uuid.UUID]int
+	stamps map[time.Time]string
 }
 
 func anTime(t *testing.T, s string) time.Time {

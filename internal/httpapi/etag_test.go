@@ -171,7 +171,7 @@ func TestConditionalRequests(t *testing.T) {
 
 	t.Run("the contract documents conditional requests on every JSON read", func(t *testing.T) {
 		t.Parallel()
-		spec, err := api.GetSwagger()
+		spec, err := api.GetSpec()
 		require.NoError(t, err)
 		for path, item := range spec.Paths.Map() {
 			op := item.Get

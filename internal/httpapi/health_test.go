@@ -98,7 +98,7 @@ func TestHealth(t *testing.T) {
 // fdRequireContractResponse validates one response against the embedded contract.
 func fdRequireContractResponse(t *testing.T, req *http.Request, resp *http.Response, body []byte) {
 	t.Helper()
-	spec, err := api.GetSwagger()
+	spec, err := api.GetSpec()
 	require.NoError(t, err)
 	spec.Servers = nil
 	router, err := gorillamux.NewRouter(spec)

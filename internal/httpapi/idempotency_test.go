@@ -286,7 +286,7 @@ func TestIdempotentWrites(t *testing.T) {
 
 	t.Run("the contract documents idempotency on every Public API write", func(t *testing.T) {
 		t.Parallel()
-		spec, err := api.GetSwagger()
+		spec, err := api.GetSpec()
 		require.NoError(t, err)
 		for path, item := range spec.Paths.Map() {
 			if !strings.HasPrefix(path, "/api/public/v1/") {

@@ -44,7 +44,7 @@ type mxOp struct {
 // mxSpecOps lists the operations of the embedded spec, ordered by path and method.
 func mxSpecOps(t testing.TB) []mxOp {
 	t.Helper()
-	spec, err := api.GetSwagger()
+	spec, err := api.GetSpec()
 	require.NoError(t, err)
 	var out []mxOp
 	for path, item := range spec.Paths.Map() {

@@ -79,7 +79,7 @@ var _ api.StrictServerInterface = (*Server)(nil)
 
 // New builds the Echo instance serving the whole contract.
 func New(d Deps) (*echo.Echo, *Server, error) {
-	spec, err := api.GetSwagger()
+	spec, err := api.GetSpec()
 	if err != nil {
 		return nil, nil, fmt.Errorf("load embedded spec: %w", err)
 	}

@@ -217,7 +217,7 @@ func (s *SMTPSender) Send(ctx context.Context, from string, to []string, msg []b
 	} else {
 		c = smtp.NewClient(conn)
 	}
-	defer c.Close()
+	defer c.Close() //nolint:errcheck // a message not acknowledged by Quit has failed already
 	if s.Username != "" {
 		if err := c.Auth(sasl.NewPlainClient("", s.Username, s.Password)); err != nil {
 			// Not wrapped: a refused login is a configuration problem, which an operator can
@@ -263,7 +263,7 @@ func (s *DirSender) Send(_ context.Context, _ string, to []string, msg []byte) e
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(msg); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // the write error is the one to report
 		return fmt.Errorf("write message: %w", err)
 	}
 	if err := tmp.Close(); err != nil {

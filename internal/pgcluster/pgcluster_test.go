@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net"
 	"os"
@@ -275,10 +276,10 @@ func TestHelperProcess(t *testing.T) {
 	}
 	c, err := pgcluster.Start(context.Background(), pgcluster.Options{DataDir: dataDir, TestMode: true})
 	if err != nil {
-		os.Stdout.WriteString("error: " + err.Error() + "\n")
+		fmt.Println("error: " + err.Error())
 		os.Exit(1)
 	}
-	os.Stdout.WriteString("ready " + strconv.Itoa(c.Port) + "\n")
+	fmt.Println("ready " + strconv.Itoa(c.Port))
 	time.Sleep(time.Minute)
 	os.Exit(1)
 }

@@ -30,7 +30,7 @@ func readPidFile(dataDir string) (pidInfo, error) {
 	if err != nil {
 		return pidInfo{}, err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read only
 	var lines []string
 	sc := bufio.NewScanner(f)
 	for sc.Scan() && len(lines) < 4 {

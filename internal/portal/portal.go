@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -117,8 +118,7 @@ func build() (*Portal, error) {
 			return nil, fmt.Errorf("portal: render %s: %w", e.Name(), err)
 		}
 		title := strings.TrimSpace(strings.TrimPrefix(strings.SplitN(string(src), "\n", 2)[0], "# "))
-		var order int
-		fmt.Sscanf(m[1], "%d", &order)
+		order, _ := strconv.Atoi(m[1]) // digits: the pattern matched them
 		p.guides = append(p.guides, Guide{Slug: m[2], Title: title, Order: order, HTML: buf.Bytes()})
 	}
 	sort.Slice(p.guides, func(i, j int) bool { return p.guides[i].Order < p.guides[j].Order })

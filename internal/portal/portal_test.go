@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -177,5 +176,3 @@ func TestPortalBrowser(t *testing.T) {
 	testsummary.Printf("portal: %d operations listed (spec %d), %d pages and %d internal links 200, %d requests all to the server, 0 console errors, screenshots in %s (%.1fs)",
 		listed, want, len(p.Paths()), len(links), len(requests), artifacts, time.Since(start).Seconds())
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -35,8 +35,11 @@ func Printf(format string, args ...any) {
 		fmt.Fprintf(os.Stderr, "testsummary: %v\n", err)
 		return
 	}
-	defer f.Close()
-	if _, err := f.WriteString(line); err != nil {
+	_, err = f.WriteString(line)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "testsummary: %v\n", err)
 	}
 }

@@ -48,7 +48,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read only
 	sql, err := generate(f)
 	if err != nil {
 		log.Fatalf("gen-refdata: %v", err)
@@ -154,7 +154,7 @@ func readCounties(r io.Reader) ([]county, error) {
 		seenFIPS[c.FIPS] = true
 		for _, n := range []string{c.Name, c.ShortName} {
 			k := code + "\x00" + strings.ToLower(n)
-			if seenName[k] && !(n == c.ShortName && n == c.Name) {
+			if seenName[k] && (n != c.ShortName || n != c.Name) {
 				return nil, fmt.Errorf("ambiguous county name %q in %s", n, code)
 			}
 			seenName[k] = true

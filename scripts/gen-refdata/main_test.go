@@ -14,7 +14,7 @@ func TestMigrationIsUpToDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read only
 	want, err := generate(f)
 	if err != nil {
 		t.Fatal(err)

@@ -79,7 +79,7 @@ var (
 
 func loadRouter() (routers.Router, error) {
 	specOnce.Do(func() {
-		spec, err := api.GetSwagger()
+		spec, err := api.GetSpec()
 		if err != nil {
 			specErr = err
 			return

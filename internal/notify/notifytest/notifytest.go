@@ -241,7 +241,7 @@ func (ss *session) Data(r io.Reader) error {
 		if subj, err := dec.DecodeHeader(msg.Header.Get("Subject")); err == nil {
 			m.Subject = subj
 		}
-		var body io.Reader = msg.Body
+		body := io.Reader(msg.Body)
 		if strings.EqualFold(msg.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
 			body = quotedprintable.NewReader(msg.Body)
 		}

@@ -41,7 +41,7 @@ func failover(ctx context.Context, c *common) error {
 	if err != nil {
 		return err
 	}
-	defer primary.Stop()
+	defer func() { _ = primary.Stop() }()
 	if err := primary.CreateDatabase(ctx, "casexchange"); err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ func failover(ctx context.Context, c *common) error {
 	if err != nil {
 		return err
 	}
-	defer standby.Stop()
+	defer func() { _ = standby.Stop() }()
 	// Synchronous only now: set before the base backup, the standby would inherit it and, once
 	// promoted without a standby of its own, wait forever on every commit.
 	if err := sqlExec(ctx, primary.DSN("postgres"), "ALTER SYSTEM SET synchronous_standby_names = '*'", "SELECT pg_reload_conf()"); err != nil {
@@ -164,7 +164,7 @@ func failover(ctx context.Context, c *common) error {
 
 	var problems []string
 	failedDuring := len(w.failures(func(sm sample) bool { return sm.end.After(stopAt) && sm.start.Before(resumedAt) }))
-	for _, sm := range w.failures(func(sm sample) bool { return !(sm.end.After(stopAt) && sm.start.Before(resumedAt)) }) {
+	for _, sm := range w.failures(func(sm sample) bool { return !sm.end.After(stopAt) || !sm.start.Before(resumedAt) }) {
 		problems = append(problems, fmt.Sprintf("request at +%s failed outside the outage: %s", sm.start.Sub(began).Round(time.Millisecond), sm.what))
 	}
 	checked, lost := w.verify(ctx, srv.url)

@@ -33,7 +33,7 @@ func scaleOut(ctx context.Context, c *common) error {
 	began := time.Now()
 	dsn := os.Getenv("DATABASE_URL")
 	if dsn == "" {
-		return errors.New("DATABASE_URL is not set: run through go run ./cmd/devdb -ephemeral -- ...")
+		return errors.New("DATABASE_URL is not set: run through go run ./cmd/devdb -ephemeral")
 	}
 	duration := c.duration
 	if duration == 0 {

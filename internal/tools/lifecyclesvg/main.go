@@ -266,12 +266,3 @@ func render() []byte {
 	b.WriteString("</svg>\n")
 	return b.Bytes()
 }
-
-func containsEdge(list []*edge, e *edge) bool {
-	for _, x := range list {
-		if x == e {
-			return true
-		}
-	}
-	return false
-}
