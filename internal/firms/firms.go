@@ -19,6 +19,7 @@ import (
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
 	"github.com/casexchange/server/internal/postgres"
+	"github.com/casexchange/server/internal/refdata"
 )
 
 // Firm is a law firm.
@@ -56,11 +57,12 @@ type Firm struct {
 type Service struct {
 	pool *pgxpool.Pool
 	q    *db.Queries
+	ref  *refdata.Service
 }
 
 // New returns a Service on pool.
 func New(pool *pgxpool.Pool) *Service {
-	return &Service{pool: pool, q: db.New(pool)}
+	return &Service{pool: pool, q: db.New(pool), ref: refdata.NewService(pool)}
 }
 
 // Get returns a firm by id. Errors: ErrNotFound.
@@ -212,6 +214,73 @@ func (s *Service) UpdateOwn(ctx context.Context, firmID uuid.UUID, u Update) (Fi
 		return Firm{}, notFound(err)
 	}
 	return firmFromRow(row), nil
+}
+
+// Bounds of a firm's own profile edit.
+const (
+	MaxNameLength    = 200
+	MaxWebsiteLength = 500
+)
+
+// ProfileChange is a firm's edit of its own profile as its users ask for it: the fields of
+// Update that are set change, jurisdictions are codes (any case, blanks dropped) and case
+// types are given by name, display name or id. Update.Jurisdictions and Update.CaseTypeIDs
+// are ignored.
+type ProfileChange struct {
+	Update
+	JurisdictionCodes *[]string
+	CaseTypes         *[]string
+}
+
+// UpdateOwnProfile checks and resolves c and applies it to firmID (UpdateOwn).
+//
+// Errors: ErrValidation naming every bad field at once (name, website, jurisdictions,
+// caseTypes.N, and those of UpdateOwn); ErrNotFound.
+func (s *Service) UpdateOwnProfile(ctx context.Context, firmID uuid.UUID, c ProfileChange) (Firm, error) {
+	u := c.Update
+	u.Jurisdictions, u.CaseTypeIDs = nil, nil
+	var details []apperr.FieldError
+	if u.Name != nil && utf8.RuneCountInString(strings.TrimSpace(*u.Name)) > MaxNameLength {
+		details = append(details, apperr.FieldError{Field: "name", Message: fmt.Sprintf("must be at most %d characters", MaxNameLength)})
+	}
+	if u.Website != nil && utf8.RuneCountInString(strings.TrimSpace(*u.Website)) > MaxWebsiteLength {
+		details = append(details, apperr.FieldError{Field: "website", Message: fmt.Sprintf("must be at most %d characters", MaxWebsiteLength)})
+	}
+	if c.JurisdictionCodes != nil {
+		unknown, err := s.ref.UnknownJurisdictionCodes(ctx, *c.JurisdictionCodes)
+		if err != nil {
+			return Firm{}, err
+		}
+		for _, code := range unknown {
+			details = append(details, apperr.FieldError{Field: "jurisdictions", Message: fmt.Sprintf("%q is not a known jurisdiction code", code)})
+		}
+		codes := make([]string, 0, len(*c.JurisdictionCodes))
+		for _, code := range *c.JurisdictionCodes {
+			if code = strings.ToUpper(strings.TrimSpace(code)); code != "" {
+				codes = append(codes, code)
+			}
+		}
+		u.Jurisdictions = &codes
+	}
+	if c.CaseTypes != nil {
+		ids := make([]uuid.UUID, 0, len(*c.CaseTypes))
+		for i, name := range *c.CaseTypes {
+			ct, err := s.ref.ResolveCaseType(ctx, name)
+			if errors.Is(err, apperr.ErrNotFound) {
+				details = append(details, apperr.FieldError{Field: fmt.Sprintf("caseTypes.%d", i), Message: fmt.Sprintf("%q is not a known case type", name)})
+				continue
+			}
+			if err != nil {
+				return Firm{}, err
+			}
+			ids = append(ids, ct.ID)
+		}
+		u.CaseTypeIDs = &ids
+	}
+	if len(details) > 0 {
+		return Firm{}, apperr.Validation("", details...)
+	}
+	return s.UpdateOwn(ctx, firmID, u)
 }
 
 // CreateInput describes a new firm (seeds, the CLI and administration).

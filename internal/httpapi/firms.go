@@ -2,11 +2,7 @@ package httpapi
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"slices"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -72,12 +68,6 @@ func (s *Server) GetOwnFirm(ctx context.Context, _ api.GetOwnFirmRequestObject) 
 	return api.GetOwnFirm200JSONResponse{Body: api.FirmResponse{Data: out, Meta: meta(ctx)}}, nil
 }
 
-// Limits the contract states for profile fields that the domain bounds more loosely.
-const (
-	maxFirmNameLength    = 200
-	maxFirmWebsiteLength = 500
-)
-
 // firmFieldNames maps the domain's field names to the request's.
 var firmFieldNames = map[string]string{
 	"generalReferralInstructions": "referralInstructions",
@@ -95,59 +85,21 @@ func (s *Server) UpdateOwnFirm(ctx context.Context, req api.UpdateOwnFirmRequest
 		return nil, apperr.Field("body", "is required")
 	}
 	b := req.Body
-	u := firms.Update{
-		Name:                        b.Name,
-		Phone:                       b.Phone,
-		Address:                     b.Address,
-		City:                        b.City,
-		State:                       b.State,
-		Zip:                         b.Zip,
-		Website:                     b.Website,
-		Description:                 b.Description,
-		GeneralReferralInstructions: b.ReferralInstructions,
-	}
-	var details []apperr.FieldError
-	if b.Name != nil && utf8.RuneCountInString(strings.TrimSpace(*b.Name)) > maxFirmNameLength {
-		details = append(details, apperr.FieldError{Field: "body.name", Message: fmt.Sprintf("must be at most %d characters", maxFirmNameLength)})
-	}
-	if b.Website != nil && utf8.RuneCountInString(strings.TrimSpace(*b.Website)) > maxFirmWebsiteLength {
-		details = append(details, apperr.FieldError{Field: "body.website", Message: fmt.Sprintf("must be at most %d characters", maxFirmWebsiteLength)})
-	}
-	if b.Jurisdictions != nil {
-		unknown, err := s.RefData.UnknownJurisdictionCodes(ctx, *b.Jurisdictions)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range unknown {
-			details = append(details, apperr.FieldError{Field: "body.jurisdictions", Message: fmt.Sprintf("%q is not a known jurisdiction code", c)})
-		}
-		codes := make([]string, 0, len(*b.Jurisdictions))
-		for _, c := range *b.Jurisdictions {
-			if c = strings.ToUpper(strings.TrimSpace(c)); c != "" {
-				codes = append(codes, c)
-			}
-		}
-		u.Jurisdictions = &codes
-	}
-	if b.CaseTypes != nil {
-		ids := make([]uuid.UUID, 0, len(*b.CaseTypes))
-		for i, name := range *b.CaseTypes {
-			ct, err := s.RefData.ResolveCaseType(ctx, name)
-			if errors.Is(err, apperr.ErrNotFound) {
-				details = append(details, apperr.FieldError{Field: fmt.Sprintf("body.caseTypes.%d", i), Message: fmt.Sprintf("%q is not a known case type", name)})
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-			ids = append(ids, ct.ID)
-		}
-		u.CaseTypeIDs = &ids
-	}
-	if len(details) > 0 {
-		return nil, apperr.Validation("", details...)
-	}
-	f, err := s.Firms.UpdateOwn(ctx, p.FirmID, u)
+	f, err := s.Firms.UpdateOwnProfile(ctx, p.FirmID, firms.ProfileChange{
+		Update: firms.Update{
+			Name:                        b.Name,
+			Phone:                       b.Phone,
+			Address:                     b.Address,
+			City:                        b.City,
+			State:                       b.State,
+			Zip:                         b.Zip,
+			Website:                     b.Website,
+			Description:                 b.Description,
+			GeneralReferralInstructions: b.ReferralInstructions,
+		},
+		JurisdictionCodes: b.Jurisdictions,
+		CaseTypes:         b.CaseTypes,
+	})
 	if err != nil {
 		return nil, prefixFields(err, "body.", firmFieldNames)
 	}
