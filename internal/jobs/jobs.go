@@ -75,8 +75,11 @@ type Client struct {
 	rc   *river.Client[pgx.Tx]
 	resc *rescuer // puts back jobs left running by a dead process or a lost outcome (rescue.go)
 
-	stopResc func()        // ends the rescuer started by Start
-	rescDone chan struct{} // closed when it has ended (its connection closed)
+	stopResc func()        // ends the rescuer and the watchdog started by Start
+	rescDone chan struct{} // closed when the rescuer has ended (its connection closed)
+	wd       *watchdog     // restarts a stalled River client (watchdog.go)
+	wdDone   chan struct{} // closed when the watchdog has ended
+	log      *slog.Logger
 }
 
 // New builds a client over pool with the workers that register adds. It neither migrates
@@ -117,7 +120,7 @@ func New(pool *pgxpool.Pool, log *slog.Logger, cfg Config, register ...Register)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: new client: %w", err)
 	}
-	return &Client{rc: rc, resc: resc}, nil
+	return &Client{rc: rc, resc: resc, log: log, wd: &watchdog{every: watchInterval, stall: stallAfter}}, nil
 }
 
 // Start begins working jobs in the background until Stop, or until ctx is cancelled (which
@@ -127,8 +130,10 @@ func (c *Client) Start(ctx context.Context) error {
 		return fmt.Errorf("jobs: start: %w", err)
 	}
 	rctx, cancel := context.WithCancel(ctx)
-	c.stopResc, c.rescDone = cancel, make(chan struct{})
+	c.stopResc, c.rescDone, c.wdDone = cancel, make(chan struct{}), make(chan struct{})
+	c.resc.lastStart.Store(time.Now().UnixNano())
 	go func() { defer close(c.rescDone); c.resc.run(rctx) }()
+	go func() { defer close(c.wdDone); c.watch(rctx, ctx) }()
 	return nil
 }
 
@@ -138,6 +143,7 @@ func (c *Client) Stop(ctx context.Context) error {
 	if c.stopResc != nil {
 		c.stopResc()
 		<-c.rescDone
+		<-c.wdDone
 	}
 	if err := c.rc.Stop(ctx); err != nil {
 		return fmt.Errorf("jobs: stop: %w", err)

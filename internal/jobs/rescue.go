@@ -62,6 +62,11 @@ type rescuer struct {
 	every, grace, settle time.Duration
 	judged               atomic.Int64 // sweeps that judged other clients (tests wait on it)
 
+	// What the watchdog (watchdog.go) reads: jobs running in this process and when the last
+	// one started (unix nanoseconds).
+	running   atomic.Int64
+	lastStart atomic.Int64
+
 	mu      sync.Mutex
 	working map[int64]time.Time // job id: zero while it runs, its end afterwards (kept grace)
 	suspect map[string]bool     // clients seen without their lock on the previous sweep
@@ -95,7 +100,10 @@ func (r *rescuer) Work(ctx context.Context, job *rivertype.JobRow, doInner func(
 	r.mu.Lock()
 	r.working[job.ID] = time.Time{}
 	r.mu.Unlock()
+	r.running.Add(1)
+	r.lastStart.Store(time.Now().UnixNano())
 	defer func() {
+		r.running.Add(-1)
 		r.mu.Lock()
 		r.working[job.ID] = time.Now()
 		r.mu.Unlock()
