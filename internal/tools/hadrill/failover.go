@@ -175,7 +175,8 @@ func failover(ctx context.Context, c *common) error {
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	problems = append(problems, checkConsistency(ctx, conn)...)
-	hooks, hookProblems := checkWebhooks(ctx, conn, recv, 30*time.Second)
+	// 75 s: a stalled producer is restarted by the job watchdog after 30-35 s (internal/jobs).
+	hooks, hookProblems := checkWebhooks(ctx, conn, recv, 75*time.Second)
 	// The pass conditions of this drill are the database's: writes resume, none acknowledged is
 	// lost, none half-applied. The job queue's behaviour is measured and reported beside them:
 	// delivery is at least once (a delivery made just before the stop whose DELIVERED mark was
