@@ -251,7 +251,11 @@ func buildItem(spec *Spec, s Step) (item, error) {
 		}
 		u.Raw += "?" + strings.Join(qs, "&")
 	}
-	req := request{Method: op.Method, Header: []kv{}, URL: u, Description: s.Note}
+	desc := fmt.Sprintf("Operation `%s`: %s %s.", op.ID, op.Method, op.Path)
+	if s.Note != "" {
+		desc += " " + s.Note
+	}
+	req := request{Method: op.Method, Header: []kv{}, URL: u, Description: desc}
 	switch op.Security {
 	case "apiKeyAuth":
 		key := "{{apiKey}}"
