@@ -25,19 +25,15 @@ run: build
 	./$(BIN) serve
 
 ## test: Go tests against a private PostgreSQL (or DATABASE_URL), short fuzz runs, the contract gates,
-## the published Postman collection, the portman contract tests generated from our spec and the HA drills
+## our own Postman collection and the published one (mk/postman.mk), the portman contract tests generated from our spec and the HA drills
 ## (mk/ha.mk: scale-out, failover, restore-drill).
-test: lint test-go fuzz contract newman portman chart image-test migration-compat portal-quickstart scale-out failover restore-drill
+test: lint test-go fuzz contract newman newman-reference portman chart image-test migration-compat portal-quickstart scale-out failover restore-drill
 
 ## test-go: every Go package; the verification parts' one-line summaries are printed at the end.
 test-go:
 	@rm -f .test-summary
 	@status=0; CX_TEST_SUMMARY=$(CURDIR)/.test-summary $(GO) run ./cmd/devdb -ephemeral -- $(GO) test -count=1 -timeout 20m ./... || status=$$?; \
 	  if [ -f .test-summary ]; then echo "--- summaries"; sort .test-summary; fi; exit $$status
-
-## newman: the published Postman collection against a fresh server with demo data.
-newman: node_modules build
-	$(GO) run ./cmd/devdb -ephemeral -- scripts/newman.sh
 
 ## contract: spec lint, breaking-change check against the reference release, generation is clean.
 contract: node_modules
@@ -52,11 +48,12 @@ generate:
 	$(CODEGEN) sqlc generate
 	$(GO) run ./internal/tools/oplist -readme README.md
 	$(MAKE) -s portal-generate
+	$(MAKE) -s postman-generate
 
 ## verify: fail when regeneration changes any tracked file.
 verify: generate
-	@git diff --exit-code --stat -- gen README.md internal/portal/site || (echo "generated code is stale: run make generate and commit" && exit 1)
-	@test -z "$$(git status --porcelain -- gen internal/portal/site)" || (git status --porcelain -- gen internal/portal/site; echo "untracked generated files" && exit 1)
+	@git diff --exit-code --stat -- gen README.md internal/portal/site postman || (echo "generated code is stale: run make generate and commit" && exit 1)
+	@test -z "$$(git status --porcelain -- gen internal/portal/site postman)" || (git status --porcelain -- gen internal/portal/site postman; echo "untracked generated files" && exit 1)
 
 node_modules: package.json package-lock.json
 	npm ci --no-audit --no-fund

@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# Start a fresh server with demo data on a free port and run the published Postman collection
-# against it (test/newman/run.js). Needs DATABASE_URL (make newman provides a private cluster).
+# Our own Postman collection (postman/collection.json, generated from the contract) against a
+# fresh server with demo data on a free port (scripts/newman-run.js). Needs DATABASE_URL (make
+# newman provides a private cluster). Prints one line "newman: N requests, M assertions, F failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/demo-server.sh
-start_demo_server newman
-node test/newman/run.js --base-url "http://127.0.0.1:$port" "$@"
+# Webhook subscriptions point back at this server over plain http, which only
+# CX_WEBHOOKS_ALLOW_PRIVATE permits.
+start_demo_server newman CX_WEBHOOKS_ALLOW_PRIVATE=true
+status=0
+node scripts/newman-run.js --base-url "http://127.0.0.1:$port" --mail-dir "$data/mail" "$@" || status=$?
+if [ "$status" -ne 0 ] && [ -s "$data/server.log" ]; then
+  echo "--- server log (errors)"; grep -iE 'error|warn|panic' "$data/server.log" | tail -40 || true
+fi
+exit "$status"

@@ -2,8 +2,9 @@
 // time from the contract (site/reference.html, by redocly build-docs), the guides written in
 // guides/*.md and rendered once at startup, the lifecycle picture generated from the transition
 // table (site/lifecycle.svg), the error-code table generated from the contract's x-error-codes,
-// and the changelog. Everything is embedded: the portal works offline and its pages load
-// nothing from another host (the Content-Security-Policy says so to the browser too).
+// the changelog, and our Postman collection and environment (package postman). Everything is
+// embedded: the portal works offline and its pages load nothing from another host (the
+// Content-Security-Policy says so to the browser too).
 package portal
 
 import (
@@ -29,6 +30,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	apireference "github.com/casexchange/server/api-reference"
+	"github.com/casexchange/server/postman"
 )
 
 //go:embed guides/*.md
@@ -145,6 +147,9 @@ func build() (*Portal, error) {
 <li><a href="/docs/reference">API reference</a>: every operation of the contract, its access tier, its errors and examples.</li>
 <li><a href="/api/public/v1/openapi.yml">openapi.yml</a> and <a href="/api/public/v1/openapi.json">openapi.json</a>: the contract as written, for generating clients.</li>
 `)
+	idx.WriteString(`<li><a href="/docs/postman/collection.json">Postman collection</a> and <a href="/docs/postman/environment.json">environment</a>: ` +
+		`every operation in workflow order, generated from the contract, with ids chained between requests and each response checked ` +
+		`against its schema. Import both into Postman, select the environment and run the folders in order against <code>make run</code>.</li>` + "\n")
 	idx.WriteString(`<li><a href="/docs/changelog">Changelog</a>: what changed in each release.</li>` + "\n")
 	idx.WriteString("</ul>\n<h2>Guides</h2>\n<ol>\n")
 	for _, g := range p.guides {
@@ -165,11 +170,9 @@ func build() (*Portal, error) {
 		path := "/docs/" + strings.TrimSuffix(name, ".html")
 		p.add(path, b, ct)
 	}
-	for _, name := range []string{"collection.json", "environment.json"} {
-		if b, err := siteFiles.ReadFile("site/postman/" + name); err == nil {
-			p.add("/docs/postman/"+name, b, "application/json")
-		}
-	}
+	// Our own Postman collection, generated from the contract (package postman).
+	p.add("/docs/postman/collection.json", postman.Collection, "application/json")
+	p.add("/docs/postman/environment.json", postman.Environment, "application/json")
 	return p, nil
 }
 
@@ -252,12 +255,11 @@ a{color:#1f5fbf}
 `))
 
 func layout(title, current string, guides []Guide, body []byte) []byte {
-	_, postmanErr := siteFiles.ReadFile("site/postman/collection.json")
 	var buf bytes.Buffer
 	_ = layoutTmpl.Execute(&buf, map[string]any{
 		"Title": title, "Current": current, "Guides": guides,
 		"Body":      template.HTML(body), //nolint:gosec // our own rendered markdown
-		"Postman":   postmanErr == nil,
+		"Postman":   len(postman.Collection) > 0,
 		"Changelog": true,
 	})
 	return buf.Bytes()

@@ -6,7 +6,7 @@
 //
 //   node test/newman/run.js --base-url http://127.0.0.1:8080 [--folders all|F1,F2] [--var k=v ...]
 //
-// Prints one summary line: "newman: N passed, M failed, K allowed".
+// Prints one summary line: "newman-reference: N passed, M failed, K allowed".
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -26,7 +26,7 @@ const here = __dirname;
 const refDir = opt.reference || path.join(here, '..', '..', '..', 'shared', 'reference', 'postman');
 const collectionFile = path.join(refDir, 'collection-2026-04-01.json');
 if (!fs.existsSync(collectionFile)) {
-  console.log('newman: skipped: the reference collection is absent (' + collectionFile + ')');
+  console.log('newman-reference: skipped: the reference collection is absent (' + collectionFile + ')');
   process.exit(0);
 }
 if (!opt.baseUrl) { console.error('--base-url is required'); process.exit(2); }
@@ -155,6 +155,6 @@ function runPass(folders) {
     }
   }
   for (const p of problems) console.log('FAILED ' + p);
-  console.log(`newman: ${passed} passed, ${failed} failed, ${allowed} allowed`);
+  console.log(`newman-reference: ${passed} passed, ${failed} failed, ${allowed} allowed`);
   process.exit(failed > 0 ? 1 : 0);
-})().catch(e => { console.error('newman: ' + e.message); process.exit(1); });
+})().catch(e => { console.error('newman-reference: ' + e.message); process.exit(1); });
