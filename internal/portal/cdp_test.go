@@ -23,6 +23,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -64,10 +65,17 @@ var devtoolsLine = regexp.MustCompile(`DevTools listening on (ws://\S+)`)
 
 func startBrowser(t *testing.T, bin string) *browser {
 	t.Helper()
+	// The profile is removed by hand once the whole process group is gone: Chromium's helper
+	// processes outlive a kill of the main one and keep writing into it for a moment.
+	profile, err := os.MkdirTemp("", "portal-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(bin, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
 		"--no-first-run", "--no-default-browser-check", "--disable-extensions", "--disable-background-networking",
 		"--disable-component-update", "--disable-sync", "--metrics-recording-only", "--hide-scrollbars",
-		"--remote-debugging-port=0", "--user-data-dir="+t.TempDir(), "--window-size=1400,1000", "about:blank")
+		"--remote-debugging-port=0", "--user-data-dir="+profile, "--window-size=1400,1000", "about:blank")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +83,18 @@ func startBrowser(t *testing.T, bin string) *browser {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+		var err error
+		for range 50 {
+			if err = os.RemoveAll(profile); err == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond) // helpers of the killed group still exiting
+		}
+		t.Logf("chromium profile %s not removed: %v", profile, err)
+	})
 	found := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
