@@ -9,7 +9,9 @@ rm -rf "$out" && mkdir -p "$out/ts"
 
 # The Go smoke program is built inside the SDK's own module, from the module cache only: the SDK
 # requires nothing that the server's go.mod does not already pin at the same version.
-(cd sdk/go && GOFLAGS=-mod=readonly GOPROXY=off go build -o "../../$out/go-smoke" ./internal/smoke)
+# The README's example (example_test.go) is compiled too, never run.
+(cd sdk/go && export GOFLAGS=-mod=readonly GOPROXY=off &&
+  go build -o "../../$out/go-smoke" ./internal/smoke && go test -c -vet=off -o "../../$out/go-example.test" .)
 # The TypeScript SDK and its smoke flow, compiled with the pinned tsc; openapi-fetch resolves from
 # the root node_modules. The output is ES modules, as the package is.
 node_modules/.bin/tsc -p sdk/ts/test --noEmit false --outDir "$out/ts"
