@@ -51,8 +51,8 @@ type FeeAnalyticsFlowsRow struct {
 // The ledger list, its total and its export are built in internal/fees/ledgerlist.go: one
 // statement per filter shape, each an index range of migration 0021's indexes.
 // FeeAnalyticsFlows sums the payments a firm received (as referring firm) and made (as receiving
-// firm) between two payment dates, per partner firm and calendar month: two index-only ranges of
-// fee_payments_{referring,receiving}_paid_idx.
+// firm) between two payment dates, per partner firm and calendar month: one range of
+// fee_payments_{referring,receiving}_paid_idx each (the index holds every column read).
 func (q *Queries) FeeAnalyticsFlows(ctx context.Context, arg FeeAnalyticsFlowsParams) ([]FeeAnalyticsFlowsRow, error) {
 	rows, err := q.db.Query(ctx, feeAnalyticsFlows, arg.FirmID, arg.DateFrom, arg.DateTo)
 	if err != nil {
