@@ -133,55 +133,26 @@ RETURNING *;
 -- name: FeePaymentList :many
 SELECT * FROM fee_payments WHERE entry_id = ANY(@entry_ids::uuid[]) ORDER BY entry_id, created_at, id;
 
--- The ledger lists: one side of the firm (owed to it as referring firm, or owed by it as
--- receiving firm), by due date then id, entries waiting for an agreement last. The firm and
--- the due date range are index conditions of fee_ledger_{referring,receiving}_due_idx (or the
--- status variants when a status is given); the partner filter is checked on the rows read.
+-- The ledger list, its total and its export are built in internal/fees/ledgerlist.go: one
+-- statement per filter shape, each an index range of migration 0021's indexes.
 
--- name: FeeLedgerOwedToFirm :many
-SELECT e.*, fr.name AS referring_firm_name, fe.name AS receiving_firm_name, r.reference_number
-FROM fee_ledger_entries e
-JOIN firms fr ON fr.id = e.referring_firm_id
-JOIN firms fe ON fe.id = e.receiving_firm_id
-JOIN referrals r ON r.id = e.referral_id
-WHERE e.referring_firm_id = @firm_id
-  AND (sqlc.narg(status)::text IS NULL OR e.status = sqlc.narg(status)::text)
-  AND (sqlc.narg(partner)::uuid IS NULL OR e.receiving_firm_id = sqlc.narg(partner)::uuid)
-  AND (sqlc.narg(due_from)::date IS NULL OR e.due_date >= sqlc.narg(due_from)::date)
-  AND (sqlc.narg(due_to)::date IS NULL OR e.due_date <= sqlc.narg(due_to)::date)
-  AND (NOT @outstanding_only::bool OR e.status IN ('due', 'partially_paid', 'disputed'))
-ORDER BY e.due_date NULLS LAST, e.id
-LIMIT @lim OFFSET @off;
-
--- name: FeeLedgerOwedToFirmCount :one
-SELECT count(*) FROM fee_ledger_entries e
-WHERE e.referring_firm_id = @firm_id
-  AND (sqlc.narg(status)::text IS NULL OR e.status = sqlc.narg(status)::text)
-  AND (sqlc.narg(partner)::uuid IS NULL OR e.receiving_firm_id = sqlc.narg(partner)::uuid)
-  AND (sqlc.narg(due_from)::date IS NULL OR e.due_date >= sqlc.narg(due_from)::date)
-  AND (sqlc.narg(due_to)::date IS NULL OR e.due_date <= sqlc.narg(due_to)::date)
-  AND (NOT @outstanding_only::bool OR e.status IN ('due', 'partially_paid', 'disputed'));
-
--- name: FeeLedgerOwedByFirm :many
-SELECT e.*, fr.name AS referring_firm_name, fe.name AS receiving_firm_name, r.reference_number
-FROM fee_ledger_entries e
-JOIN firms fr ON fr.id = e.referring_firm_id
-JOIN firms fe ON fe.id = e.receiving_firm_id
-JOIN referrals r ON r.id = e.referral_id
-WHERE e.receiving_firm_id = @firm_id
-  AND (sqlc.narg(status)::text IS NULL OR e.status = sqlc.narg(status)::text)
-  AND (sqlc.narg(partner)::uuid IS NULL OR e.referring_firm_id = sqlc.narg(partner)::uuid)
-  AND (sqlc.narg(due_from)::date IS NULL OR e.due_date >= sqlc.narg(due_from)::date)
-  AND (sqlc.narg(due_to)::date IS NULL OR e.due_date <= sqlc.narg(due_to)::date)
-  AND (NOT @outstanding_only::bool OR e.status IN ('due', 'partially_paid', 'disputed'))
-ORDER BY e.due_date NULLS LAST, e.id
-LIMIT @lim OFFSET @off;
-
--- name: FeeLedgerOwedByFirmCount :one
-SELECT count(*) FROM fee_ledger_entries e
-WHERE e.receiving_firm_id = @firm_id
-  AND (sqlc.narg(status)::text IS NULL OR e.status = sqlc.narg(status)::text)
-  AND (sqlc.narg(partner)::uuid IS NULL OR e.referring_firm_id = sqlc.narg(partner)::uuid)
-  AND (sqlc.narg(due_from)::date IS NULL OR e.due_date >= sqlc.narg(due_from)::date)
-  AND (sqlc.narg(due_to)::date IS NULL OR e.due_date <= sqlc.narg(due_to)::date)
-  AND (NOT @outstanding_only::bool OR e.status IN ('due', 'partially_paid', 'disputed'));
+-- FeeAnalyticsFlows sums the payments a firm received (as referring firm) and made (as receiving
+-- firm) between two payment dates, per partner firm and calendar month: one range of
+-- fee_payments_{referring,receiving}_paid_idx each (the index holds every column read).
+-- name: FeeAnalyticsFlows :many
+SELECT x.direction::text AS direction, x.partner_firm_id::uuid AS partner_firm_id, f.name AS partner_firm_name,
+       x.month::date AS month, x.cents::bigint AS cents, x.payments::bigint AS payments
+FROM (
+    SELECT 'received' AS direction, p.receiving_firm_id AS partner_firm_id,
+           date_trunc('month', p.paid_on::timestamp)::date AS month, sum(p.amount_cents) AS cents, count(*) AS payments
+    FROM fee_payments p
+    WHERE p.referring_firm_id = @firm_id::uuid AND p.paid_on BETWEEN @date_from::date AND @date_to::date
+    GROUP BY 2, 3
+    UNION ALL
+    SELECT 'paid', p.referring_firm_id, date_trunc('month', p.paid_on::timestamp)::date, sum(p.amount_cents), count(*)
+    FROM fee_payments p
+    WHERE p.receiving_firm_id = @firm_id::uuid AND p.paid_on BETWEEN @date_from::date AND @date_to::date
+    GROUP BY 2, 3
+) x
+JOIN firms f ON f.id = x.partner_firm_id
+ORDER BY f.name, x.partner_firm_id, x.month, x.direction;

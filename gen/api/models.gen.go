@@ -292,6 +292,21 @@ func (e FeeAgreementVersionStatus) Valid() bool {
 	}
 }
 
+// Defines values for FeeAnalyticsCurrency.
+const (
+	FeeAnalyticsCurrencyUSD FeeAnalyticsCurrency = "USD"
+)
+
+// Valid indicates whether the value is a known member of the FeeAnalyticsCurrency enum.
+func (e FeeAnalyticsCurrency) Valid() bool {
+	switch e {
+	case FeeAnalyticsCurrencyUSD:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FeeBasis.
 const (
 	FeeBasisJointResponsibility FeeBasis = "joint_responsibility"
@@ -1741,6 +1756,42 @@ func (e ListFeeLedgerParamsDirection) Valid() bool {
 	case ListFeeLedgerParamsDirectionIOwe:
 		return true
 	case ListFeeLedgerParamsDirectionOwedToMe:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExportFeeLedgerParamsFormat.
+const (
+	ExportFeeLedgerParamsFormatCsv  ExportFeeLedgerParamsFormat = "csv"
+	ExportFeeLedgerParamsFormatXlsx ExportFeeLedgerParamsFormat = "xlsx"
+)
+
+// Valid indicates whether the value is a known member of the ExportFeeLedgerParamsFormat enum.
+func (e ExportFeeLedgerParamsFormat) Valid() bool {
+	switch e {
+	case ExportFeeLedgerParamsFormatCsv:
+		return true
+	case ExportFeeLedgerParamsFormatXlsx:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExportFeeLedgerParamsDirection.
+const (
+	ExportFeeLedgerParamsDirectionIOwe     ExportFeeLedgerParamsDirection = "i_owe"
+	ExportFeeLedgerParamsDirectionOwedToMe ExportFeeLedgerParamsDirection = "owed_to_me"
+)
+
+// Valid indicates whether the value is a known member of the ExportFeeLedgerParamsDirection enum.
+func (e ExportFeeLedgerParamsDirection) Valid() bool {
+	switch e {
+	case ExportFeeLedgerParamsDirectionIOwe:
+		return true
+	case ExportFeeLedgerParamsDirectionOwedToMe:
 		return true
 	default:
 		return false
@@ -3503,6 +3554,77 @@ type FeeAgreementVersionShareKind string
 // FeeAgreementVersionStatus `proposed`: waiting for the other firm; `accepted`: accepted (the newest accepted version is in force); `superseded`: replaced by a later version before or after acceptance.
 type FeeAgreementVersionStatus string
 
+// FeeAnalytics Referral fees received and paid by payment date.
+type FeeAnalytics struct {
+	// ByMonth Every calendar month of the range, oldest first.
+	ByMonth []FeeAnalyticsMonth `json:"byMonth"`
+
+	// ByPartnerFirm The partner firms with a payment in the range, by name.
+	ByPartnerFirm []FeeAnalyticsPartner `json:"byPartnerFirm"`
+	Currency      FeeAnalyticsCurrency  `json:"currency"`
+
+	// DateFrom First payment date counted (the parameter, or its default).
+	DateFrom openapi_types.Date `json:"dateFrom"`
+
+	// DateTo Last payment date counted (the parameter, or its default).
+	DateTo openapi_types.Date `json:"dateTo"`
+
+	// Totals Fees received from and paid to partner firms, and the difference.
+	Totals FeeFlowFigures `json:"totals"`
+}
+
+// FeeAnalyticsCurrency defines model for FeeAnalytics.Currency.
+type FeeAnalyticsCurrency string
+
+// FeeAnalyticsMonth The fees of the payments dated in one calendar month.
+type FeeAnalyticsMonth struct {
+	// Month The calendar month, `YYYY-MM`.
+	Month string `json:"month"`
+
+	// Net An exact amount in US dollars, a decimal with two digits after the point (`1234.50`); negative only for a net figure.
+	Net FeeMoney `json:"net"`
+
+	// Paid An exact amount in US dollars, a decimal with two digits after the point (`1234.50`); negative only for a net figure.
+	Paid             FeeMoney `json:"paid"`
+	PaymentsMade     int      `json:"paymentsMade"`
+	PaymentsReceived int      `json:"paymentsReceived"`
+
+	// PeriodStart The month's first day.
+	PeriodStart openapi_types.Date `json:"periodStart"`
+
+	// Received An exact amount in US dollars, a decimal with two digits after the point (`1234.50`); negative only for a net figure.
+	Received FeeMoney `json:"received"`
+}
+
+// FeeAnalyticsPartner The fees between your firm and one partner firm over the range.
+type FeeAnalyticsPartner struct {
+	FirmId   openapi_types.UUID `json:"firmId"`
+	FirmName string             `json:"firmName"`
+
+	// Months The months of the range with a payment between the two firms, oldest first.
+	Months []FeeAnalyticsMonth `json:"months"`
+
+	// Net An exact amount in US dollars, a decimal with two digits after the point (`1234.50`); negative only for a net figure.
+	Net FeeMoney `json:"net"`
+
+	// Paid An exact amount in US dollars, a decimal with two digits after the point (`1234.50`); negative only for a net figure.
+	Paid             FeeMoney `json:"paid"`
+	PaymentsMade     int      `json:"paymentsMade"`
+	PaymentsReceived int      `json:"paymentsReceived"`
+
+	// Received An exact amount in US dollars, a decimal with two digits after the point (`1234.50`); negative only for a net figure.
+	Received FeeMoney `json:"received"`
+}
+
+// FeeAnalyticsResponse defines model for FeeAnalyticsResponse.
+type FeeAnalyticsResponse struct {
+	// Data Referral fees received and paid by payment date.
+	Data FeeAnalytics `json:"data"`
+
+	// Meta Present on every response body.
+	Meta ResponseMeta `json:"meta"`
+}
+
 // FeeBasis Why the firms may divide the fee: in proportion to the work each does, or because each takes joint responsibility for the representation.
 type FeeBasis string
 
@@ -3539,6 +3661,24 @@ type FeeConsent struct {
 
 // FeeConsentMethod defines model for FeeConsent.Method.
 type FeeConsentMethod string
+
+// FeeFlowFigures Fees received from and paid to partner firms, and the difference.
+type FeeFlowFigures struct {
+	// Net An exact amount in US dollars, a decimal with two digits after the point (`1234.50`); negative only for a net figure.
+	Net FeeMoney `json:"net"`
+
+	// Paid An exact amount in US dollars, a decimal with two digits after the point (`1234.50`); negative only for a net figure.
+	Paid FeeMoney `json:"paid"`
+
+	// PaymentsMade Number of payments behind `paid`.
+	PaymentsMade int `json:"paymentsMade"`
+
+	// PaymentsReceived Number of payments behind `received`.
+	PaymentsReceived int `json:"paymentsReceived"`
+
+	// Received An exact amount in US dollars, a decimal with two digits after the point (`1234.50`); negative only for a net figure.
+	Received FeeMoney `json:"received"`
+}
 
 // FeeLedgerEntry What the receiving firm of a referral closed won owes its referring firm.
 type FeeLedgerEntry struct {
@@ -3625,6 +3765,9 @@ type FeeLedgerListResponse struct {
 
 // FeeLedgerStatus `needs_agreement`: closed won without an accepted agreement (no amount yet); `due`; `partially_paid`; `paid`; `disputed` (by the receiving firm); `written_off`.
 type FeeLedgerStatus string
+
+// FeeMoney An exact amount in US dollars, a decimal with two digits after the point (`1234.50`); negative only for a net figure.
+type FeeMoney = string
 
 // FeePayment A payment recorded on a ledger entry.
 type FeePayment struct {
@@ -6700,6 +6843,18 @@ type ExportAllAnalyticsParams struct {
 	Tz *AnalyticsTz `form:"tz,omitempty" json:"tz,omitempty"`
 }
 
+// GetFeeAnalyticsParams defines parameters for GetFeeAnalytics.
+type GetFeeAnalyticsParams struct {
+	// DateFrom First payment date counted.
+	DateFrom *openapi_types.Date `form:"dateFrom,omitempty" json:"dateFrom,omitempty"`
+
+	// DateTo Last payment date counted.
+	DateTo *openapi_types.Date `form:"dateTo,omitempty" json:"dateTo,omitempty"`
+
+	// IfNoneMatch The `ETag` of a response you already have (or several, comma-separated, or `*`). While it still matches, the answer is `304` with no body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // GetHomepageAnalyticsParams defines parameters for GetHomepageAnalytics.
 type GetHomepageAnalyticsParams struct {
 	// Tz IANA time zone (e.g. `America/Chicago`) that defines day and month boundaries for date filters and trends. Defaults to `UTC`; an unknown zone gets `400 validation_error`.
@@ -7190,6 +7345,14 @@ type ListFeeLedgerParams struct {
 	// Aging Only outstanding entries in this aging bucket.
 	Aging *FeeAgingBucket `form:"aging,omitempty" json:"aging,omitempty"`
 
+	// Cursor The `pagination.nextCursor` of the previous page: the next page starts right after that
+	// page's last entry, at the same cost as the first page however far the walk has gone, and
+	// `page` is ignored. A cursor belongs to the filters and `limit` it was returned with; sent
+	// with others it is refused with `400 validation_error` on `query.cursor`. The position is
+	// the entry's due date and id, so a walk sees each entry once, except one whose due date
+	// is set while the walk runs (an agreement accepted after closing), which moves to its date.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 
@@ -7202,6 +7365,36 @@ type ListFeeLedgerParams struct {
 
 // ListFeeLedgerParamsDirection defines parameters for ListFeeLedger.
 type ListFeeLedgerParamsDirection string
+
+// ExportFeeLedgerParams defines parameters for ExportFeeLedger.
+type ExportFeeLedgerParams struct {
+	// Format File format.
+	Format *ExportFeeLedgerParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Direction Which side of the ledger, as in `listFeeLedger`.
+	Direction *ExportFeeLedgerParamsDirection `form:"direction,omitempty" json:"direction,omitempty"`
+
+	// Status Only entries in this status.
+	Status *FeeLedgerStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// PartnerFirmId Only entries with this firm on the other side.
+	PartnerFirmId *openapi_types.UUID `form:"partnerFirmId,omitempty" json:"partnerFirmId,omitempty"`
+
+	// DueFrom Due on or after this date.
+	DueFrom *openapi_types.Date `form:"dueFrom,omitempty" json:"dueFrom,omitempty"`
+
+	// DueTo Due on or before this date (not before `dueFrom`).
+	DueTo *openapi_types.Date `form:"dueTo,omitempty" json:"dueTo,omitempty"`
+
+	// Aging Only outstanding entries in this aging bucket (as of today, UTC).
+	Aging *FeeAgingBucket `form:"aging,omitempty" json:"aging,omitempty"`
+}
+
+// ExportFeeLedgerParamsFormat defines parameters for ExportFeeLedger.
+type ExportFeeLedgerParamsFormat string
+
+// ExportFeeLedgerParamsDirection defines parameters for ExportFeeLedger.
+type ExportFeeLedgerParamsDirection string
 
 // GetFeeLedgerEntryParams defines parameters for GetFeeLedgerEntry.
 type GetFeeLedgerEntryParams struct {

@@ -32,6 +32,9 @@ type ServerInterface interface {
 	// ExportAllAnalytics Export every analytics category as one workbook
 	// (GET /api/public/v1/analytics/export)
 	ExportAllAnalytics(ctx echo.Context, params ExportAllAnalyticsParams) error
+	// GetFeeAnalytics Referral fees received and paid
+	// (GET /api/public/v1/analytics/fees)
+	GetFeeAnalytics(ctx echo.Context, params GetFeeAnalyticsParams) error
 	// GetHomepageAnalytics Today, this week and this month
 	// (GET /api/public/v1/analytics/homepage)
 	GetHomepageAnalytics(ctx echo.Context, params GetHomepageAnalyticsParams) error
@@ -149,6 +152,9 @@ type ServerInterface interface {
 	// ListFeeLedger List fee ledger entries
 	// (GET /api/public/v1/fees/ledger)
 	ListFeeLedger(ctx echo.Context, params ListFeeLedgerParams) error
+	// ExportFeeLedger Download the fee ledger as CSV or Excel
+	// (GET /api/public/v1/fees/ledger/export)
+	ExportFeeLedger(ctx echo.Context, params ExportFeeLedgerParams) error
 	// GetFeeLedgerEntry Get a fee ledger entry
 	// (GET /api/public/v1/fees/ledger/{entryId})
 	GetFeeLedgerEntry(ctx echo.Context, entryId openapi_types.UUID, params GetFeeLedgerEntryParams) error
@@ -811,6 +817,48 @@ func (w *ServerInterfaceWrapper) ExportAllAnalytics(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ExportAllAnalytics(ctx, params)
+	return err
+}
+
+// GetFeeAnalytics converts echo context to params.
+func (w *ServerInterfaceWrapper) GetFeeAnalytics(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetFeeAnalyticsParams
+	// ------------- Optional query parameter "dateFrom" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dateFrom", ctx.QueryParams(), &params.DateFrom, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter dateFrom: %s", err))
+	}
+
+	// ------------- Optional query parameter "dateTo" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dateTo", ctx.QueryParams(), &params.DateTo, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter dateTo: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetFeeAnalytics(ctx, params)
 	return err
 }
 
@@ -2674,6 +2722,13 @@ func (w *ServerInterfaceWrapper) ListFeeLedger(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aging: %s", err))
 	}
 
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
 	// ------------- Optional query parameter "page" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
@@ -2707,6 +2762,66 @@ func (w *ServerInterfaceWrapper) ListFeeLedger(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListFeeLedger(ctx, params)
+	return err
+}
+
+// ExportFeeLedger converts echo context to params.
+func (w *ServerInterfaceWrapper) ExportFeeLedger(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ExportFeeLedgerParams
+	// ------------- Optional query parameter "format" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "format", ctx.QueryParams(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter format: %s", err))
+	}
+
+	// ------------- Optional query parameter "direction" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "direction", ctx.QueryParams(), &params.Direction, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter direction: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "partnerFirmId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "partnerFirmId", ctx.QueryParams(), &params.PartnerFirmId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter partnerFirmId: %s", err))
+	}
+
+	// ------------- Optional query parameter "dueFrom" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dueFrom", ctx.QueryParams(), &params.DueFrom, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter dueFrom: %s", err))
+	}
+
+	// ------------- Optional query parameter "dueTo" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dueTo", ctx.QueryParams(), &params.DueTo, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter dueTo: %s", err))
+	}
+
+	// ------------- Optional query parameter "aging" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "aging", ctx.QueryParams(), &params.Aging, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aging: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ExportFeeLedger(ctx, params)
 	return err
 }
 
@@ -6445,6 +6560,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/public/v1/referrals/:id/fee-agreement/versions/:version/accept", wrapper.AcceptReferralFeeAgreement, options.OperationMiddlewares["acceptReferralFeeAgreement"]...)
 	router.POST(options.BaseURL+"/api/public/v1/referrals/:id/fee-agreement/consents", wrapper.RecordReferralFeeConsent, options.OperationMiddlewares["recordReferralFeeConsent"]...)
 	router.GET(options.BaseURL+"/api/public/v1/fees/ledger", wrapper.ListFeeLedger, options.OperationMiddlewares["listFeeLedger"]...)
+	router.GET(options.BaseURL+"/api/public/v1/fees/ledger/export", wrapper.ExportFeeLedger, options.OperationMiddlewares["exportFeeLedger"]...)
 	router.GET(options.BaseURL+"/api/public/v1/fees/ledger/:entryId", wrapper.GetFeeLedgerEntry, options.OperationMiddlewares["getFeeLedgerEntry"]...)
 	router.POST(options.BaseURL+"/api/public/v1/fees/ledger/:entryId/payments", wrapper.RecordFeePayment, options.OperationMiddlewares["recordFeePayment"]...)
 	router.POST(options.BaseURL+"/api/public/v1/fees/ledger/:entryId/dispute", wrapper.DisputeFeeLedgerEntry, options.OperationMiddlewares["disputeFeeLedgerEntry"]...)
@@ -6479,6 +6595,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/public/v1/analytics/sent", wrapper.GetSentAnalytics, options.OperationMiddlewares["getSentAnalytics"]...)
 	router.GET(options.BaseURL+"/api/public/v1/analytics/revenue-received", wrapper.GetRevenueReceivedAnalytics, options.OperationMiddlewares["getRevenueReceivedAnalytics"]...)
 	router.GET(options.BaseURL+"/api/public/v1/analytics/revenue-sent", wrapper.GetRevenueSentAnalytics, options.OperationMiddlewares["getRevenueSentAnalytics"]...)
+	router.GET(options.BaseURL+"/api/public/v1/analytics/fees", wrapper.GetFeeAnalytics, options.OperationMiddlewares["getFeeAnalytics"]...)
 	router.GET(options.BaseURL+"/api/public/v1/analytics/referrals", wrapper.GetReferralsAnalytics, options.OperationMiddlewares["getReferralsAnalytics"]...)
 	router.GET(options.BaseURL+"/api/public/v1/analytics/export", wrapper.ExportAllAnalytics, options.OperationMiddlewares["exportAllAnalytics"]...)
 	router.GET(options.BaseURL+"/api/public/v1/analytics/:category/export", wrapper.ExportAnalyticsCategory, options.OperationMiddlewares["exportAnalyticsCategory"]...)
@@ -7632,6 +7749,239 @@ type ExportAllAnalyticsdefaultJSONResponse struct {
 }
 
 func (response ExportAllAnalyticsdefaultJSONResponse) VisitExportAllAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFeeAnalyticsRequestObject struct {
+	Params GetFeeAnalyticsParams
+}
+
+type GetFeeAnalyticsResponseObject interface {
+	VisitGetFeeAnalyticsResponse(w http.ResponseWriter) error
+}
+
+type GetFeeAnalytics200ResponseHeaders struct {
+	ETag                *string
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          *string
+}
+
+type GetFeeAnalytics200JSONResponse struct {
+	Body    FeeAnalyticsResponse
+	Headers GetFeeAnalytics200ResponseHeaders
+}
+
+func (response GetFeeAnalytics200JSONResponse) VisitGetFeeAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFeeAnalytics304Response = NotModifiedResponse
+
+func (response GetFeeAnalytics304Response) VisitGetFeeAnalyticsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetFeeAnalytics400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetFeeAnalytics400JSONResponse) VisitGetFeeAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFeeAnalytics401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetFeeAnalytics401JSONResponse) VisitGetFeeAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFeeAnalytics403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetFeeAnalytics403JSONResponse) VisitGetFeeAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFeeAnalytics429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response GetFeeAnalytics429JSONResponse) VisitGetFeeAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFeeAnalytics500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetFeeAnalytics500JSONResponse) VisitGetFeeAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFeeAnalyticsdefaultJSONResponse struct {
+	Body       Error
+	Headers    ServiceUnavailableResponseHeaders
+	StatusCode int
+}
+
+func (response GetFeeAnalyticsdefaultJSONResponse) VisitGetFeeAnalyticsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -17842,6 +18192,264 @@ type ListFeeLedgerdefaultJSONResponse struct {
 }
 
 func (response ListFeeLedgerdefaultJSONResponse) VisitListFeeLedgerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportFeeLedgerRequestObject struct {
+	Params ExportFeeLedgerParams
+}
+
+type ExportFeeLedgerResponseObject interface {
+	VisitExportFeeLedgerResponse(w http.ResponseWriter) error
+}
+
+type ExportFeeLedger200ResponseHeaders struct {
+	ContentDisposition  *string
+	XExportTruncated    *bool
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          *string
+}
+
+type ExportFeeLedger200ApplicationvndOpenxmlformatsOfficedocumentSpreadsheetmlSheetResponse struct {
+	Body          io.Reader
+	Headers       ExportFeeLedger200ResponseHeaders
+	ContentLength int64
+}
+
+func (response ExportFeeLedger200ApplicationvndOpenxmlformatsOfficedocumentSpreadsheetmlSheetResponse) VisitExportFeeLedgerResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.XExportTruncated != nil {
+		w.Header().Set("X-Export-Truncated", fmt.Sprint(*response.Headers.XExportTruncated))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ExportFeeLedger200TextcsvResponse struct {
+	Body          io.Reader
+	Headers       ExportFeeLedger200ResponseHeaders
+	ContentLength int64
+}
+
+func (response ExportFeeLedger200TextcsvResponse) VisitExportFeeLedgerResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.XExportTruncated != nil {
+		w.Header().Set("X-Export-Truncated", fmt.Sprint(*response.Headers.XExportTruncated))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ExportFeeLedger400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ExportFeeLedger400JSONResponse) VisitExportFeeLedgerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportFeeLedger401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ExportFeeLedger401JSONResponse) VisitExportFeeLedgerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportFeeLedger403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ExportFeeLedger403JSONResponse) VisitExportFeeLedgerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportFeeLedger429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response ExportFeeLedger429JSONResponse) VisitExportFeeLedgerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportFeeLedger500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ExportFeeLedger500JSONResponse) VisitExportFeeLedgerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	if response.Headers.XRequestId != nil {
+		w.Header().Set("X-Request-Id", fmt.Sprint(*response.Headers.XRequestId))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportFeeLedgerdefaultJSONResponse struct {
+	Body       Error
+	Headers    ServiceUnavailableResponseHeaders
+	StatusCode int
+}
+
+func (response ExportFeeLedgerdefaultJSONResponse) VisitExportFeeLedgerResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -45533,6 +46141,9 @@ type StrictServerInterface interface {
 	// ExportAllAnalytics Export every analytics category as one workbook
 	// (GET /api/public/v1/analytics/export)
 	ExportAllAnalytics(ctx context.Context, request ExportAllAnalyticsRequestObject) (ExportAllAnalyticsResponseObject, error)
+	// GetFeeAnalytics Referral fees received and paid
+	// (GET /api/public/v1/analytics/fees)
+	GetFeeAnalytics(ctx context.Context, request GetFeeAnalyticsRequestObject) (GetFeeAnalyticsResponseObject, error)
 	// GetHomepageAnalytics Today, this week and this month
 	// (GET /api/public/v1/analytics/homepage)
 	GetHomepageAnalytics(ctx context.Context, request GetHomepageAnalyticsRequestObject) (GetHomepageAnalyticsResponseObject, error)
@@ -45650,6 +46261,9 @@ type StrictServerInterface interface {
 	// ListFeeLedger List fee ledger entries
 	// (GET /api/public/v1/fees/ledger)
 	ListFeeLedger(ctx context.Context, request ListFeeLedgerRequestObject) (ListFeeLedgerResponseObject, error)
+	// ExportFeeLedger Download the fee ledger as CSV or Excel
+	// (GET /api/public/v1/fees/ledger/export)
+	ExportFeeLedger(ctx context.Context, request ExportFeeLedgerRequestObject) (ExportFeeLedgerResponseObject, error)
 	// GetFeeLedgerEntry Get a fee ledger entry
 	// (GET /api/public/v1/fees/ledger/{entryId})
 	GetFeeLedgerEntry(ctx context.Context, request GetFeeLedgerEntryRequestObject) (GetFeeLedgerEntryResponseObject, error)
@@ -46097,6 +46711,31 @@ func (sh *strictHandler) ExportAllAnalytics(ctx echo.Context, params ExportAllAn
 		return err
 	} else if validResponse, ok := response.(ExportAllAnalyticsResponseObject); ok {
 		return validResponse.VisitExportAllAnalyticsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetFeeAnalytics operation middleware
+func (sh *strictHandler) GetFeeAnalytics(ctx echo.Context, params GetFeeAnalyticsParams) error {
+	var request GetFeeAnalyticsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetFeeAnalytics(ctx.Request().Context(), request.(GetFeeAnalyticsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetFeeAnalytics")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetFeeAnalyticsResponseObject); ok {
+		return validResponse.VisitGetFeeAnalyticsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -47327,6 +47966,31 @@ func (sh *strictHandler) ListFeeLedger(ctx echo.Context, params ListFeeLedgerPar
 		return err
 	} else if validResponse, ok := response.(ListFeeLedgerResponseObject); ok {
 		return validResponse.VisitListFeeLedgerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ExportFeeLedger operation middleware
+func (sh *strictHandler) ExportFeeLedger(ctx echo.Context, params ExportFeeLedgerParams) error {
+	var request ExportFeeLedgerRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportFeeLedger(ctx.Request().Context(), request.(ExportFeeLedgerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportFeeLedger")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExportFeeLedgerResponseObject); ok {
+		return validResponse.VisitExportFeeLedgerResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

@@ -13,6 +13,73 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const feeAnalyticsFlows = `-- name: FeeAnalyticsFlows :many
+
+SELECT x.direction::text AS direction, x.partner_firm_id::uuid AS partner_firm_id, f.name AS partner_firm_name,
+       x.month::date AS month, x.cents::bigint AS cents, x.payments::bigint AS payments
+FROM (
+    SELECT 'received' AS direction, p.receiving_firm_id AS partner_firm_id,
+           date_trunc('month', p.paid_on::timestamp)::date AS month, sum(p.amount_cents) AS cents, count(*) AS payments
+    FROM fee_payments p
+    WHERE p.referring_firm_id = $1::uuid AND p.paid_on BETWEEN $2::date AND $3::date
+    GROUP BY 2, 3
+    UNION ALL
+    SELECT 'paid', p.referring_firm_id, date_trunc('month', p.paid_on::timestamp)::date, sum(p.amount_cents), count(*)
+    FROM fee_payments p
+    WHERE p.receiving_firm_id = $1::uuid AND p.paid_on BETWEEN $2::date AND $3::date
+    GROUP BY 2, 3
+) x
+JOIN firms f ON f.id = x.partner_firm_id
+ORDER BY f.name, x.partner_firm_id, x.month, x.direction
+`
+
+type FeeAnalyticsFlowsParams struct {
+	FirmID   uuid.UUID
+	DateFrom pgtype.Date
+	DateTo   pgtype.Date
+}
+
+type FeeAnalyticsFlowsRow struct {
+	Direction       string
+	PartnerFirmID   uuid.UUID
+	PartnerFirmName string
+	Month           pgtype.Date
+	Cents           int64
+	Payments        int64
+}
+
+// The ledger list, its total and its export are built in internal/fees/ledgerlist.go: one
+// statement per filter shape, each an index range of migration 0021's indexes.
+// FeeAnalyticsFlows sums the payments a firm received (as referring firm) and made (as receiving
+// firm) between two payment dates, per partner firm and calendar month: one range of
+// fee_payments_{referring,receiving}_paid_idx each (the index holds every column read).
+func (q *Queries) FeeAnalyticsFlows(ctx context.Context, arg FeeAnalyticsFlowsParams) ([]FeeAnalyticsFlowsRow, error) {
+	rows, err := q.db.Query(ctx, feeAnalyticsFlows, arg.FirmID, arg.DateFrom, arg.DateTo)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []FeeAnalyticsFlowsRow
+	for rows.Next() {
+		var i FeeAnalyticsFlowsRow
+		if err := rows.Scan(
+			&i.Direction,
+			&i.PartnerFirmID,
+			&i.PartnerFirmName,
+			&i.Month,
+			&i.Cents,
+			&i.Payments,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const feeConsentInsert = `-- name: FeeConsentInsert :one
 INSERT INTO fee_consents (referral_id, version_id, consented_on, method, signer_name, document_id, recorded_by_firm_id, recorded_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -114,7 +181,7 @@ func (q *Queries) FeeDocumentVisible(ctx context.Context, arg FeeDocumentVisible
 }
 
 const feeEntryByReferral = `-- name: FeeEntryByReferral :one
-SELECT id, referral_id, base_case_id, referring_firm_id, receiving_firm_id, version_id, status, attorney_fees_cents, amount_due_cents, paid_cents, closed_on, due_date, dispute_reason, written_off_reason, created_at, updated_at FROM fee_ledger_entries WHERE referral_id = $1
+SELECT id, referral_id, base_case_id, referring_firm_id, receiving_firm_id, version_id, status, attorney_fees_cents, amount_due_cents, paid_cents, closed_on, due_date, dispute_reason, written_off_reason, created_at, updated_at, due_key FROM fee_ledger_entries WHERE referral_id = $1
 `
 
 func (q *Queries) FeeEntryByReferral(ctx context.Context, referralID uuid.UUID) (FeeLedgerEntry, error) {
@@ -137,12 +204,13 @@ func (q *Queries) FeeEntryByReferral(ctx context.Context, referralID uuid.UUID) 
 		&i.WrittenOffReason,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.DueKey,
 	)
 	return i, err
 }
 
 const feeEntryForParty = `-- name: FeeEntryForParty :one
-SELECT id, referral_id, base_case_id, referring_firm_id, receiving_firm_id, version_id, status, attorney_fees_cents, amount_due_cents, paid_cents, closed_on, due_date, dispute_reason, written_off_reason, created_at, updated_at FROM fee_ledger_entries
+SELECT id, referral_id, base_case_id, referring_firm_id, receiving_firm_id, version_id, status, attorney_fees_cents, amount_due_cents, paid_cents, closed_on, due_date, dispute_reason, written_off_reason, created_at, updated_at, due_key FROM fee_ledger_entries
 WHERE id = $1 AND (referring_firm_id = $2 OR receiving_firm_id = $2)
 FOR UPDATE
 `
@@ -173,12 +241,13 @@ func (q *Queries) FeeEntryForParty(ctx context.Context, arg FeeEntryForPartyPara
 		&i.WrittenOffReason,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.DueKey,
 	)
 	return i, err
 }
 
 const feeEntryGetForParty = `-- name: FeeEntryGetForParty :one
-SELECT e.id, e.referral_id, e.base_case_id, e.referring_firm_id, e.receiving_firm_id, e.version_id, e.status, e.attorney_fees_cents, e.amount_due_cents, e.paid_cents, e.closed_on, e.due_date, e.dispute_reason, e.written_off_reason, e.created_at, e.updated_at, fr.name AS referring_firm_name, fe.name AS receiving_firm_name, r.reference_number
+SELECT e.id, e.referral_id, e.base_case_id, e.referring_firm_id, e.receiving_firm_id, e.version_id, e.status, e.attorney_fees_cents, e.amount_due_cents, e.paid_cents, e.closed_on, e.due_date, e.dispute_reason, e.written_off_reason, e.created_at, e.updated_at, e.due_key, fr.name AS referring_firm_name, fe.name AS receiving_firm_name, r.reference_number
 FROM fee_ledger_entries e
 JOIN firms fr ON fr.id = e.referring_firm_id
 JOIN firms fe ON fe.id = e.receiving_firm_id
@@ -208,6 +277,7 @@ type FeeEntryGetForPartyRow struct {
 	WrittenOffReason  *string
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
+	DueKey            pgtype.Date
 	ReferringFirmName string
 	ReceivingFirmName string
 	ReferenceNumber   string
@@ -233,6 +303,7 @@ func (q *Queries) FeeEntryGetForParty(ctx context.Context, arg FeeEntryGetForPar
 		&i.WrittenOffReason,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.DueKey,
 		&i.ReferringFirmName,
 		&i.ReceivingFirmName,
 		&i.ReferenceNumber,
@@ -249,7 +320,7 @@ INSERT INTO fee_ledger_entries (
     $7, $8, $9, $10, $11, $11
 )
 ON CONFLICT (referral_id) DO NOTHING
-RETURNING id, referral_id, base_case_id, referring_firm_id, receiving_firm_id, version_id, status, attorney_fees_cents, amount_due_cents, paid_cents, closed_on, due_date, dispute_reason, written_off_reason, created_at, updated_at
+RETURNING id, referral_id, base_case_id, referring_firm_id, receiving_firm_id, version_id, status, attorney_fees_cents, amount_due_cents, paid_cents, closed_on, due_date, dispute_reason, written_off_reason, created_at, updated_at, due_key
 `
 
 type FeeEntryInsertParams struct {
@@ -298,6 +369,7 @@ func (q *Queries) FeeEntryInsert(ctx context.Context, arg FeeEntryInsertParams) 
 		&i.WrittenOffReason,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.DueKey,
 	)
 	return i, err
 }
@@ -308,7 +380,7 @@ UPDATE fee_ledger_entries SET
     paid_cents = $4, due_date = $5, dispute_reason = $6,
     written_off_reason = $7, updated_at = $8
 WHERE id = $9
-RETURNING id, referral_id, base_case_id, referring_firm_id, receiving_firm_id, version_id, status, attorney_fees_cents, amount_due_cents, paid_cents, closed_on, due_date, dispute_reason, written_off_reason, created_at, updated_at
+RETURNING id, referral_id, base_case_id, referring_firm_id, receiving_firm_id, version_id, status, attorney_fees_cents, amount_due_cents, paid_cents, closed_on, due_date, dispute_reason, written_off_reason, created_at, updated_at, due_key
 `
 
 type FeeEntryUpdateParams struct {
@@ -355,281 +427,15 @@ func (q *Queries) FeeEntryUpdate(ctx context.Context, arg FeeEntryUpdateParams) 
 		&i.WrittenOffReason,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.DueKey,
 	)
 	return i, err
-}
-
-const feeLedgerOwedByFirm = `-- name: FeeLedgerOwedByFirm :many
-SELECT e.id, e.referral_id, e.base_case_id, e.referring_firm_id, e.receiving_firm_id, e.version_id, e.status, e.attorney_fees_cents, e.amount_due_cents, e.paid_cents, e.closed_on, e.due_date, e.dispute_reason, e.written_off_reason, e.created_at, e.updated_at, fr.name AS referring_firm_name, fe.name AS receiving_firm_name, r.reference_number
-FROM fee_ledger_entries e
-JOIN firms fr ON fr.id = e.referring_firm_id
-JOIN firms fe ON fe.id = e.receiving_firm_id
-JOIN referrals r ON r.id = e.referral_id
-WHERE e.receiving_firm_id = $1
-  AND ($2::text IS NULL OR e.status = $2::text)
-  AND ($3::uuid IS NULL OR e.referring_firm_id = $3::uuid)
-  AND ($4::date IS NULL OR e.due_date >= $4::date)
-  AND ($5::date IS NULL OR e.due_date <= $5::date)
-  AND (NOT $6::bool OR e.status IN ('due', 'partially_paid', 'disputed'))
-ORDER BY e.due_date NULLS LAST, e.id
-LIMIT $8 OFFSET $7
-`
-
-type FeeLedgerOwedByFirmParams struct {
-	FirmID          uuid.UUID
-	Status          *string
-	Partner         *uuid.UUID
-	DueFrom         pgtype.Date
-	DueTo           pgtype.Date
-	OutstandingOnly bool
-	Off             int32
-	Lim             int32
-}
-
-type FeeLedgerOwedByFirmRow struct {
-	ID                uuid.UUID
-	ReferralID        uuid.UUID
-	BaseCaseID        uuid.UUID
-	ReferringFirmID   uuid.UUID
-	ReceivingFirmID   uuid.UUID
-	VersionID         *uuid.UUID
-	Status            string
-	AttorneyFeesCents int64
-	AmountDueCents    *int64
-	PaidCents         int64
-	ClosedOn          pgtype.Date
-	DueDate           pgtype.Date
-	DisputeReason     *string
-	WrittenOffReason  *string
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
-	ReferringFirmName string
-	ReceivingFirmName string
-	ReferenceNumber   string
-}
-
-func (q *Queries) FeeLedgerOwedByFirm(ctx context.Context, arg FeeLedgerOwedByFirmParams) ([]FeeLedgerOwedByFirmRow, error) {
-	rows, err := q.db.Query(ctx, feeLedgerOwedByFirm,
-		arg.FirmID,
-		arg.Status,
-		arg.Partner,
-		arg.DueFrom,
-		arg.DueTo,
-		arg.OutstandingOnly,
-		arg.Off,
-		arg.Lim,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []FeeLedgerOwedByFirmRow
-	for rows.Next() {
-		var i FeeLedgerOwedByFirmRow
-		if err := rows.Scan(
-			&i.ID,
-			&i.ReferralID,
-			&i.BaseCaseID,
-			&i.ReferringFirmID,
-			&i.ReceivingFirmID,
-			&i.VersionID,
-			&i.Status,
-			&i.AttorneyFeesCents,
-			&i.AmountDueCents,
-			&i.PaidCents,
-			&i.ClosedOn,
-			&i.DueDate,
-			&i.DisputeReason,
-			&i.WrittenOffReason,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.ReferringFirmName,
-			&i.ReceivingFirmName,
-			&i.ReferenceNumber,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const feeLedgerOwedByFirmCount = `-- name: FeeLedgerOwedByFirmCount :one
-SELECT count(*) FROM fee_ledger_entries e
-WHERE e.receiving_firm_id = $1
-  AND ($2::text IS NULL OR e.status = $2::text)
-  AND ($3::uuid IS NULL OR e.referring_firm_id = $3::uuid)
-  AND ($4::date IS NULL OR e.due_date >= $4::date)
-  AND ($5::date IS NULL OR e.due_date <= $5::date)
-  AND (NOT $6::bool OR e.status IN ('due', 'partially_paid', 'disputed'))
-`
-
-type FeeLedgerOwedByFirmCountParams struct {
-	FirmID          uuid.UUID
-	Status          *string
-	Partner         *uuid.UUID
-	DueFrom         pgtype.Date
-	DueTo           pgtype.Date
-	OutstandingOnly bool
-}
-
-func (q *Queries) FeeLedgerOwedByFirmCount(ctx context.Context, arg FeeLedgerOwedByFirmCountParams) (int64, error) {
-	row := q.db.QueryRow(ctx, feeLedgerOwedByFirmCount,
-		arg.FirmID,
-		arg.Status,
-		arg.Partner,
-		arg.DueFrom,
-		arg.DueTo,
-		arg.OutstandingOnly,
-	)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
-const feeLedgerOwedToFirm = `-- name: FeeLedgerOwedToFirm :many
-
-SELECT e.id, e.referral_id, e.base_case_id, e.referring_firm_id, e.receiving_firm_id, e.version_id, e.status, e.attorney_fees_cents, e.amount_due_cents, e.paid_cents, e.closed_on, e.due_date, e.dispute_reason, e.written_off_reason, e.created_at, e.updated_at, fr.name AS referring_firm_name, fe.name AS receiving_firm_name, r.reference_number
-FROM fee_ledger_entries e
-JOIN firms fr ON fr.id = e.referring_firm_id
-JOIN firms fe ON fe.id = e.receiving_firm_id
-JOIN referrals r ON r.id = e.referral_id
-WHERE e.referring_firm_id = $1
-  AND ($2::text IS NULL OR e.status = $2::text)
-  AND ($3::uuid IS NULL OR e.receiving_firm_id = $3::uuid)
-  AND ($4::date IS NULL OR e.due_date >= $4::date)
-  AND ($5::date IS NULL OR e.due_date <= $5::date)
-  AND (NOT $6::bool OR e.status IN ('due', 'partially_paid', 'disputed'))
-ORDER BY e.due_date NULLS LAST, e.id
-LIMIT $8 OFFSET $7
-`
-
-type FeeLedgerOwedToFirmParams struct {
-	FirmID          uuid.UUID
-	Status          *string
-	Partner         *uuid.UUID
-	DueFrom         pgtype.Date
-	DueTo           pgtype.Date
-	OutstandingOnly bool
-	Off             int32
-	Lim             int32
-}
-
-type FeeLedgerOwedToFirmRow struct {
-	ID                uuid.UUID
-	ReferralID        uuid.UUID
-	BaseCaseID        uuid.UUID
-	ReferringFirmID   uuid.UUID
-	ReceivingFirmID   uuid.UUID
-	VersionID         *uuid.UUID
-	Status            string
-	AttorneyFeesCents int64
-	AmountDueCents    *int64
-	PaidCents         int64
-	ClosedOn          pgtype.Date
-	DueDate           pgtype.Date
-	DisputeReason     *string
-	WrittenOffReason  *string
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
-	ReferringFirmName string
-	ReceivingFirmName string
-	ReferenceNumber   string
-}
-
-// The ledger lists: one side of the firm (owed to it as referring firm, or owed by it as
-// receiving firm), by due date then id, entries waiting for an agreement last. The firm and
-// the due date range are index conditions of fee_ledger_{referring,receiving}_due_idx (or the
-// status variants when a status is given); the partner filter is checked on the rows read.
-func (q *Queries) FeeLedgerOwedToFirm(ctx context.Context, arg FeeLedgerOwedToFirmParams) ([]FeeLedgerOwedToFirmRow, error) {
-	rows, err := q.db.Query(ctx, feeLedgerOwedToFirm,
-		arg.FirmID,
-		arg.Status,
-		arg.Partner,
-		arg.DueFrom,
-		arg.DueTo,
-		arg.OutstandingOnly,
-		arg.Off,
-		arg.Lim,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []FeeLedgerOwedToFirmRow
-	for rows.Next() {
-		var i FeeLedgerOwedToFirmRow
-		if err := rows.Scan(
-			&i.ID,
-			&i.ReferralID,
-			&i.BaseCaseID,
-			&i.ReferringFirmID,
-			&i.ReceivingFirmID,
-			&i.VersionID,
-			&i.Status,
-			&i.AttorneyFeesCents,
-			&i.AmountDueCents,
-			&i.PaidCents,
-			&i.ClosedOn,
-			&i.DueDate,
-			&i.DisputeReason,
-			&i.WrittenOffReason,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.ReferringFirmName,
-			&i.ReceivingFirmName,
-			&i.ReferenceNumber,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const feeLedgerOwedToFirmCount = `-- name: FeeLedgerOwedToFirmCount :one
-SELECT count(*) FROM fee_ledger_entries e
-WHERE e.referring_firm_id = $1
-  AND ($2::text IS NULL OR e.status = $2::text)
-  AND ($3::uuid IS NULL OR e.receiving_firm_id = $3::uuid)
-  AND ($4::date IS NULL OR e.due_date >= $4::date)
-  AND ($5::date IS NULL OR e.due_date <= $5::date)
-  AND (NOT $6::bool OR e.status IN ('due', 'partially_paid', 'disputed'))
-`
-
-type FeeLedgerOwedToFirmCountParams struct {
-	FirmID          uuid.UUID
-	Status          *string
-	Partner         *uuid.UUID
-	DueFrom         pgtype.Date
-	DueTo           pgtype.Date
-	OutstandingOnly bool
-}
-
-func (q *Queries) FeeLedgerOwedToFirmCount(ctx context.Context, arg FeeLedgerOwedToFirmCountParams) (int64, error) {
-	row := q.db.QueryRow(ctx, feeLedgerOwedToFirmCount,
-		arg.FirmID,
-		arg.Status,
-		arg.Partner,
-		arg.DueFrom,
-		arg.DueTo,
-		arg.OutstandingOnly,
-	)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
 }
 
 const feePaymentInsert = `-- name: FeePaymentInsert :one
 INSERT INTO fee_payments (entry_id, amount_cents, paid_on, method, reference, recorded_by_firm_id, created_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
-RETURNING id, entry_id, amount_cents, paid_on, method, reference, recorded_by_firm_id, created_at
+RETURNING id, entry_id, amount_cents, paid_on, method, reference, recorded_by_firm_id, created_at, referring_firm_id, receiving_firm_id
 `
 
 type FeePaymentInsertParams struct {
@@ -662,12 +468,14 @@ func (q *Queries) FeePaymentInsert(ctx context.Context, arg FeePaymentInsertPara
 		&i.Reference,
 		&i.RecordedByFirmID,
 		&i.CreatedAt,
+		&i.ReferringFirmID,
+		&i.ReceivingFirmID,
 	)
 	return i, err
 }
 
 const feePaymentList = `-- name: FeePaymentList :many
-SELECT id, entry_id, amount_cents, paid_on, method, reference, recorded_by_firm_id, created_at FROM fee_payments WHERE entry_id = ANY($1::uuid[]) ORDER BY entry_id, created_at, id
+SELECT id, entry_id, amount_cents, paid_on, method, reference, recorded_by_firm_id, created_at, referring_firm_id, receiving_firm_id FROM fee_payments WHERE entry_id = ANY($1::uuid[]) ORDER BY entry_id, created_at, id
 `
 
 func (q *Queries) FeePaymentList(ctx context.Context, entryIds []uuid.UUID) ([]FeePayment, error) {
@@ -688,6 +496,8 @@ func (q *Queries) FeePaymentList(ctx context.Context, entryIds []uuid.UUID) ([]F
 			&i.Reference,
 			&i.RecordedByFirmID,
 			&i.CreatedAt,
+			&i.ReferringFirmID,
+			&i.ReceivingFirmID,
 		); err != nil {
 			return nil, err
 		}

@@ -201,6 +201,7 @@ type FeeLedgerEntry struct {
 	WrittenOffReason  *string
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
+	DueKey            pgtype.Date
 }
 
 type FeePayment struct {
@@ -212,6 +213,8 @@ type FeePayment struct {
 	Reference        *string
 	RecordedByFirmID uuid.UUID
 	CreatedAt        time.Time
+	ReferringFirmID  uuid.UUID
+	ReceivingFirmID  uuid.UUID
 }
 
 type FeeRuleProfile struct {

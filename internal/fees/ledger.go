@@ -403,7 +403,7 @@ func (s *Service) entryGetTx(ctx context.Context, q *db.Queries, firm, id uuid.U
 	if err != nil {
 		return Entry{}, fmt.Errorf("load ledger entry: %w", err)
 	}
-	out := []Entry{listRowEntry(db.FeeLedgerOwedToFirmRow(row), s.now())}
+	out := []Entry{partyRowEntry(row, s.now())}
 	if err := s.attachPayments(ctx, q, out); err != nil {
 		return Entry{}, err
 	}
@@ -439,7 +439,7 @@ func entryFromRow(e db.FeeLedgerEntry) Entry {
 		DisputeReason: e.DisputeReason, WrittenOffReason: e.WrittenOffReason, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
 }
 
-func listRowEntry(r db.FeeLedgerOwedToFirmRow, now time.Time) Entry {
+func partyRowEntry(r db.FeeEntryGetForPartyRow, now time.Time) Entry {
 	e := Entry{ID: r.ID, ReferralID: r.ReferralID, BaseCaseID: r.BaseCaseID, ReferenceNumber: r.ReferenceNumber,
 		ReferringFirmID: r.ReferringFirmID, ReferringFirmName: r.ReferringFirmName, ReceivingFirmID: r.ReceivingFirmID,
 		ReceivingFirmName: r.ReceivingFirmName, VersionID: r.VersionID, Status: r.Status, AttorneyFeesCents: r.AttorneyFeesCents,
@@ -465,74 +465,11 @@ type ListInput struct {
 	Aging     *string
 	Page      int
 	Limit     int
+	// Cursor is the nextCursor of the previous page; with one, Page is ignored.
+	Cursor string
 }
 
 var entryStatuses = map[string]bool{EntryNeedsAgreement: true, EntryDue: true, EntryPartiallyPaid: true, EntryPaid: true, EntryDisputed: true, EntryWrittenOff: true}
-
-// List returns one page of the caller's ledger, by due date (entries waiting for an agreement
-// last), and the total. Errors: ErrValidation naming the query parameter.
-func (s *Service) List(ctx context.Context, a Actor, in ListInput) ([]Entry, int64, error) {
-	if in.Direction == "" {
-		in.Direction = OwedToMe
-	}
-	if in.Direction != OwedToMe && in.Direction != IOwe {
-		return nil, 0, apperr.Field("direction", "must be owed_to_me or i_owe")
-	}
-	if in.Status != nil && !entryStatuses[*in.Status] {
-		return nil, 0, apperr.Field("status", "must be one of needs_agreement, due, partially_paid, paid, disputed, written_off")
-	}
-	from, to := in.DueFrom, in.DueTo
-	outstandingOnly := false
-	if in.Aging != nil {
-		f, t, err := agingRange(*in.Aging, s.now())
-		if err != nil {
-			return nil, 0, err
-		}
-		outstandingOnly = true
-		if f != nil && (from == nil || f.After(*from)) {
-			from = f
-		}
-		if t != nil && (to == nil || t.Before(*to)) {
-			to = t
-		}
-	}
-	q := db.New(s.pool)
-	off := int32((in.Page - 1) * in.Limit)
-	var rows []db.FeeLedgerOwedToFirmRow
-	var total int64
-	var err error
-	if in.Direction == OwedToMe {
-		rows, err = q.FeeLedgerOwedToFirm(ctx, db.FeeLedgerOwedToFirmParams{FirmID: a.FirmID, Status: in.Status, Partner: in.Partner,
-			DueFrom: toDatePtr(from), DueTo: toDatePtr(to), OutstandingOnly: outstandingOnly, Lim: int32(in.Limit), Off: off})
-		if err == nil {
-			total, err = q.FeeLedgerOwedToFirmCount(ctx, db.FeeLedgerOwedToFirmCountParams{FirmID: a.FirmID, Status: in.Status, Partner: in.Partner,
-				DueFrom: toDatePtr(from), DueTo: toDatePtr(to), OutstandingOnly: outstandingOnly})
-		}
-	} else {
-		var rs []db.FeeLedgerOwedByFirmRow
-		rs, err = q.FeeLedgerOwedByFirm(ctx, db.FeeLedgerOwedByFirmParams{FirmID: a.FirmID, Status: in.Status, Partner: in.Partner,
-			DueFrom: toDatePtr(from), DueTo: toDatePtr(to), OutstandingOnly: outstandingOnly, Lim: int32(in.Limit), Off: off})
-		for _, r := range rs {
-			rows = append(rows, db.FeeLedgerOwedToFirmRow(r))
-		}
-		if err == nil {
-			total, err = q.FeeLedgerOwedByFirmCount(ctx, db.FeeLedgerOwedByFirmCountParams{FirmID: a.FirmID, Status: in.Status, Partner: in.Partner,
-				DueFrom: toDatePtr(from), DueTo: toDatePtr(to), OutstandingOnly: outstandingOnly})
-		}
-	}
-	if err != nil {
-		return nil, 0, fmt.Errorf("list ledger: %w", postgres.InterpretError(err))
-	}
-	now := s.now()
-	out := make([]Entry, len(rows))
-	for i, r := range rows {
-		out[i] = listRowEntry(r, now)
-	}
-	if err := s.attachPayments(ctx, q, out); err != nil {
-		return nil, 0, err
-	}
-	return out, total, nil
-}
 
 func blankToNil(s *string) *string {
 	if s == nil {

@@ -62,9 +62,9 @@ type exportWriter interface {
 
 type csvExport struct{ w *tabular.CSV }
 
-func newCSVExport(w io.Writer) (*csvExport, error) {
+func newCSVExport(w io.Writer, columns []string) (*csvExport, error) {
 	e := &csvExport{w: tabular.NewCSV(w, true)}
-	return e, e.w.Row(tabular.Texts(exportColumns))
+	return e, e.w.Row(tabular.Texts(columns))
 }
 
 func (e *csvExport) row(cells []tabular.Cell) error { return e.w.Row(cells) }
@@ -79,12 +79,12 @@ type xlsxExport struct {
 	s   *tabular.Sheet
 }
 
-func newXLSXExport(out io.Writer) (*xlsxExport, error) {
+func newXLSXExport(out io.Writer, columns []string) (*xlsxExport, error) {
 	b, err := tabular.NewWorkbook()
 	if err != nil {
 		return nil, err
 	}
-	s, err := b.AddSheet("Sheet1", exportColumns, tabular.SheetOptions{})
+	s, err := b.AddSheet("Sheet1", columns, tabular.SheetOptions{})
 	if err != nil {
 		b.Close()
 		return nil, err
@@ -117,46 +117,11 @@ func (s *Server) ExportCases(ctx context.Context, req api.ExportCasesRequestObje
 	}
 	xlsx := strOf(p.Format) == "xlsx"
 	a := actorOf(ctx)
-
-	pr, pw := io.Pipe()
-	started := make(chan bool, 1)
-	done := make(chan error, 1)
-	go func() {
-		var w exportWriter
-		begin := func(truncated bool) error {
-			started <- truncated
-			if xlsx {
-				x, err := newXLSXExport(pw)
-				if err != nil {
-					return err
-				}
-				w = x
-				return nil
-			}
-			c, err := newCSVExport(pw)
-			w = c
-			return err
-		}
-		err := s.Referrals.Export(ctx, a, cq, begin, func(v referrals.CaseView) error { return w.row(exportRow(v)) })
-		switch {
-		case w == nil:
-		case err != nil:
-			w.discard()
-		default:
-			err = w.close()
-		}
-		pw.CloseWithError(err)
-		done <- err
-	}()
-
-	var truncated bool
-	select {
-	case truncated = <-started:
-	case err := <-done:
-		if err != nil {
-			return nil, err
-		}
-		truncated = <-started
+	pr, truncated, err := streamExport(xlsx, exportColumns, func(begin func(bool) error, row func([]tabular.Cell) error) error {
+		return s.Referrals.Export(ctx, a, cq, begin, func(v referrals.CaseView) error { return row(exportRow(v)) })
+	})
+	if err != nil {
+		return nil, err
 	}
 	name := "cases-" + time.Now().UTC().Format(time.DateOnly)
 	headers := api.ExportCases200ResponseHeaders{XExportTruncated: &truncated}
@@ -168,4 +133,52 @@ func (s *Server) ExportCases(ctx context.Context, req api.ExportCasesRequestObje
 	cd := fmt.Sprintf("attachment; filename=%q", name+".csv")
 	headers.ContentDisposition = &cd
 	return api.ExportCases200TextcsvResponse{Body: pr, Headers: headers}, nil
+}
+
+// streamExport runs walk in a goroutine that writes the file (CSV, or XLSX when xlsx) with its
+// header row of columns into a pipe the response body reads from. walk calls begin once, with
+// whether the export is truncated, before its first row. streamExport returns once the export
+// knows that (a response header), or the error of a walk that failed before writing anything
+// (an ordinary error response); a later failure cuts the body short.
+func streamExport(xlsx bool, columns []string, walk func(begin func(truncated bool) error, row func([]tabular.Cell) error) error) (io.ReadCloser, bool, error) {
+	pr, pw := io.Pipe()
+	started := make(chan bool, 1)
+	done := make(chan error, 1)
+	go func() {
+		var w exportWriter
+		begin := func(truncated bool) error {
+			started <- truncated
+			if xlsx {
+				x, err := newXLSXExport(pw, columns)
+				if err != nil {
+					return err
+				}
+				w = x
+				return nil
+			}
+			c, err := newCSVExport(pw, columns)
+			w = c
+			return err
+		}
+		err := walk(begin, func(cells []tabular.Cell) error { return w.row(cells) })
+		switch {
+		case w == nil:
+		case err != nil:
+			w.discard()
+		default:
+			err = w.close()
+		}
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	select {
+	case truncated := <-started:
+		return pr, truncated, nil
+	case err := <-done:
+		if err != nil {
+			pr.Close()
+			return nil, false, err
+		}
+		return pr, <-started, nil
+	}
 }

@@ -5,12 +5,15 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 
 	"github.com/casexchange/server/gen/api"
 	"github.com/casexchange/server/internal/fees"
+	"github.com/casexchange/server/internal/tabular"
 )
 
 func feeActor(ctx context.Context) fees.Actor {
@@ -167,16 +170,84 @@ func (s *Server) ListFeeLedger(ctx context.Context, req api.ListFeeLedgerRequest
 	p := req.Params
 	page, limit := pageParams(p.Page, p.Limit)
 	in := fees.ListInput{Direction: strOf(p.Direction), Status: (*string)(p.Status), Partner: p.PartnerFirmId,
-		DueFrom: dateOf(p.DueFrom), DueTo: dateOf(p.DueTo), Aging: (*string)(p.Aging), Page: page, Limit: limit}
-	es, total, err := s.Fees.List(ctx, feeActor(ctx), in)
+		DueFrom: dateOf(p.DueFrom), DueTo: dateOf(p.DueTo), Aging: (*string)(p.Aging), Page: page, Limit: limit, Cursor: strOf(p.Cursor)}
+	res, err := s.Fees.List(ctx, feeActor(ctx), in)
 	if err != nil {
 		return nil, prefixFields(err, "query.", nil)
 	}
-	out := make([]api.FeeLedgerEntry, len(es))
-	for i, e := range es {
+	out := make([]api.FeeLedgerEntry, len(res.Items))
+	for i, e := range res.Items {
 		out[i] = feeEntryDTO(e)
 	}
-	return api.ListFeeLedger200JSONResponse{Body: api.FeeLedgerListResponse{Data: out, Pagination: pagination(page, limit, total), Meta: meta(ctx)}}, nil
+	pag := pagination(res.Page, limit, res.Total)
+	pag.NextCursor = res.NextCursor
+	return api.ListFeeLedger200JSONResponse{Body: api.FeeLedgerListResponse{Data: out, Pagination: pag, Meta: meta(ctx)}}, nil
+}
+
+// ExportFeeLedger streams one side of the caller's fee ledger as CSV or XLSX: the list's entries
+// and filters, laid out by fees.ExportCells.
+func (s *Server) ExportFeeLedger(ctx context.Context, req api.ExportFeeLedgerRequestObject) (api.ExportFeeLedgerResponseObject, error) {
+	p := req.Params
+	direction := strOf(p.Direction)
+	if direction == "" {
+		direction = fees.OwedToMe
+	}
+	in := fees.ListInput{Direction: direction, Status: (*string)(p.Status), Partner: p.PartnerFirmId,
+		DueFrom: dateOf(p.DueFrom), DueTo: dateOf(p.DueTo), Aging: (*string)(p.Aging)}
+	xlsx := strOf(p.Format) == "xlsx"
+	a := feeActor(ctx)
+	body, truncated, err := streamExport(xlsx, fees.ExportColumns, func(begin func(bool) error, row func([]tabular.Cell) error) error {
+		return s.Fees.Export(ctx, a, in, begin, func(e fees.Entry) error { return row(fees.ExportCells(e)) })
+	})
+	if err != nil {
+		return nil, prefixFields(err, "query.", nil)
+	}
+	name := "fee-ledger-" + direction + "-" + time.Now().UTC().Format(time.DateOnly)
+	headers := api.ExportFeeLedger200ResponseHeaders{XExportTruncated: &truncated}
+	if xlsx {
+		cd := fmt.Sprintf("attachment; filename=%q", name+".xlsx")
+		headers.ContentDisposition = &cd
+		return api.ExportFeeLedger200ApplicationvndOpenxmlformatsOfficedocumentSpreadsheetmlSheetResponse{Body: body, Headers: headers}, nil
+	}
+	cd := fmt.Sprintf("attachment; filename=%q", name+".csv")
+	headers.ContentDisposition = &cd
+	return api.ExportFeeLedger200TextcsvResponse{Body: body, Headers: headers}, nil
+}
+
+func feeFlowMonthDTO(m fees.MonthFlow) api.FeeAnalyticsMonth {
+	return api.FeeAnalyticsMonth{Month: m.Month.Format("2006-01"), PeriodStart: openapi_types.Date{Time: m.Month},
+		Received: fees.FormatCents(m.ReceivedCents), Paid: fees.FormatCents(m.PaidCents), Net: fees.FormatCents(m.NetCents()),
+		PaymentsReceived: int(m.PaymentsReceived), PaymentsMade: int(m.PaymentsMade)}
+}
+
+// GetFeeAnalytics returns the fees the caller's firm received and paid, per partner firm and
+// month.
+func (s *Server) GetFeeAnalytics(ctx context.Context, req api.GetFeeAnalyticsRequestObject) (api.GetFeeAnalyticsResponseObject, error) {
+	an, err := s.Fees.Analytics(ctx, feeActor(ctx), fees.AnalyticsInput{From: dateOf(req.Params.DateFrom), To: dateOf(req.Params.DateTo)})
+	if err != nil {
+		return nil, prefixFields(err, "query.", nil)
+	}
+	t := an.Total
+	out := api.FeeAnalytics{
+		DateFrom: openapi_types.Date{Time: an.From}, DateTo: openapi_types.Date{Time: an.To}, Currency: api.FeeAnalyticsCurrencyUSD,
+		Totals: api.FeeFlowFigures{Received: fees.FormatCents(t.ReceivedCents), Paid: fees.FormatCents(t.PaidCents),
+			Net: fees.FormatCents(t.NetCents()), PaymentsReceived: int(t.PaymentsReceived), PaymentsMade: int(t.PaymentsMade)},
+		ByMonth:       make([]api.FeeAnalyticsMonth, 0, len(an.Months)),
+		ByPartnerFirm: make([]api.FeeAnalyticsPartner, 0, len(an.Partners)),
+	}
+	for _, m := range an.Months {
+		out.ByMonth = append(out.ByMonth, feeFlowMonthDTO(m))
+	}
+	for _, p := range an.Partners {
+		dto := api.FeeAnalyticsPartner{FirmId: p.FirmID, FirmName: p.FirmName, Received: fees.FormatCents(p.ReceivedCents),
+			Paid: fees.FormatCents(p.PaidCents), Net: fees.FormatCents(p.NetCents()), PaymentsReceived: int(p.PaymentsReceived),
+			PaymentsMade: int(p.PaymentsMade), Months: make([]api.FeeAnalyticsMonth, 0, len(p.Months))}
+		for _, m := range p.Months {
+			dto.Months = append(dto.Months, feeFlowMonthDTO(m))
+		}
+		out.ByPartnerFirm = append(out.ByPartnerFirm, dto)
+	}
+	return api.GetFeeAnalytics200JSONResponse{Body: api.FeeAnalyticsResponse{Data: out, Meta: meta(ctx)}}, nil
 }
 
 // GetFeeLedgerEntry returns one ledger entry.

@@ -756,6 +756,8 @@ func FuzzRequest(f *testing.F) {
 	f.Add("downloadDocumentContent", "eyJrIjoiYSIsImUiOjF9.AAAA", "", []byte(nil), "")
 	f.Add("loginUser", "", "", []byte(`{"email":"a@b.test","password":""}`), "application/json")
 	f.Add("evaluateRoutingRules", "", "caseType=Personal+Injury&jurisdiction=wa&tier=9&attempt=0", []byte(nil), "")
+	f.Add("listFeeLedger", "", "cursor=eyJmIjoiMCIsImsiOiJpbmZpbml0eSIsImkiOiJ4IiwicCI6Mn0&limit=5&aging=over_90", []byte(nil), "")
+	f.Add("exportFeeLedger", "", "format=xlsx&direction=i_owe&dueFrom=2026-02-01&dueTo=2026-01-01", []byte(nil), "")
 
 	w := newMxWorld(f)
 	// (An operation without a fixture yet is TestMatrix's failure to report, not a finding.)

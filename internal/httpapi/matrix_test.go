@@ -341,6 +341,7 @@ var mxFixtures = map[string]func(w *mxWorld) mxTarget{
 	"writeOffFeeLedgerEntry": func(w *mxWorld) mxTarget {
 		return mxScopedTo(mxParams{"entryId": w.feeEntryID}).withJSON(map[string]any{"reason": "hijacked"})
 	},
+	"exportFeeLedger": func(w *mxWorld) mxTarget { return mxOwnScope() },
 
 	// Documents.
 	"listDocuments": func(w *mxWorld) mxTarget { return mxScopedTo(mxParams{"caseId": w.caseID}) },
@@ -422,8 +423,12 @@ var mxFixtures = map[string]func(w *mxWorld) mxTarget{
 	"getRevenueReceivedAnalytics": func(w *mxWorld) mxTarget { return mxOwnScope() },
 	"getRevenueSentAnalytics":     func(w *mxWorld) mxTarget { return mxOwnScope() },
 	"getReferralsAnalytics":       func(w *mxWorld) mxTarget { return mxOwnScope() },
-	"exportAllAnalytics":          func(w *mxWorld) mxTarget { return mxOwnScope().changing("a workbook whose entry order and times vary") },
-	"exportAnalyticsCategory":     func(w *mxWorld) mxTarget { return mxOwnScope().withParams(mxParams{"category": "sent"}) },
+	// A fixed range: the default one ends today.
+	"getFeeAnalytics": func(w *mxWorld) mxTarget {
+		return mxOwnScope().withQuery("dateFrom", "2020-01-01", "dateTo", "2030-12-31")
+	},
+	"exportAllAnalytics":      func(w *mxWorld) mxTarget { return mxOwnScope().changing("a workbook whose entry order and times vary") },
+	"exportAnalyticsCategory": func(w *mxWorld) mxTarget { return mxOwnScope().withParams(mxParams{"category": "sent"}) },
 
 	// Webhooks.
 	"listWebhooks": func(w *mxWorld) mxTarget { return mxOwnScope() },

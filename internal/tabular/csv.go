@@ -19,7 +19,8 @@ func NewCSV(w io.Writer, crlf bool) *CSV {
 }
 
 // Row writes one row: text neutralized, numbers in plain decimal notation, booleans as
-// true/false, months as their first day (YYYY-MM-DD), empty cells as nothing.
+// true/false, months as their first day (YYYY-MM-DD), dates as YYYY-MM-DD, money with two
+// decimals, empty cells as nothing.
 func (c *CSV) Row(cells []Cell) error {
 	rec := make([]string, len(cells))
 	for i, cell := range cells {
@@ -32,8 +33,10 @@ func (c *CSV) Row(cells []Cell) error {
 			rec[i] = strconv.FormatInt(cell.n, 10)
 		case kindBool:
 			rec[i] = strconv.FormatBool(cell.flag)
-		case kindMonth:
+		case kindMonth, kindDate:
 			rec[i] = cell.at.Format(time.DateOnly)
+		case kindCents:
+			rec[i] = FormatCents(cell.n)
 		}
 	}
 	return c.w.Write(rec)

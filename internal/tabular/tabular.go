@@ -7,10 +7,12 @@
 // read as "this is text". It applies to text cells only, whatever the text looks like: a title
 // "-5" is written as "'-5". Numbers, booleans and dates are typed cells (Number, Int, Bool,
 // Month), written as values and never prefixed, so a negative figure stays a number a
-// spreadsheet can add up.
+// spreadsheet can add up. Money (Cents) is whole cents written with exactly two decimals, so an
+// amount reads the same in the file as in the JSON of the API.
 package tabular
 
 import (
+	"strconv"
 	"time"
 )
 
@@ -36,6 +38,8 @@ const (
 	kindInt
 	kindBool
 	kindMonth
+	kindCents
+	kindDate
 )
 
 // Cell is one cell of a row. The zero Cell is empty.
@@ -80,6 +84,47 @@ func Bool(v bool) Cell { return Cell{kind: kindBool, flag: v} }
 // the first day as YYYY-MM-DD in CSV.
 func Month(t time.Time) Cell {
 	return Cell{kind: kindMonth, at: time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)}
+}
+
+// Cents is an amount of money in whole cents: a number with two decimals ("1234.50" in CSV; a
+// number cell shown as 0.00 in XLSX). For amounts below 2^53 cents the XLSX value, cents/100 as a
+// float64 written in its shortest form, is the same decimal.
+func Cents(c int64) Cell { return Cell{kind: kindCents, n: c} }
+
+// CentsPtr is a money cell, or an empty one for nil.
+func CentsPtr(c *int64) Cell {
+	if c == nil {
+		return Cell{}
+	}
+	return Cents(*c)
+}
+
+// Date is a calendar day (the time of t is ignored): YYYY-MM-DD in CSV, a date cell shown as
+// yyyy-mm-dd in XLSX.
+func Date(t time.Time) Cell {
+	return Cell{kind: kindDate, at: time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)}
+}
+
+// DatePtr is a date cell, or an empty one for nil.
+func DatePtr(t *time.Time) Cell {
+	if t == nil {
+		return Cell{}
+	}
+	return Date(*t)
+}
+
+// FormatCents writes cents as a decimal with exactly two decimals ("-12.05").
+func FormatCents(c int64) string {
+	sign := ""
+	u := uint64(c)
+	if c < 0 {
+		sign, u = "-", uint64(-c)
+	}
+	frac := strconv.FormatUint(u%100, 10)
+	if len(frac) < 2 {
+		frac = "0" + frac
+	}
+	return sign + strconv.FormatUint(u/100, 10) + "." + frac
 }
 
 // Empty is an empty cell.

@@ -81,3 +81,53 @@ func TestWriters(t *testing.T) {
 		require.Empty(t, formula)
 	})
 }
+
+func TestMoneyAndDates(t *testing.T) {
+	t.Parallel()
+	day := time.Date(2026, 3, 9, 17, 30, 0, 0, time.UTC)
+	// 999,999,999,999.99 is the largest amount the fee API takes; 0.10 and 0.07 have no exact
+	// binary fraction.
+	amounts := []int64{0, 7, 10, 123450, -1205, 3333002, 99_999_999_999_999}
+	want := []string{"0.00", "0.07", "0.10", "1234.50", "-12.05", "33330.02", "999999999999.99"}
+	for i, c := range amounts {
+		require.Equal(t, want[i], tabular.FormatCents(c))
+	}
+	row := []tabular.Cell{tabular.Date(day), tabular.DatePtr(nil), tabular.CentsPtr(nil)}
+	for _, c := range amounts {
+		row = append(row, tabular.Cents(c))
+	}
+
+	t.Run("CSV", func(t *testing.T) {
+		t.Parallel()
+		b, err := tabular.CSVBytes(row)
+		require.NoError(t, err)
+		recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+		require.NoError(t, err)
+		require.Equal(t, append([]string{"2026-03-09", "", ""}, want...), recs[0])
+	})
+
+	t.Run("XLSXShowsTheSameTextOverNumberCells", func(t *testing.T) {
+		t.Parallel()
+		wb, err := tabular.NewWorkbook()
+		require.NoError(t, err)
+		defer wb.Close()
+		s, err := wb.AddSheet("ledger", []string{"h"}, tabular.SheetOptions{})
+		require.NoError(t, err)
+		require.NoError(t, s.Row(row))
+		var buf bytes.Buffer
+		require.NoError(t, wb.Write(&buf, false))
+		f, err := excelize.OpenReader(&buf)
+		require.NoError(t, err)
+		defer f.Close()
+		cells, err := f.GetRows("ledger")
+		require.NoError(t, err)
+		require.Equal(t, append([]string{"2026-03-09", "", ""}, want...), cells[1])
+		for i := range amounts {
+			name, _ := excelize.CoordinatesToCellName(4+i, 2)
+			typ, err := f.GetCellType("ledger", name)
+			require.NoError(t, err)
+			require.NotEqual(t, excelize.CellTypeSharedString, typ, name)
+			require.NotEqual(t, excelize.CellTypeInlineString, typ, name)
+		}
+	})
+}

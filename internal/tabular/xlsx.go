@@ -15,10 +15,10 @@ import (
 // Workbook builds an .xlsx workbook sheet by sheet. Each sheet is filled through excelize's
 // stream writer (rows go to a temporary file, not memory); one sheet is open at a time.
 type Workbook struct {
-	f           *excelize.File
-	bold, month int
-	sheets      int
-	open        *Sheet
+	f                        *excelize.File
+	bold, month, date, money int
+	sheets                   int
+	open                     *Sheet
 }
 
 // SheetOptions lay out a sheet. The zero value is a plain table under a plain header row.
@@ -53,7 +53,20 @@ func NewWorkbook() (*Workbook, error) {
 		f.Close()
 		return nil, err
 	}
-	return &Workbook{f: f, bold: bold, month: month}, nil
+	dateFmt := "yyyy-mm-dd"
+	date, err := f.NewStyle(&excelize.Style{CustomNumFmt: &dateFmt})
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	// Built-in number format 2 is "0.00": no thousands separator, so the shown text of a money
+	// cell is the API's decimal string.
+	money, err := f.NewStyle(&excelize.Style{NumFmt: 2})
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &Workbook{f: f, bold: bold, month: month, date: date, money: money}, nil
 }
 
 // AddSheet finishes the open sheet, if any, and starts sheet name with its header row.
@@ -103,7 +116,8 @@ func (b *Workbook) AddSheet(name string, header []string, o SheetOptions) (*Shee
 }
 
 // Row writes one row: text neutralized, numbers and booleans as values, months as dates shown
-// as yyyy-mm, empty cells as nothing.
+// as yyyy-mm, dates shown as yyyy-mm-dd, money as numbers shown with two decimals, empty cells
+// as nothing.
 func (s *Sheet) Row(cells []Cell) error {
 	values := make([]any, len(cells))
 	for i, c := range cells {
@@ -118,6 +132,10 @@ func (s *Sheet) Row(cells []Cell) error {
 			values[i] = c.flag
 		case kindMonth:
 			values[i] = excelize.Cell{StyleID: s.b.month, Value: c.at}
+		case kindDate:
+			values[i] = excelize.Cell{StyleID: s.b.date, Value: c.at}
+		case kindCents:
+			values[i] = excelize.Cell{StyleID: s.b.money, Value: float64(c.n) / 100}
 		}
 	}
 	return s.write(values)
