@@ -285,6 +285,8 @@ func Walk() []Folder {
 			{Op: "recordFeePayment", As: Receiver, Path: P("entryId", v("paidEntryId")), Body: obj{"amount": "100.00", "paidOn": "2026-04-30", "method": "wire", "reference": "WIRE-20260430-7"}},
 			{Op: "disputeFeeLedgerEntry", As: Receiver, Path: P("entryId", v("disputedEntryId")), Body: obj{"reason": "The settlement figure is under review."}},
 			{Op: "writeOffFeeLedgerEntry", As: Receiver, Path: P("entryId", v("writtenOffEntryId")), Body: obj{"reason": "Waived as a courtesy."}},
+			{Op: "exportFeeLedger", As: Receiver, Query: [][2]string{{"direction", "i_owe"}, {"format", "csv"}}},
+			{Op: "getFeeAnalytics", As: Receiver, Query: [][2]string{{"dateFrom", "2026-01-01"}, {"dateTo", "2026-12-31"}}},
 		}},
 		{Name: "8. Documents and messages", Steps: []Step{
 			{Op: "uploadDocument", Path: P("caseId", v("mainCaseId")), File: "referral-summary.pdf", Save: [][2]string{{"documentId", "json.data.id"}}},

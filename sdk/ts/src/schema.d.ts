@@ -2445,9 +2445,63 @@ export interface paths {
         };
         /**
          * List fee ledger entries
-         * @description One side of your firm's fee ledger: `owed_to_me` (referrals your firm sent: fees due to you) or `i_owe` (referrals your firm received: fees you owe), ordered by due date, then id; entries waiting for an agreement (no due date) come last. Filters combine. `aging` keeps outstanding entries (`due`, `partially_paid`, `disputed`) by days past due as of today (UTC): `current` (not yet late), `1_30`, `31_60`, `61_90`, `over_90`. Each side, filtered or not, is an index range of the firm by due date.
+         * @description One side of your firm's fee ledger: `owed_to_me` (referrals your firm sent: fees due to you)
+         *     or `i_owe` (referrals your firm received: fees you owe), ordered by due date, then id; entries
+         *     waiting for an agreement (no due date) come last. Filters combine. `aging` keeps outstanding
+         *     entries (`due`, `partially_paid`, `disputed`) by days past due as of today (UTC): `current`
+         *     (not yet late), `1_30`, `31_60`, `61_90`, `over_90`. A `dueTo` before `dueFrom` is refused
+         *     with `400 validation_error` on `query.dueTo`.
+         *
+         *     Pages are read by `page` or, cheaper for a long walk, by `cursor`: each page is an index range
+         *     of the firm's side of the ledger, whatever the filters, starting from the cursor's position.
+         *     `pagination.total` comes from counters kept in the writing transaction when the list is
+         *     filtered by `status` or not at all; with `partnerFirmId`, `dueFrom`, `dueTo` or `aging` it
+         *     counts the matching entries in the index that serves that filter (the entries of one partner,
+         *     or of the due date range), never the rest of the firm's ledger.
          */
         get: operations["listFeeLedger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/v1/fees/ledger/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download the fee ledger as CSV or Excel
+         * @description The entries of one side of your firm's fee ledger as a file: the same entries, filters and
+         *     order as `listFeeLedger`, every page of them. CSV (RFC 4180, UTF-8, a header row, CRLF line
+         *     ends) unless `format=xlsx`, which gives one worksheet with the same columns.
+         *
+         *     One row per entry. The columns, in this order, carry the entry's JSON fields of the same
+         *     name: `id`, `referralId`, `baseCaseId`, `referenceNumber`, `referringFirmId`,
+         *     `referringFirmName`, `receivingFirmId`, `receivingFirmName`, `agreementVersionId`, `status`,
+         *     `attorneyFees`, `amountDue`, `amountPaid`, `amountOutstanding`, `closedOn`, `dueDate`,
+         *     `agingBucket`, `disputeReason`, `writtenOffReason`, then `paymentCount` (how many payments
+         *     the entry has) and `lastPaidOn` (the latest payment date), then `createdAt` and `updatedAt`
+         *     (RFC 3339, UTC). An empty cell stands for null. Amounts are exact to the cent: in CSV the
+         *     decimal with two digits after the point, as in the JSON (`33330.02`); in XLSX number cells
+         *     shown with two decimals, so they add up in a spreadsheet. Days are `YYYY-MM-DD` in CSV and
+         *     date cells in XLSX. A text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return
+         *     (a dispute reason, a firm name) gets a leading `'`, so spreadsheet programs show it as text
+         *     and never run it as a formula.
+         *
+         *     At most 250 000 rows are written; `X-Export-Truncated: true` says that more entries matched
+         *     and the filters should be narrowed. The rows are read by keyset in batches of 500, each from
+         *     a short transaction of its own: an entry changed during the download is written as it was
+         *     when its batch was read. `Content-Disposition` names the file, e.g.
+         *     `attachment; filename="fee-ledger-owed_to_me-2026-03-31.csv"`. The file is never cached
+         *     (`Cache-Control: no-store`).
+         */
+        get: operations["exportFeeLedger"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3187,6 +3241,40 @@ export interface paths {
          * @description Settlements, attorney fees and the fee split on referrals this firm sent that were won by the receiving firm.
          */
         get: operations["getRevenueSentAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/v1/analytics/fees": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Referral fees received and paid
+         * @description The referral fees that moved between your firm and its partner firms, by payment date:
+         *     `received` sums the payments recorded on ledger entries of referrals your firm sent (its
+         *     partners paid it), `paid` those on entries of referrals it received (it paid its partners),
+         *     and `net` is received minus paid (negative when your firm paid more). Totals for the range,
+         *     every calendar month of the range (months without payments included, with zeros), and each
+         *     partner firm with a payment in the range (by name), with its own months (only those with a
+         *     payment). Where the revenue analytics report the fees of referrals won, these report the
+         *     money recorded in the fee ledger (see `listFeeLedger`).
+         *
+         *     Amounts are decimal strings with two decimals, summed exactly in cents, like the ledger's.
+         *     The range is of payment dates, both days included: without `dateTo` it ends today (UTC),
+         *     without `dateFrom` it starts on the first day of the eleventh month before `dateTo`'s month
+         *     (the last twelve calendar months). A range may span at most 240 calendar months
+         *     (`400 validation_error` on `query.dateFrom`); a `dateTo` before `dateFrom` is a
+         *     `400 validation_error` on `query.dateTo`.
+         */
+        get: operations["getFeeAnalytics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -8643,6 +8731,70 @@ export interface components {
         FeeLedgerListResponse: {
             data: components["schemas"]["FeeLedgerEntry"][];
             pagination: components["schemas"]["Pagination"];
+            meta: components["schemas"]["ResponseMeta"];
+        };
+        /** @description An exact amount in US dollars, a decimal with two digits after the point (`1234.50`); negative only for a net figure. */
+        FeeMoney: string;
+        /** @description Fees received from and paid to partner firms, and the difference. */
+        FeeFlowFigures: {
+            received: components["schemas"]["FeeMoney"];
+            paid: components["schemas"]["FeeMoney"];
+            net: components["schemas"]["FeeMoney"];
+            /** @description Number of payments behind `received`. */
+            paymentsReceived: number;
+            /** @description Number of payments behind `paid`. */
+            paymentsMade: number;
+        };
+        /** @description The fees of the payments dated in one calendar month. */
+        FeeAnalyticsMonth: {
+            /** @description The calendar month, `YYYY-MM`. */
+            month: string;
+            /**
+             * Format: date
+             * @description The month's first day.
+             */
+            periodStart: string;
+            received: components["schemas"]["FeeMoney"];
+            paid: components["schemas"]["FeeMoney"];
+            net: components["schemas"]["FeeMoney"];
+            paymentsReceived: number;
+            paymentsMade: number;
+        };
+        /** @description The fees between your firm and one partner firm over the range. */
+        FeeAnalyticsPartner: {
+            /** Format: uuid */
+            firmId: string;
+            firmName: string;
+            received: components["schemas"]["FeeMoney"];
+            paid: components["schemas"]["FeeMoney"];
+            net: components["schemas"]["FeeMoney"];
+            paymentsReceived: number;
+            paymentsMade: number;
+            /** @description The months of the range with a payment between the two firms, oldest first. */
+            months: components["schemas"]["FeeAnalyticsMonth"][];
+        };
+        /** @description Referral fees received and paid by payment date. */
+        FeeAnalytics: {
+            /**
+             * Format: date
+             * @description First payment date counted (the parameter, or its default).
+             */
+            dateFrom: string;
+            /**
+             * Format: date
+             * @description Last payment date counted (the parameter, or its default).
+             */
+            dateTo: string;
+            /** @enum {string} */
+            currency: "USD";
+            totals: components["schemas"]["FeeFlowFigures"];
+            /** @description Every calendar month of the range, oldest first. */
+            byMonth: components["schemas"]["FeeAnalyticsMonth"][];
+            /** @description The partner firms with a payment in the range, by name. */
+            byPartnerFirm: components["schemas"]["FeeAnalyticsPartner"][];
+        };
+        FeeAnalyticsResponse: {
+            data: components["schemas"]["FeeAnalytics"];
             meta: components["schemas"]["ResponseMeta"];
         };
         /**
@@ -14310,6 +14462,15 @@ export interface operations {
                 dueTo?: string;
                 /** @description Only outstanding entries in this aging bucket. */
                 aging?: components["schemas"]["FeeAgingBucket"];
+                /**
+                 * @description The `pagination.nextCursor` of the previous page: the next page starts right after that
+                 *     page's last entry, at the same cost as the first page however far the walk has gone, and
+                 *     `page` is ignored. A cursor belongs to the filters and `limit` it was returned with; sent
+                 *     with others it is refused with `400 validation_error` on `query.cursor`. The position is
+                 *     the entry's due date and id, so a walk sees each entry once, except one whose due date
+                 *     is set while the walk runs (an agreement accepted after closing), which moves to its date.
+                 */
+                cursor?: string;
                 /** @description 1-based page number. */
                 page?: components["parameters"]["Page"];
                 /** @description Items per page. */
@@ -14327,7 +14488,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of entries. */
+            /** @description A page of entries; `pagination.nextCursor` leads to the next one (null on the last page). */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -14346,6 +14507,56 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    exportFeeLedger: {
+        parameters: {
+            query?: {
+                /** @description File format. */
+                format?: "csv" | "xlsx";
+                /** @description Which side of the ledger, as in `listFeeLedger`. */
+                direction?: "owed_to_me" | "i_owe";
+                /** @description Only entries in this status. */
+                status?: components["schemas"]["FeeLedgerStatus"];
+                /** @description Only entries with this firm on the other side. */
+                partnerFirmId?: string;
+                /** @description Due on or after this date. */
+                dueFrom?: string;
+                /** @description Due on or before this date (not before `dueFrom`). */
+                dueTo?: string;
+                /** @description Only outstanding entries in this aging bucket (as of today, UTC). */
+                aging?: components["schemas"]["FeeAgingBucket"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    /** @description `attachment` with the suggested file name. */
+                    "Content-Disposition"?: string;
+                    /** @description `true` when more entries matched than the row limit allows. */
+                    "X-Export-Truncated"?: boolean;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             default: components["responses"]["ServiceUnavailable"];
@@ -16022,6 +16233,49 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RevenueAnalyticsResponse"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            default: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getFeeAnalytics: {
+        parameters: {
+            query?: {
+                /** @description First payment date counted. */
+                dateFrom?: string;
+                /** @description Last payment date counted. */
+                dateTo?: string;
+            };
+            header?: {
+                /**
+                 * @description The `ETag` of a response you already have (or several, comma-separated, or `*`). While it still matches, the answer is `304` with no body.
+                 * @example "9b2f4c1e0d7a3b58c6e1f2a4d5b6c7e8"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The fee figures. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeeAnalyticsResponse"];
                 };
             };
             304: components["responses"]["NotModified"];
