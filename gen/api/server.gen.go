@@ -6739,6 +6739,12 @@ type UnauthorizedJSONResponse struct {
 	Headers UnauthorizedResponseHeaders
 }
 
+type WebhookAcceptedResponse struct {
+}
+
+type WebhookRefusedResponse struct {
+}
+
 type GetCaseAnalyticsRequestObject struct {
 	Params GetCaseAnalyticsParams
 }
