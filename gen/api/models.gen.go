@@ -5,8 +5,10 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"time"
 
+	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
@@ -67,6 +69,96 @@ func (e AvailableStatusTransitionAction) Valid() bool {
 	}
 }
 
+// Defines values for CaseCreatedEventEvent.
+const (
+	CaseCreatedEventEventCaseCreated CaseCreatedEventEvent = "case.created"
+)
+
+// Valid indicates whether the value is a known member of the CaseCreatedEventEvent enum.
+func (e CaseCreatedEventEvent) Valid() bool {
+	switch e {
+	case CaseCreatedEventEventCaseCreated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseCreatedEventPerspective.
+const (
+	CaseCreatedEventPerspectiveSent CaseCreatedEventPerspective = "sent"
+)
+
+// Valid indicates whether the value is a known member of the CaseCreatedEventPerspective enum.
+func (e CaseCreatedEventPerspective) Valid() bool {
+	switch e {
+	case CaseCreatedEventPerspectiveSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseCreatedEventSchemaVersion.
+const (
+	CaseCreatedEventSchemaVersionN1 CaseCreatedEventSchemaVersion = 1
+)
+
+// Valid indicates whether the value is a known member of the CaseCreatedEventSchemaVersion enum.
+func (e CaseCreatedEventSchemaVersion) Valid() bool {
+	switch e {
+	case CaseCreatedEventSchemaVersionN1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseDeletedEventEvent.
+const (
+	CaseDeletedEventEventCaseDeleted CaseDeletedEventEvent = "case.deleted"
+)
+
+// Valid indicates whether the value is a known member of the CaseDeletedEventEvent enum.
+func (e CaseDeletedEventEvent) Valid() bool {
+	switch e {
+	case CaseDeletedEventEventCaseDeleted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseDeletedEventPerspective.
+const (
+	CaseDeletedEventPerspectiveSent CaseDeletedEventPerspective = "sent"
+)
+
+// Valid indicates whether the value is a known member of the CaseDeletedEventPerspective enum.
+func (e CaseDeletedEventPerspective) Valid() bool {
+	switch e {
+	case CaseDeletedEventPerspectiveSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseDeletedEventSchemaVersion.
+const (
+	CaseDeletedEventSchemaVersionN1 CaseDeletedEventSchemaVersion = 1
+)
+
+// Valid indicates whether the value is a known member of the CaseDeletedEventSchemaVersion enum.
+func (e CaseDeletedEventSchemaVersion) Valid() bool {
+	switch e {
+	case CaseDeletedEventSchemaVersionN1:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CaseImportJobMode.
 const (
 	CaseImportJobModeUpdate CaseImportJobMode = "update"
@@ -109,6 +201,99 @@ func (e CaseImportJobStatus) Valid() bool {
 	}
 }
 
+// Defines values for CaseRatedEventEvent.
+const (
+	CaseRatedEventEventCaseRated CaseRatedEventEvent = "case.rated"
+)
+
+// Valid indicates whether the value is a known member of the CaseRatedEventEvent enum.
+func (e CaseRatedEventEvent) Valid() bool {
+	switch e {
+	case CaseRatedEventEventCaseRated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseRatedEventPerspective.
+const (
+	CaseRatedEventPerspectiveSent CaseRatedEventPerspective = "sent"
+)
+
+// Valid indicates whether the value is a known member of the CaseRatedEventPerspective enum.
+func (e CaseRatedEventPerspective) Valid() bool {
+	switch e {
+	case CaseRatedEventPerspectiveSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseRatedEventSchemaVersion.
+const (
+	CaseRatedEventSchemaVersionN1 CaseRatedEventSchemaVersion = 1
+)
+
+// Valid indicates whether the value is a known member of the CaseRatedEventSchemaVersion enum.
+func (e CaseRatedEventSchemaVersion) Valid() bool {
+	switch e {
+	case CaseRatedEventSchemaVersionN1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseStatusChangedEventEvent.
+const (
+	CaseStatusChangedEventEventCaseStatusChanged CaseStatusChangedEventEvent = "case.status_changed"
+)
+
+// Valid indicates whether the value is a known member of the CaseStatusChangedEventEvent enum.
+func (e CaseStatusChangedEventEvent) Valid() bool {
+	switch e {
+	case CaseStatusChangedEventEventCaseStatusChanged:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseStatusChangedEventPerspective.
+const (
+	CaseStatusChangedEventPerspectiveReceived CaseStatusChangedEventPerspective = "received"
+	CaseStatusChangedEventPerspectiveSent     CaseStatusChangedEventPerspective = "sent"
+)
+
+// Valid indicates whether the value is a known member of the CaseStatusChangedEventPerspective enum.
+func (e CaseStatusChangedEventPerspective) Valid() bool {
+	switch e {
+	case CaseStatusChangedEventPerspectiveReceived:
+		return true
+	case CaseStatusChangedEventPerspectiveSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseStatusChangedEventSchemaVersion.
+const (
+	CaseStatusChangedEventSchemaVersionN1 CaseStatusChangedEventSchemaVersion = 1
+)
+
+// Valid indicates whether the value is a known member of the CaseStatusChangedEventSchemaVersion enum.
+func (e CaseStatusChangedEventSchemaVersion) Valid() bool {
+	switch e {
+	case CaseStatusChangedEventSchemaVersionN1:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CaseTypeFieldDefinitionFieldType.
 const (
 	CaseTypeFieldDefinitionFieldTypeBOOLEAN CaseTypeFieldDefinitionFieldType = "BOOLEAN"
@@ -133,6 +318,54 @@ func (e CaseTypeFieldDefinitionFieldType) Valid() bool {
 	case CaseTypeFieldDefinitionFieldTypeNUMBER:
 		return true
 	case CaseTypeFieldDefinitionFieldTypeTEXT:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseUpdatedEventEvent.
+const (
+	CaseUpdatedEventEventCaseUpdated CaseUpdatedEventEvent = "case.updated"
+)
+
+// Valid indicates whether the value is a known member of the CaseUpdatedEventEvent enum.
+func (e CaseUpdatedEventEvent) Valid() bool {
+	switch e {
+	case CaseUpdatedEventEventCaseUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseUpdatedEventPerspective.
+const (
+	CaseUpdatedEventPerspectiveReceived CaseUpdatedEventPerspective = "received"
+	CaseUpdatedEventPerspectiveSent     CaseUpdatedEventPerspective = "sent"
+)
+
+// Valid indicates whether the value is a known member of the CaseUpdatedEventPerspective enum.
+func (e CaseUpdatedEventPerspective) Valid() bool {
+	switch e {
+	case CaseUpdatedEventPerspectiveReceived:
+		return true
+	case CaseUpdatedEventPerspectiveSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseUpdatedEventSchemaVersion.
+const (
+	CaseUpdatedEventSchemaVersionN1 CaseUpdatedEventSchemaVersion = 1
+)
+
+// Valid indicates whether the value is a known member of the CaseUpdatedEventSchemaVersion enum.
+func (e CaseUpdatedEventSchemaVersion) Valid() bool {
+	switch e {
+	case CaseUpdatedEventSchemaVersionN1:
 		return true
 	default:
 		return false
@@ -190,6 +423,102 @@ func (e CustomFieldValueFieldType) Valid() bool {
 	}
 }
 
+// Defines values for DocumentDeletedEventEvent.
+const (
+	DocumentDeletedEventEventDocumentDeleted DocumentDeletedEventEvent = "document.deleted"
+)
+
+// Valid indicates whether the value is a known member of the DocumentDeletedEventEvent enum.
+func (e DocumentDeletedEventEvent) Valid() bool {
+	switch e {
+	case DocumentDeletedEventEventDocumentDeleted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DocumentDeletedEventPerspective.
+const (
+	DocumentDeletedEventPerspectiveReceived DocumentDeletedEventPerspective = "received"
+	DocumentDeletedEventPerspectiveSent     DocumentDeletedEventPerspective = "sent"
+)
+
+// Valid indicates whether the value is a known member of the DocumentDeletedEventPerspective enum.
+func (e DocumentDeletedEventPerspective) Valid() bool {
+	switch e {
+	case DocumentDeletedEventPerspectiveReceived:
+		return true
+	case DocumentDeletedEventPerspectiveSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DocumentDeletedEventSchemaVersion.
+const (
+	DocumentDeletedEventSchemaVersionN1 DocumentDeletedEventSchemaVersion = 1
+)
+
+// Valid indicates whether the value is a known member of the DocumentDeletedEventSchemaVersion enum.
+func (e DocumentDeletedEventSchemaVersion) Valid() bool {
+	switch e {
+	case DocumentDeletedEventSchemaVersionN1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DocumentUploadedEventEvent.
+const (
+	DocumentUploadedEventEventDocumentUploaded DocumentUploadedEventEvent = "document.uploaded"
+)
+
+// Valid indicates whether the value is a known member of the DocumentUploadedEventEvent enum.
+func (e DocumentUploadedEventEvent) Valid() bool {
+	switch e {
+	case DocumentUploadedEventEventDocumentUploaded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DocumentUploadedEventPerspective.
+const (
+	DocumentUploadedEventPerspectiveReceived DocumentUploadedEventPerspective = "received"
+	DocumentUploadedEventPerspectiveSent     DocumentUploadedEventPerspective = "sent"
+)
+
+// Valid indicates whether the value is a known member of the DocumentUploadedEventPerspective enum.
+func (e DocumentUploadedEventPerspective) Valid() bool {
+	switch e {
+	case DocumentUploadedEventPerspectiveReceived:
+		return true
+	case DocumentUploadedEventPerspectiveSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DocumentUploadedEventSchemaVersion.
+const (
+	DocumentUploadedEventSchemaVersionN1 DocumentUploadedEventSchemaVersion = 1
+)
+
+// Valid indicates whether the value is a known member of the DocumentUploadedEventSchemaVersion enum.
+func (e DocumentUploadedEventSchemaVersion) Valid() bool {
+	switch e {
+	case DocumentUploadedEventSchemaVersionN1:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FeeAgingBucket.
 const (
 	FeeAgingBucketCurrent FeeAgingBucket = "current"
@@ -211,6 +540,102 @@ func (e FeeAgingBucket) Valid() bool {
 	case FeeAgingBucketN6190:
 		return true
 	case FeeAgingBucketOver90:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeeAgreementAcceptedEventEvent.
+const (
+	FeeAgreementAcceptedEventEventFeeAgreementAccepted FeeAgreementAcceptedEventEvent = "fee_agreement.accepted"
+)
+
+// Valid indicates whether the value is a known member of the FeeAgreementAcceptedEventEvent enum.
+func (e FeeAgreementAcceptedEventEvent) Valid() bool {
+	switch e {
+	case FeeAgreementAcceptedEventEventFeeAgreementAccepted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeeAgreementAcceptedEventPerspective.
+const (
+	FeeAgreementAcceptedEventPerspectiveReceived FeeAgreementAcceptedEventPerspective = "received"
+	FeeAgreementAcceptedEventPerspectiveSent     FeeAgreementAcceptedEventPerspective = "sent"
+)
+
+// Valid indicates whether the value is a known member of the FeeAgreementAcceptedEventPerspective enum.
+func (e FeeAgreementAcceptedEventPerspective) Valid() bool {
+	switch e {
+	case FeeAgreementAcceptedEventPerspectiveReceived:
+		return true
+	case FeeAgreementAcceptedEventPerspectiveSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeeAgreementAcceptedEventSchemaVersion.
+const (
+	FeeAgreementAcceptedEventSchemaVersionN1 FeeAgreementAcceptedEventSchemaVersion = 1
+)
+
+// Valid indicates whether the value is a known member of the FeeAgreementAcceptedEventSchemaVersion enum.
+func (e FeeAgreementAcceptedEventSchemaVersion) Valid() bool {
+	switch e {
+	case FeeAgreementAcceptedEventSchemaVersionN1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeeAgreementAmendedEventEvent.
+const (
+	FeeAgreementAmendedEventEventFeeAgreementAmended FeeAgreementAmendedEventEvent = "fee_agreement.amended"
+)
+
+// Valid indicates whether the value is a known member of the FeeAgreementAmendedEventEvent enum.
+func (e FeeAgreementAmendedEventEvent) Valid() bool {
+	switch e {
+	case FeeAgreementAmendedEventEventFeeAgreementAmended:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeeAgreementAmendedEventPerspective.
+const (
+	FeeAgreementAmendedEventPerspectiveReceived FeeAgreementAmendedEventPerspective = "received"
+	FeeAgreementAmendedEventPerspectiveSent     FeeAgreementAmendedEventPerspective = "sent"
+)
+
+// Valid indicates whether the value is a known member of the FeeAgreementAmendedEventPerspective enum.
+func (e FeeAgreementAmendedEventPerspective) Valid() bool {
+	switch e {
+	case FeeAgreementAmendedEventPerspectiveReceived:
+		return true
+	case FeeAgreementAmendedEventPerspectiveSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeeAgreementAmendedEventSchemaVersion.
+const (
+	FeeAgreementAmendedEventSchemaVersionN1 FeeAgreementAmendedEventSchemaVersion = 1
+)
+
+// Valid indicates whether the value is a known member of the FeeAgreementAmendedEventSchemaVersion enum.
+func (e FeeAgreementAmendedEventSchemaVersion) Valid() bool {
+	switch e {
+	case FeeAgreementAmendedEventSchemaVersionN1:
 		return true
 	default:
 		return false
@@ -247,6 +672,54 @@ func (e FeeAgreementEventDataShareKind) Valid() bool {
 	case FeeAgreementEventDataShareKindFixed:
 		return true
 	case FeeAgreementEventDataShareKindPercentage:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeeAgreementProposedEventEvent.
+const (
+	FeeAgreementProposedEventEventFeeAgreementProposed FeeAgreementProposedEventEvent = "fee_agreement.proposed"
+)
+
+// Valid indicates whether the value is a known member of the FeeAgreementProposedEventEvent enum.
+func (e FeeAgreementProposedEventEvent) Valid() bool {
+	switch e {
+	case FeeAgreementProposedEventEventFeeAgreementProposed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeeAgreementProposedEventPerspective.
+const (
+	FeeAgreementProposedEventPerspectiveReceived FeeAgreementProposedEventPerspective = "received"
+	FeeAgreementProposedEventPerspectiveSent     FeeAgreementProposedEventPerspective = "sent"
+)
+
+// Valid indicates whether the value is a known member of the FeeAgreementProposedEventPerspective enum.
+func (e FeeAgreementProposedEventPerspective) Valid() bool {
+	switch e {
+	case FeeAgreementProposedEventPerspectiveReceived:
+		return true
+	case FeeAgreementProposedEventPerspectiveSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeeAgreementProposedEventSchemaVersion.
+const (
+	FeeAgreementProposedEventSchemaVersionN1 FeeAgreementProposedEventSchemaVersion = 1
+)
+
+// Valid indicates whether the value is a known member of the FeeAgreementProposedEventSchemaVersion enum.
+func (e FeeAgreementProposedEventSchemaVersion) Valid() bool {
+	switch e {
+	case FeeAgreementProposedEventSchemaVersionN1:
 		return true
 	default:
 		return false
@@ -370,6 +843,138 @@ func (e FeeConsentMethod) Valid() bool {
 	}
 }
 
+// Defines values for FeeConsentRecordedEventDataConsentMethod.
+const (
+	FeeConsentRecordedEventDataConsentMethodSigned  FeeConsentRecordedEventDataConsentMethod = "signed"
+	FeeConsentRecordedEventDataConsentMethodWritten FeeConsentRecordedEventDataConsentMethod = "written"
+)
+
+// Valid indicates whether the value is a known member of the FeeConsentRecordedEventDataConsentMethod enum.
+func (e FeeConsentRecordedEventDataConsentMethod) Valid() bool {
+	switch e {
+	case FeeConsentRecordedEventDataConsentMethodSigned:
+		return true
+	case FeeConsentRecordedEventDataConsentMethodWritten:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeeConsentRecordedEventDataShareKind.
+const (
+	FeeConsentRecordedEventDataShareKindFixed      FeeConsentRecordedEventDataShareKind = "fixed"
+	FeeConsentRecordedEventDataShareKindPercentage FeeConsentRecordedEventDataShareKind = "percentage"
+)
+
+// Valid indicates whether the value is a known member of the FeeConsentRecordedEventDataShareKind enum.
+func (e FeeConsentRecordedEventDataShareKind) Valid() bool {
+	switch e {
+	case FeeConsentRecordedEventDataShareKindFixed:
+		return true
+	case FeeConsentRecordedEventDataShareKindPercentage:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeeConsentRecordedEventEvent.
+const (
+	FeeConsentRecordedEventEventFeeConsentRecorded FeeConsentRecordedEventEvent = "fee_consent.recorded"
+)
+
+// Valid indicates whether the value is a known member of the FeeConsentRecordedEventEvent enum.
+func (e FeeConsentRecordedEventEvent) Valid() bool {
+	switch e {
+	case FeeConsentRecordedEventEventFeeConsentRecorded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeeConsentRecordedEventPerspective.
+const (
+	FeeConsentRecordedEventPerspectiveReceived FeeConsentRecordedEventPerspective = "received"
+	FeeConsentRecordedEventPerspectiveSent     FeeConsentRecordedEventPerspective = "sent"
+)
+
+// Valid indicates whether the value is a known member of the FeeConsentRecordedEventPerspective enum.
+func (e FeeConsentRecordedEventPerspective) Valid() bool {
+	switch e {
+	case FeeConsentRecordedEventPerspectiveReceived:
+		return true
+	case FeeConsentRecordedEventPerspectiveSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeeConsentRecordedEventSchemaVersion.
+const (
+	FeeConsentRecordedEventSchemaVersionN1 FeeConsentRecordedEventSchemaVersion = 1
+)
+
+// Valid indicates whether the value is a known member of the FeeConsentRecordedEventSchemaVersion enum.
+func (e FeeConsentRecordedEventSchemaVersion) Valid() bool {
+	switch e {
+	case FeeConsentRecordedEventSchemaVersionN1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeeDueEventEvent.
+const (
+	FeeDueEventEventFeeDue FeeDueEventEvent = "fee.due"
+)
+
+// Valid indicates whether the value is a known member of the FeeDueEventEvent enum.
+func (e FeeDueEventEvent) Valid() bool {
+	switch e {
+	case FeeDueEventEventFeeDue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeeDueEventPerspective.
+const (
+	FeeDueEventPerspectiveReceived FeeDueEventPerspective = "received"
+	FeeDueEventPerspectiveSent     FeeDueEventPerspective = "sent"
+)
+
+// Valid indicates whether the value is a known member of the FeeDueEventPerspective enum.
+func (e FeeDueEventPerspective) Valid() bool {
+	switch e {
+	case FeeDueEventPerspectiveReceived:
+		return true
+	case FeeDueEventPerspectiveSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeeDueEventSchemaVersion.
+const (
+	FeeDueEventSchemaVersionN1 FeeDueEventSchemaVersion = 1
+)
+
+// Valid indicates whether the value is a known member of the FeeDueEventSchemaVersion enum.
+func (e FeeDueEventSchemaVersion) Valid() bool {
+	switch e {
+	case FeeDueEventSchemaVersionN1:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FeeLedgerEntryAgingBucket.
 const (
 	FeeLedgerEntryAgingBucketCurrent FeeLedgerEntryAgingBucket = "current"
@@ -427,6 +1032,54 @@ func (e FeeLedgerStatus) Valid() bool {
 	}
 }
 
+// Defines values for FeePaidEventEvent.
+const (
+	FeePaidEventEventFeePaid FeePaidEventEvent = "fee.paid"
+)
+
+// Valid indicates whether the value is a known member of the FeePaidEventEvent enum.
+func (e FeePaidEventEvent) Valid() bool {
+	switch e {
+	case FeePaidEventEventFeePaid:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeePaidEventPerspective.
+const (
+	FeePaidEventPerspectiveReceived FeePaidEventPerspective = "received"
+	FeePaidEventPerspectiveSent     FeePaidEventPerspective = "sent"
+)
+
+// Valid indicates whether the value is a known member of the FeePaidEventPerspective enum.
+func (e FeePaidEventPerspective) Valid() bool {
+	switch e {
+	case FeePaidEventPerspectiveReceived:
+		return true
+	case FeePaidEventPerspectiveSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeePaidEventSchemaVersion.
+const (
+	FeePaidEventSchemaVersionN1 FeePaidEventSchemaVersion = 1
+)
+
+// Valid indicates whether the value is a known member of the FeePaidEventSchemaVersion enum.
+func (e FeePaidEventSchemaVersion) Valid() bool {
+	switch e {
+	case FeePaidEventSchemaVersionN1:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FeePaymentMethod.
 const (
 	FeePaymentMethodAch   FeePaymentMethod = "ach"
@@ -445,6 +1098,54 @@ func (e FeePaymentMethod) Valid() bool {
 	case FeePaymentMethodOther:
 		return true
 	case FeePaymentMethodWire:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeePaymentRecordedEventEvent.
+const (
+	FeePaymentRecordedEventEventFeePaymentRecorded FeePaymentRecordedEventEvent = "fee.payment_recorded"
+)
+
+// Valid indicates whether the value is a known member of the FeePaymentRecordedEventEvent enum.
+func (e FeePaymentRecordedEventEvent) Valid() bool {
+	switch e {
+	case FeePaymentRecordedEventEventFeePaymentRecorded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeePaymentRecordedEventPerspective.
+const (
+	FeePaymentRecordedEventPerspectiveReceived FeePaymentRecordedEventPerspective = "received"
+	FeePaymentRecordedEventPerspectiveSent     FeePaymentRecordedEventPerspective = "sent"
+)
+
+// Valid indicates whether the value is a known member of the FeePaymentRecordedEventPerspective enum.
+func (e FeePaymentRecordedEventPerspective) Valid() bool {
+	switch e {
+	case FeePaymentRecordedEventPerspectiveReceived:
+		return true
+	case FeePaymentRecordedEventPerspectiveSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeePaymentRecordedEventSchemaVersion.
+const (
+	FeePaymentRecordedEventSchemaVersionN1 FeePaymentRecordedEventSchemaVersion = 1
+)
+
+// Valid indicates whether the value is a known member of the FeePaymentRecordedEventSchemaVersion enum.
+func (e FeePaymentRecordedEventSchemaVersion) Valid() bool {
+	switch e {
+	case FeePaymentRecordedEventSchemaVersionN1:
 		return true
 	default:
 		return false
@@ -676,6 +1377,102 @@ func (e NetworkRelationshipStatus) Valid() bool {
 	}
 }
 
+// Defines values for NoteCreatedEventEvent.
+const (
+	NoteCreatedEventEventNoteCreated NoteCreatedEventEvent = "note.created"
+)
+
+// Valid indicates whether the value is a known member of the NoteCreatedEventEvent enum.
+func (e NoteCreatedEventEvent) Valid() bool {
+	switch e {
+	case NoteCreatedEventEventNoteCreated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NoteCreatedEventPerspective.
+const (
+	NoteCreatedEventPerspectiveReceived NoteCreatedEventPerspective = "received"
+	NoteCreatedEventPerspectiveSent     NoteCreatedEventPerspective = "sent"
+)
+
+// Valid indicates whether the value is a known member of the NoteCreatedEventPerspective enum.
+func (e NoteCreatedEventPerspective) Valid() bool {
+	switch e {
+	case NoteCreatedEventPerspectiveReceived:
+		return true
+	case NoteCreatedEventPerspectiveSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NoteCreatedEventSchemaVersion.
+const (
+	NoteCreatedEventSchemaVersionN1 NoteCreatedEventSchemaVersion = 1
+)
+
+// Valid indicates whether the value is a known member of the NoteCreatedEventSchemaVersion enum.
+func (e NoteCreatedEventSchemaVersion) Valid() bool {
+	switch e {
+	case NoteCreatedEventSchemaVersionN1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NoteUpdatedEventEvent.
+const (
+	NoteUpdatedEventEventNoteUpdated NoteUpdatedEventEvent = "note.updated"
+)
+
+// Valid indicates whether the value is a known member of the NoteUpdatedEventEvent enum.
+func (e NoteUpdatedEventEvent) Valid() bool {
+	switch e {
+	case NoteUpdatedEventEventNoteUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NoteUpdatedEventPerspective.
+const (
+	NoteUpdatedEventPerspectiveReceived NoteUpdatedEventPerspective = "received"
+	NoteUpdatedEventPerspectiveSent     NoteUpdatedEventPerspective = "sent"
+)
+
+// Valid indicates whether the value is a known member of the NoteUpdatedEventPerspective enum.
+func (e NoteUpdatedEventPerspective) Valid() bool {
+	switch e {
+	case NoteUpdatedEventPerspectiveReceived:
+		return true
+	case NoteUpdatedEventPerspectiveSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NoteUpdatedEventSchemaVersion.
+const (
+	NoteUpdatedEventSchemaVersionN1 NoteUpdatedEventSchemaVersion = 1
+)
+
+// Valid indicates whether the value is a known member of the NoteUpdatedEventSchemaVersion enum.
+func (e NoteUpdatedEventSchemaVersion) Valid() bool {
+	switch e {
+	case NoteUpdatedEventSchemaVersionN1:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PendingRelationshipDirection.
 const (
 	PendingRelationshipDirectionInbound  PendingRelationshipDirection = "inbound"
@@ -841,6 +1638,54 @@ func (e RecordFeePaymentBodyMethod) Valid() bool {
 	}
 }
 
+// Defines values for ReferralAcceptedEventEvent.
+const (
+	ReferralAcceptedEventEventReferralAccepted ReferralAcceptedEventEvent = "referral.accepted"
+)
+
+// Valid indicates whether the value is a known member of the ReferralAcceptedEventEvent enum.
+func (e ReferralAcceptedEventEvent) Valid() bool {
+	switch e {
+	case ReferralAcceptedEventEventReferralAccepted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReferralAcceptedEventPerspective.
+const (
+	ReferralAcceptedEventPerspectiveReceived ReferralAcceptedEventPerspective = "received"
+	ReferralAcceptedEventPerspectiveSent     ReferralAcceptedEventPerspective = "sent"
+)
+
+// Valid indicates whether the value is a known member of the ReferralAcceptedEventPerspective enum.
+func (e ReferralAcceptedEventPerspective) Valid() bool {
+	switch e {
+	case ReferralAcceptedEventPerspectiveReceived:
+		return true
+	case ReferralAcceptedEventPerspectiveSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReferralAcceptedEventSchemaVersion.
+const (
+	ReferralAcceptedEventSchemaVersionN1 ReferralAcceptedEventSchemaVersion = 1
+)
+
+// Valid indicates whether the value is a known member of the ReferralAcceptedEventSchemaVersion enum.
+func (e ReferralAcceptedEventSchemaVersion) Valid() bool {
+	switch e {
+	case ReferralAcceptedEventSchemaVersionN1:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReferralClosingStatus.
 const (
 	ReferralClosingStatusLost             ReferralClosingStatus = "lost"
@@ -874,6 +1719,144 @@ func (e ReferralFlowAnalyticsDirection) Valid() bool {
 	case ReferralFlowAnalyticsDirectionReceived:
 		return true
 	case ReferralFlowAnalyticsDirectionSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReferralReceivedEventEvent.
+const (
+	ReferralReceivedEventEventReferralReceived ReferralReceivedEventEvent = "referral.received"
+)
+
+// Valid indicates whether the value is a known member of the ReferralReceivedEventEvent enum.
+func (e ReferralReceivedEventEvent) Valid() bool {
+	switch e {
+	case ReferralReceivedEventEventReferralReceived:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReferralReceivedEventPerspective.
+const (
+	ReferralReceivedEventPerspectiveReceived ReferralReceivedEventPerspective = "received"
+)
+
+// Valid indicates whether the value is a known member of the ReferralReceivedEventPerspective enum.
+func (e ReferralReceivedEventPerspective) Valid() bool {
+	switch e {
+	case ReferralReceivedEventPerspectiveReceived:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReferralReceivedEventSchemaVersion.
+const (
+	ReferralReceivedEventSchemaVersionN1 ReferralReceivedEventSchemaVersion = 1
+)
+
+// Valid indicates whether the value is a known member of the ReferralReceivedEventSchemaVersion enum.
+func (e ReferralReceivedEventSchemaVersion) Valid() bool {
+	switch e {
+	case ReferralReceivedEventSchemaVersionN1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReferralRejectedEventEvent.
+const (
+	ReferralRejectedEventEventReferralRejected ReferralRejectedEventEvent = "referral.rejected"
+)
+
+// Valid indicates whether the value is a known member of the ReferralRejectedEventEvent enum.
+func (e ReferralRejectedEventEvent) Valid() bool {
+	switch e {
+	case ReferralRejectedEventEventReferralRejected:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReferralRejectedEventPerspective.
+const (
+	ReferralRejectedEventPerspectiveReceived ReferralRejectedEventPerspective = "received"
+	ReferralRejectedEventPerspectiveSent     ReferralRejectedEventPerspective = "sent"
+)
+
+// Valid indicates whether the value is a known member of the ReferralRejectedEventPerspective enum.
+func (e ReferralRejectedEventPerspective) Valid() bool {
+	switch e {
+	case ReferralRejectedEventPerspectiveReceived:
+		return true
+	case ReferralRejectedEventPerspectiveSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReferralRejectedEventSchemaVersion.
+const (
+	ReferralRejectedEventSchemaVersionN1 ReferralRejectedEventSchemaVersion = 1
+)
+
+// Valid indicates whether the value is a known member of the ReferralRejectedEventSchemaVersion enum.
+func (e ReferralRejectedEventSchemaVersion) Valid() bool {
+	switch e {
+	case ReferralRejectedEventSchemaVersionN1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReferralSentEventEvent.
+const (
+	ReferralSentEventEventReferralSent ReferralSentEventEvent = "referral.sent"
+)
+
+// Valid indicates whether the value is a known member of the ReferralSentEventEvent enum.
+func (e ReferralSentEventEvent) Valid() bool {
+	switch e {
+	case ReferralSentEventEventReferralSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReferralSentEventPerspective.
+const (
+	ReferralSentEventPerspectiveSent ReferralSentEventPerspective = "sent"
+)
+
+// Valid indicates whether the value is a known member of the ReferralSentEventPerspective enum.
+func (e ReferralSentEventPerspective) Valid() bool {
+	switch e {
+	case ReferralSentEventPerspectiveSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReferralSentEventSchemaVersion.
+const (
+	ReferralSentEventSchemaVersionN1 ReferralSentEventSchemaVersion = 1
+)
+
+// Valid indicates whether the value is a known member of the ReferralSentEventSchemaVersion enum.
+func (e ReferralSentEventSchemaVersion) Valid() bool {
+	switch e {
+	case ReferralSentEventSchemaVersionN1:
 		return true
 	default:
 		return false
@@ -1396,33 +2379,33 @@ func (e WebhookDeliveryStatus) Valid() bool {
 	}
 }
 
-// Defines values for WebhookEventPerspective.
+// Defines values for WebhookEventBasePerspective.
 const (
-	WebhookEventPerspectiveReceived WebhookEventPerspective = "received"
-	WebhookEventPerspectiveSent     WebhookEventPerspective = "sent"
+	WebhookEventBasePerspectiveReceived WebhookEventBasePerspective = "received"
+	WebhookEventBasePerspectiveSent     WebhookEventBasePerspective = "sent"
 )
 
-// Valid indicates whether the value is a known member of the WebhookEventPerspective enum.
-func (e WebhookEventPerspective) Valid() bool {
+// Valid indicates whether the value is a known member of the WebhookEventBasePerspective enum.
+func (e WebhookEventBasePerspective) Valid() bool {
 	switch e {
-	case WebhookEventPerspectiveReceived:
+	case WebhookEventBasePerspectiveReceived:
 		return true
-	case WebhookEventPerspectiveSent:
+	case WebhookEventBasePerspectiveSent:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for WebhookEventSchemaVersion.
+// Defines values for WebhookEventBaseSchemaVersion.
 const (
-	WebhookEventSchemaVersionN1 WebhookEventSchemaVersion = 1
+	WebhookEventBaseSchemaVersionN1 WebhookEventBaseSchemaVersion = 1
 )
 
-// Valid indicates whether the value is a known member of the WebhookEventSchemaVersion enum.
-func (e WebhookEventSchemaVersion) Valid() bool {
+// Valid indicates whether the value is a known member of the WebhookEventBaseSchemaVersion enum.
+func (e WebhookEventBaseSchemaVersion) Valid() bool {
 	switch e {
-	case WebhookEventSchemaVersionN1:
+	case WebhookEventBaseSchemaVersionN1:
 		return true
 	default:
 		return false
@@ -2448,6 +3431,102 @@ type CaseAnalyticsResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
+// CaseCreatedEvent The `case.created` event. The referring firm only (`perspective: sent`), never masked.
+//
+// `CaseSnapshot`: the case (and its first referral, if any) right after it was created.
+type CaseCreatedEvent struct {
+	Actor      WebhookActor       `json:"actor"`
+	BaseCaseId openapi_types.UUID `json:"baseCaseId"`
+
+	// Data The case and its referral as they stood right after the change, with the same field names as the case views of the API. The referring firm's tier, source and custom field values are never included.
+	Data  CaseSnapshot          `json:"data"`
+	Event CaseCreatedEventEvent `json:"event"`
+
+	// EventId Identifies the fact; use it to drop duplicates (delivery is at least once).
+	EventId    openapi_types.UUID `json:"eventId"`
+	IsTestCase bool               `json:"isTestCase"`
+
+	// OccurredAt When the change was committed.
+	OccurredAt  time.Time                   `json:"occurredAt"`
+	Perspective CaseCreatedEventPerspective `json:"perspective"`
+
+	// PiiMasked True when client details are withheld: `data` then holds a masked shape (`MaskedStatusChangeData`). Only the status events of a receiving firm are ever masked.
+	PiiMasked bool `json:"piiMasked"`
+
+	// RecipientFirmId Your firm.
+	RecipientFirmId openapi_types.UUID `json:"recipientFirmId"`
+	ReferenceNumber string             `json:"referenceNumber"`
+
+	// ReferentFirm The receiving firm; null for a case never referred.
+	ReferentFirm *struct {
+		Id   openapi_types.UUID `json:"id"`
+		Name string             `json:"name"`
+	} `json:"referentFirm"`
+
+	// ReferralId The referral concerned; null for a case never referred.
+	ReferralId    *openapi_types.UUID `json:"referralId"`
+	ReferringFirm WebhookFirmRef      `json:"referringFirm"`
+
+	// SchemaVersion Version of this layout.
+	SchemaVersion CaseCreatedEventSchemaVersion `json:"schemaVersion"`
+}
+
+// CaseCreatedEventEvent defines model for CaseCreatedEvent.Event.
+type CaseCreatedEventEvent string
+
+// CaseCreatedEventPerspective defines model for CaseCreatedEvent.Perspective.
+type CaseCreatedEventPerspective string
+
+// CaseCreatedEventSchemaVersion Version of this layout.
+type CaseCreatedEventSchemaVersion int
+
+// CaseDeletedEvent The `case.deleted` event. The referring firm only.
+//
+// `CaseTombstone`: which case went, and when.
+type CaseDeletedEvent struct {
+	Actor      WebhookActor          `json:"actor"`
+	BaseCaseId openapi_types.UUID    `json:"baseCaseId"`
+	Data       CaseTombstone         `json:"data"`
+	Event      CaseDeletedEventEvent `json:"event"`
+
+	// EventId Identifies the fact; use it to drop duplicates (delivery is at least once).
+	EventId    openapi_types.UUID `json:"eventId"`
+	IsTestCase bool               `json:"isTestCase"`
+
+	// OccurredAt When the change was committed.
+	OccurredAt  time.Time                   `json:"occurredAt"`
+	Perspective CaseDeletedEventPerspective `json:"perspective"`
+
+	// PiiMasked True when client details are withheld: `data` then holds a masked shape (`MaskedStatusChangeData`). Only the status events of a receiving firm are ever masked.
+	PiiMasked bool `json:"piiMasked"`
+
+	// RecipientFirmId Your firm.
+	RecipientFirmId openapi_types.UUID `json:"recipientFirmId"`
+	ReferenceNumber string             `json:"referenceNumber"`
+
+	// ReferentFirm The receiving firm; null for a case never referred.
+	ReferentFirm *struct {
+		Id   openapi_types.UUID `json:"id"`
+		Name string             `json:"name"`
+	} `json:"referentFirm"`
+
+	// ReferralId The referral concerned; null for a case never referred.
+	ReferralId    *openapi_types.UUID `json:"referralId"`
+	ReferringFirm WebhookFirmRef      `json:"referringFirm"`
+
+	// SchemaVersion Version of this layout.
+	SchemaVersion CaseDeletedEventSchemaVersion `json:"schemaVersion"`
+}
+
+// CaseDeletedEventEvent defines model for CaseDeletedEvent.Event.
+type CaseDeletedEventEvent string
+
+// CaseDeletedEventPerspective defines model for CaseDeletedEvent.Perspective.
+type CaseDeletedEventPerspective string
+
+// CaseDeletedEventSchemaVersion Version of this layout.
+type CaseDeletedEventSchemaVersion int
+
 // CaseImportJob A background import. `processedRows` = `created + updated + skipped + failed` at any
 // time; when the job has succeeded it equals `totalRows`.
 //
@@ -2600,6 +3679,53 @@ type CaseListResponse struct {
 	Pagination Pagination   `json:"pagination"`
 }
 
+// CaseRatedEvent The `case.rated` event. The referring firm only (`perspective: sent`), never masked.
+//
+// `CaseRatingData`: the new and previous tier, and the case after the change.
+type CaseRatedEvent struct {
+	Actor      WebhookActor        `json:"actor"`
+	BaseCaseId openapi_types.UUID  `json:"baseCaseId"`
+	Data       CaseRatingData      `json:"data"`
+	Event      CaseRatedEventEvent `json:"event"`
+
+	// EventId Identifies the fact; use it to drop duplicates (delivery is at least once).
+	EventId    openapi_types.UUID `json:"eventId"`
+	IsTestCase bool               `json:"isTestCase"`
+
+	// OccurredAt When the change was committed.
+	OccurredAt  time.Time                 `json:"occurredAt"`
+	Perspective CaseRatedEventPerspective `json:"perspective"`
+
+	// PiiMasked True when client details are withheld: `data` then holds a masked shape (`MaskedStatusChangeData`). Only the status events of a receiving firm are ever masked.
+	PiiMasked bool `json:"piiMasked"`
+
+	// RecipientFirmId Your firm.
+	RecipientFirmId openapi_types.UUID `json:"recipientFirmId"`
+	ReferenceNumber string             `json:"referenceNumber"`
+
+	// ReferentFirm The receiving firm; null for a case never referred.
+	ReferentFirm *struct {
+		Id   openapi_types.UUID `json:"id"`
+		Name string             `json:"name"`
+	} `json:"referentFirm"`
+
+	// ReferralId The referral concerned; null for a case never referred.
+	ReferralId    *openapi_types.UUID `json:"referralId"`
+	ReferringFirm WebhookFirmRef      `json:"referringFirm"`
+
+	// SchemaVersion Version of this layout.
+	SchemaVersion CaseRatedEventSchemaVersion `json:"schemaVersion"`
+}
+
+// CaseRatedEventEvent defines model for CaseRatedEvent.Event.
+type CaseRatedEventEvent string
+
+// CaseRatedEventPerspective defines model for CaseRatedEvent.Perspective.
+type CaseRatedEventPerspective string
+
+// CaseRatedEventSchemaVersion Version of this layout.
+type CaseRatedEventSchemaVersion int
+
 // CaseRatingData defines model for CaseRatingData.
 type CaseRatingData struct {
 	// Case The case and its referral as they stood right after the change, with the same field names as the case views of the API. The referring firm's tier, source and custom field values are never included.
@@ -2715,6 +3841,65 @@ type CaseSnapshot struct {
 	UpdatedAt                      time.Time           `json:"updatedAt"`
 }
 
+// CaseStatusChangedEvent The `case.status_changed` event. Both firms of the referral. The receiving firm gets it
+// masked (`piiMasked: true`, `MaskedStatusChangeData`) until it has acknowledged the referral,
+// and again once the referral is rejected or withdrawn.
+//
+// `StatusChangeData` (or `MaskedStatusChangeData` when `piiMasked`): the change and the case
+// after it.
+type CaseStatusChangedEvent struct {
+	Actor      WebhookActor       `json:"actor"`
+	BaseCaseId openapi_types.UUID `json:"baseCaseId"`
+
+	// Data `StatusChangeData`, or `MaskedStatusChangeData` when `piiMasked` is true.
+	Data  CaseStatusChangedEvent_Data `json:"data"`
+	Event CaseStatusChangedEventEvent `json:"event"`
+
+	// EventId Identifies the fact; use it to drop duplicates (delivery is at least once).
+	EventId    openapi_types.UUID `json:"eventId"`
+	IsTestCase bool               `json:"isTestCase"`
+
+	// OccurredAt When the change was committed.
+	OccurredAt time.Time `json:"occurredAt"`
+
+	// Perspective `sent` for the referring firm, `received` for the receiving firm.
+	Perspective CaseStatusChangedEventPerspective `json:"perspective"`
+
+	// PiiMasked True when client details are withheld: `data` then holds a masked shape (`MaskedStatusChangeData`). Only the status events of a receiving firm are ever masked.
+	PiiMasked bool `json:"piiMasked"`
+
+	// RecipientFirmId Your firm.
+	RecipientFirmId openapi_types.UUID `json:"recipientFirmId"`
+	ReferenceNumber string             `json:"referenceNumber"`
+
+	// ReferentFirm The receiving firm; null for a case never referred.
+	ReferentFirm *struct {
+		Id   openapi_types.UUID `json:"id"`
+		Name string             `json:"name"`
+	} `json:"referentFirm"`
+
+	// ReferralId The referral concerned; null for a case never referred.
+	ReferralId    *openapi_types.UUID `json:"referralId"`
+	ReferringFirm WebhookFirmRef      `json:"referringFirm"`
+
+	// SchemaVersion Version of this layout.
+	SchemaVersion CaseStatusChangedEventSchemaVersion `json:"schemaVersion"`
+}
+
+// CaseStatusChangedEvent_Data `StatusChangeData`, or `MaskedStatusChangeData` when `piiMasked` is true.
+type CaseStatusChangedEvent_Data struct {
+	union json.RawMessage
+}
+
+// CaseStatusChangedEventEvent defines model for CaseStatusChangedEvent.Event.
+type CaseStatusChangedEventEvent string
+
+// CaseStatusChangedEventPerspective `sent` for the referring firm, `received` for the receiving firm.
+type CaseStatusChangedEventPerspective string
+
+// CaseStatusChangedEventSchemaVersion Version of this layout.
+type CaseStatusChangedEventSchemaVersion int
+
 // CaseStatusHistoryResponse The history of every referral of the case the caller may see, oldest first.
 type CaseStatusHistoryResponse struct {
 	Data []ReferralStatusHistoryEntry `json:"data"`
@@ -2814,6 +3999,63 @@ type CaseTypeListResponse struct {
 	// Meta Present on every response body.
 	Meta ResponseMeta `json:"meta"`
 }
+
+// CaseUpdatedEvent The `case.updated` event. The referring firm; and the receiving firm once it has
+// acknowledged the referral and while the referral is in a working status (`under_evaluation`
+// to `closed`). Never masked; the receiving firm's snapshot has `cmsId`, `salesforceId` and
+// `salesforceObjectType` set to null.
+//
+// `CaseSnapshot` after the change; `changedFields` names the body fields the write set.
+type CaseUpdatedEvent struct {
+	Actor      WebhookActor       `json:"actor"`
+	BaseCaseId openapi_types.UUID `json:"baseCaseId"`
+
+	// ChangedFields The fields of the case or referral the write set, as named in its body.
+	ChangedFields []string `json:"changedFields"`
+
+	// Data The case and its referral as they stood right after the change, with the same field names as the case views of the API. The referring firm's tier, source and custom field values are never included.
+	Data  CaseSnapshot          `json:"data"`
+	Event CaseUpdatedEventEvent `json:"event"`
+
+	// EventId Identifies the fact; use it to drop duplicates (delivery is at least once).
+	EventId    openapi_types.UUID `json:"eventId"`
+	IsTestCase bool               `json:"isTestCase"`
+
+	// OccurredAt When the change was committed.
+	OccurredAt time.Time `json:"occurredAt"`
+
+	// Perspective `sent` for the referring firm, `received` for the receiving firm.
+	Perspective CaseUpdatedEventPerspective `json:"perspective"`
+
+	// PiiMasked True when client details are withheld: `data` then holds a masked shape (`MaskedStatusChangeData`). Only the status events of a receiving firm are ever masked.
+	PiiMasked bool `json:"piiMasked"`
+
+	// RecipientFirmId Your firm.
+	RecipientFirmId openapi_types.UUID `json:"recipientFirmId"`
+	ReferenceNumber string             `json:"referenceNumber"`
+
+	// ReferentFirm The receiving firm; null for a case never referred.
+	ReferentFirm *struct {
+		Id   openapi_types.UUID `json:"id"`
+		Name string             `json:"name"`
+	} `json:"referentFirm"`
+
+	// ReferralId The referral concerned; null for a case never referred.
+	ReferralId    *openapi_types.UUID `json:"referralId"`
+	ReferringFirm WebhookFirmRef      `json:"referringFirm"`
+
+	// SchemaVersion Version of this layout.
+	SchemaVersion CaseUpdatedEventSchemaVersion `json:"schemaVersion"`
+}
+
+// CaseUpdatedEventEvent defines model for CaseUpdatedEvent.Event.
+type CaseUpdatedEventEvent string
+
+// CaseUpdatedEventPerspective `sent` for the referring firm, `received` for the receiving firm.
+type CaseUpdatedEventPerspective string
+
+// CaseUpdatedEventSchemaVersion Version of this layout.
+type CaseUpdatedEventSchemaVersion int
 
 // CasesByStatusItem Example: {"caseId":"6f1d2c84-7a35-4b9e-a0d2-3c5e8f417a60","caseType":"personal_injury","firmId":"7a2e9c51-0b64-4f38-9d17-e5c3a8b20f94","firmName":"Northgate Trial Lawyers","id":"6f1d2c84-7a35-4b9e-a0d2-3c5e8f417a60","jurisdiction":"IL","referenceNumber":"HVL-0042-R1","referralId":"e3a07b25-91cd-4f60-8b4e-2d7c15f9a038","referredOn":"2026-04-02T16:45:00Z","status":"under_evaluation","title":"Delgado rear-end collision"}
 type CasesByStatusItem struct {
@@ -3127,7 +4369,7 @@ type CreateWebhookBody struct {
 	// Description Your label for it.
 	Description *string `json:"description,omitempty"`
 
-	// Events Deliver only these event types. Absent or empty: every event type.
+	// Events Deliver only these event types (at most 20, one of each). Absent or empty: every event type.
 	Events *[]WebhookEventType `json:"events,omitempty"`
 
 	// Url HTTPS URL on port 443, without user name or password, whose host resolves only to public addresses.
@@ -3334,6 +4576,56 @@ type DocumentData struct {
 	UploadedByFirmId openapi_types.UUID `json:"uploadedByFirmId"`
 }
 
+// DocumentDeletedEvent The `document.deleted` event. The firms that could see the document, under the same rules as
+// `document.uploaded`.
+//
+// `DocumentTombstone`: which document went, and when.
+type DocumentDeletedEvent struct {
+	Actor      WebhookActor              `json:"actor"`
+	BaseCaseId openapi_types.UUID        `json:"baseCaseId"`
+	Data       DocumentTombstone         `json:"data"`
+	Event      DocumentDeletedEventEvent `json:"event"`
+
+	// EventId Identifies the fact; use it to drop duplicates (delivery is at least once).
+	EventId    openapi_types.UUID `json:"eventId"`
+	IsTestCase bool               `json:"isTestCase"`
+
+	// OccurredAt When the change was committed.
+	OccurredAt time.Time `json:"occurredAt"`
+
+	// Perspective `sent` for the referring firm, `received` for the receiving firm.
+	Perspective DocumentDeletedEventPerspective `json:"perspective"`
+
+	// PiiMasked True when client details are withheld: `data` then holds a masked shape (`MaskedStatusChangeData`). Only the status events of a receiving firm are ever masked.
+	PiiMasked bool `json:"piiMasked"`
+
+	// RecipientFirmId Your firm.
+	RecipientFirmId openapi_types.UUID `json:"recipientFirmId"`
+	ReferenceNumber string             `json:"referenceNumber"`
+
+	// ReferentFirm The receiving firm; null for a case never referred.
+	ReferentFirm *struct {
+		Id   openapi_types.UUID `json:"id"`
+		Name string             `json:"name"`
+	} `json:"referentFirm"`
+
+	// ReferralId The referral concerned; null for a case never referred.
+	ReferralId    *openapi_types.UUID `json:"referralId"`
+	ReferringFirm WebhookFirmRef      `json:"referringFirm"`
+
+	// SchemaVersion Version of this layout.
+	SchemaVersion DocumentDeletedEventSchemaVersion `json:"schemaVersion"`
+}
+
+// DocumentDeletedEventEvent defines model for DocumentDeletedEvent.Event.
+type DocumentDeletedEventEvent string
+
+// DocumentDeletedEventPerspective `sent` for the referring firm, `received` for the receiving firm.
+type DocumentDeletedEventPerspective string
+
+// DocumentDeletedEventSchemaVersion Version of this layout.
+type DocumentDeletedEventSchemaVersion int
+
 // DocumentDownloadLink Example: {"downloadUrl":"https://files.casexchange.example/api/public/v1/documents/download/eyJkIjoiMGI3ZTRmNTIiLCJlIjoxNzc1NzQ4NzY0fQ.q9Xc2bZ0oV4m1Tt7yH3kLwPa","expiresAt":"2026-04-09T15:27:44Z","fileName":"er-discharge-summary.pdf","mimeType":"application/pdf","sizeBytes":318204,"url":"https://files.casexchange.example/api/public/v1/documents/download/eyJkIjoiMGI3ZTRmNTIiLCJlIjoxNzc1NzQ4NzY0fQ.q9Xc2bZ0oV4m1Tt7yH3kLwPa"}
 type DocumentDownloadLink struct {
 	// DownloadUrl Same value as `url`.
@@ -3405,6 +4697,58 @@ type DocumentUploadForm struct {
 	IsPublic *bool `json:"isPublic,omitempty"`
 }
 
+// DocumentUploadedEvent The `document.uploaded` event. Each firm that may see the document: the firm that uploaded
+// it, and the partner firm when it is public. The receiving firm only once it has acknowledged
+// the referral and while the referral is in a working status before `closed`. Never masked.
+//
+// `DocumentData`: the document's metadata (never its content; fetch it with the document
+// operations).
+type DocumentUploadedEvent struct {
+	Actor      WebhookActor               `json:"actor"`
+	BaseCaseId openapi_types.UUID         `json:"baseCaseId"`
+	Data       DocumentData               `json:"data"`
+	Event      DocumentUploadedEventEvent `json:"event"`
+
+	// EventId Identifies the fact; use it to drop duplicates (delivery is at least once).
+	EventId    openapi_types.UUID `json:"eventId"`
+	IsTestCase bool               `json:"isTestCase"`
+
+	// OccurredAt When the change was committed.
+	OccurredAt time.Time `json:"occurredAt"`
+
+	// Perspective `sent` for the referring firm, `received` for the receiving firm.
+	Perspective DocumentUploadedEventPerspective `json:"perspective"`
+
+	// PiiMasked True when client details are withheld: `data` then holds a masked shape (`MaskedStatusChangeData`). Only the status events of a receiving firm are ever masked.
+	PiiMasked bool `json:"piiMasked"`
+
+	// RecipientFirmId Your firm.
+	RecipientFirmId openapi_types.UUID `json:"recipientFirmId"`
+	ReferenceNumber string             `json:"referenceNumber"`
+
+	// ReferentFirm The receiving firm; null for a case never referred.
+	ReferentFirm *struct {
+		Id   openapi_types.UUID `json:"id"`
+		Name string             `json:"name"`
+	} `json:"referentFirm"`
+
+	// ReferralId The referral concerned; null for a case never referred.
+	ReferralId    *openapi_types.UUID `json:"referralId"`
+	ReferringFirm WebhookFirmRef      `json:"referringFirm"`
+
+	// SchemaVersion Version of this layout.
+	SchemaVersion DocumentUploadedEventSchemaVersion `json:"schemaVersion"`
+}
+
+// DocumentUploadedEventEvent defines model for DocumentUploadedEvent.Event.
+type DocumentUploadedEventEvent string
+
+// DocumentUploadedEventPerspective `sent` for the referring firm, `received` for the receiving firm.
+type DocumentUploadedEventPerspective string
+
+// DocumentUploadedEventSchemaVersion Version of this layout.
+type DocumentUploadedEventSchemaVersion int
+
 // Error The error envelope used by every non-2xx response.
 type Error struct {
 	Error ErrorBody `json:"error"`
@@ -3469,6 +4813,109 @@ type FeeAgreement struct {
 	Versions []FeeAgreementVersion `json:"versions"`
 }
 
+// FeeAgreementAcceptedEvent The `fee_agreement.accepted` event. Both firms of the referral, never masked.
+//
+// `FeeAgreementEventData`: the accepted version, with `acceptedByFirmId` and `acceptedAt` set,
+// without `consent`.
+type FeeAgreementAcceptedEvent struct {
+	Actor      WebhookActor       `json:"actor"`
+	BaseCaseId openapi_types.UUID `json:"baseCaseId"`
+
+	// Data The `data` of `fee_agreement.proposed`, `fee_agreement.amended`, `fee_agreement.accepted` and `fee_consent.recorded`: the version concerned.
+	Data  FeeAgreementEventData          `json:"data"`
+	Event FeeAgreementAcceptedEventEvent `json:"event"`
+
+	// EventId Identifies the fact; use it to drop duplicates (delivery is at least once).
+	EventId    openapi_types.UUID `json:"eventId"`
+	IsTestCase bool               `json:"isTestCase"`
+
+	// OccurredAt When the change was committed.
+	OccurredAt time.Time `json:"occurredAt"`
+
+	// Perspective `sent` for the referring firm, `received` for the receiving firm.
+	Perspective FeeAgreementAcceptedEventPerspective `json:"perspective"`
+
+	// PiiMasked True when client details are withheld: `data` then holds a masked shape (`MaskedStatusChangeData`). Only the status events of a receiving firm are ever masked.
+	PiiMasked bool `json:"piiMasked"`
+
+	// RecipientFirmId Your firm.
+	RecipientFirmId openapi_types.UUID `json:"recipientFirmId"`
+	ReferenceNumber string             `json:"referenceNumber"`
+
+	// ReferentFirm The receiving firm; null for a case never referred.
+	ReferentFirm *struct {
+		Id   openapi_types.UUID `json:"id"`
+		Name string             `json:"name"`
+	} `json:"referentFirm"`
+
+	// ReferralId The referral concerned; null for a case never referred.
+	ReferralId    *openapi_types.UUID `json:"referralId"`
+	ReferringFirm WebhookFirmRef      `json:"referringFirm"`
+
+	// SchemaVersion Version of this layout.
+	SchemaVersion FeeAgreementAcceptedEventSchemaVersion `json:"schemaVersion"`
+}
+
+// FeeAgreementAcceptedEventEvent defines model for FeeAgreementAcceptedEvent.Event.
+type FeeAgreementAcceptedEventEvent string
+
+// FeeAgreementAcceptedEventPerspective `sent` for the referring firm, `received` for the receiving firm.
+type FeeAgreementAcceptedEventPerspective string
+
+// FeeAgreementAcceptedEventSchemaVersion Version of this layout.
+type FeeAgreementAcceptedEventSchemaVersion int
+
+// FeeAgreementAmendedEvent The `fee_agreement.amended` event. Both firms of the referral, never masked.
+//
+// `FeeAgreementEventData`: the new version, not yet accepted, without `consent`.
+type FeeAgreementAmendedEvent struct {
+	Actor      WebhookActor       `json:"actor"`
+	BaseCaseId openapi_types.UUID `json:"baseCaseId"`
+
+	// Data The `data` of `fee_agreement.proposed`, `fee_agreement.amended`, `fee_agreement.accepted` and `fee_consent.recorded`: the version concerned.
+	Data  FeeAgreementEventData         `json:"data"`
+	Event FeeAgreementAmendedEventEvent `json:"event"`
+
+	// EventId Identifies the fact; use it to drop duplicates (delivery is at least once).
+	EventId    openapi_types.UUID `json:"eventId"`
+	IsTestCase bool               `json:"isTestCase"`
+
+	// OccurredAt When the change was committed.
+	OccurredAt time.Time `json:"occurredAt"`
+
+	// Perspective `sent` for the referring firm, `received` for the receiving firm.
+	Perspective FeeAgreementAmendedEventPerspective `json:"perspective"`
+
+	// PiiMasked True when client details are withheld: `data` then holds a masked shape (`MaskedStatusChangeData`). Only the status events of a receiving firm are ever masked.
+	PiiMasked bool `json:"piiMasked"`
+
+	// RecipientFirmId Your firm.
+	RecipientFirmId openapi_types.UUID `json:"recipientFirmId"`
+	ReferenceNumber string             `json:"referenceNumber"`
+
+	// ReferentFirm The receiving firm; null for a case never referred.
+	ReferentFirm *struct {
+		Id   openapi_types.UUID `json:"id"`
+		Name string             `json:"name"`
+	} `json:"referentFirm"`
+
+	// ReferralId The referral concerned; null for a case never referred.
+	ReferralId    *openapi_types.UUID `json:"referralId"`
+	ReferringFirm WebhookFirmRef      `json:"referringFirm"`
+
+	// SchemaVersion Version of this layout.
+	SchemaVersion FeeAgreementAmendedEventSchemaVersion `json:"schemaVersion"`
+}
+
+// FeeAgreementAmendedEventEvent defines model for FeeAgreementAmendedEvent.Event.
+type FeeAgreementAmendedEventEvent string
+
+// FeeAgreementAmendedEventPerspective `sent` for the referring firm, `received` for the receiving firm.
+type FeeAgreementAmendedEventPerspective string
+
+// FeeAgreementAmendedEventSchemaVersion Version of this layout.
+type FeeAgreementAmendedEventSchemaVersion int
+
 // FeeAgreementEventData The `data` of `fee_agreement.proposed`, `fee_agreement.amended`, `fee_agreement.accepted` and `fee_consent.recorded`: the version concerned.
 type FeeAgreementEventData struct {
 	AcceptedAt       *time.Time          `json:"acceptedAt"`
@@ -3506,6 +4953,59 @@ type FeeAgreementEventDataConsentMethod string
 
 // FeeAgreementEventDataShareKind defines model for FeeAgreementEventData.ShareKind.
 type FeeAgreementEventDataShareKind string
+
+// FeeAgreementProposedEvent The `fee_agreement.proposed` event. Both firms of the referral, never masked (fee data holds
+// no client details).
+//
+// `FeeAgreementEventData`: the proposed version, with `acceptedByFirmId` and `acceptedAt` null
+// and no `consent`.
+type FeeAgreementProposedEvent struct {
+	Actor      WebhookActor       `json:"actor"`
+	BaseCaseId openapi_types.UUID `json:"baseCaseId"`
+
+	// Data The `data` of `fee_agreement.proposed`, `fee_agreement.amended`, `fee_agreement.accepted` and `fee_consent.recorded`: the version concerned.
+	Data  FeeAgreementEventData          `json:"data"`
+	Event FeeAgreementProposedEventEvent `json:"event"`
+
+	// EventId Identifies the fact; use it to drop duplicates (delivery is at least once).
+	EventId    openapi_types.UUID `json:"eventId"`
+	IsTestCase bool               `json:"isTestCase"`
+
+	// OccurredAt When the change was committed.
+	OccurredAt time.Time `json:"occurredAt"`
+
+	// Perspective `sent` for the referring firm, `received` for the receiving firm.
+	Perspective FeeAgreementProposedEventPerspective `json:"perspective"`
+
+	// PiiMasked True when client details are withheld: `data` then holds a masked shape (`MaskedStatusChangeData`). Only the status events of a receiving firm are ever masked.
+	PiiMasked bool `json:"piiMasked"`
+
+	// RecipientFirmId Your firm.
+	RecipientFirmId openapi_types.UUID `json:"recipientFirmId"`
+	ReferenceNumber string             `json:"referenceNumber"`
+
+	// ReferentFirm The receiving firm; null for a case never referred.
+	ReferentFirm *struct {
+		Id   openapi_types.UUID `json:"id"`
+		Name string             `json:"name"`
+	} `json:"referentFirm"`
+
+	// ReferralId The referral concerned; null for a case never referred.
+	ReferralId    *openapi_types.UUID `json:"referralId"`
+	ReferringFirm WebhookFirmRef      `json:"referringFirm"`
+
+	// SchemaVersion Version of this layout.
+	SchemaVersion FeeAgreementProposedEventSchemaVersion `json:"schemaVersion"`
+}
+
+// FeeAgreementProposedEventEvent defines model for FeeAgreementProposedEvent.Event.
+type FeeAgreementProposedEventEvent string
+
+// FeeAgreementProposedEventPerspective `sent` for the referring firm, `received` for the receiving firm.
+type FeeAgreementProposedEventPerspective string
+
+// FeeAgreementProposedEventSchemaVersion Version of this layout.
+type FeeAgreementProposedEventSchemaVersion int
 
 // FeeAgreementResponse defines model for FeeAgreementResponse.
 type FeeAgreementResponse struct {
@@ -3662,6 +5162,142 @@ type FeeConsent struct {
 // FeeConsentMethod defines model for FeeConsent.Method.
 type FeeConsentMethod string
 
+// FeeConsentRecordedEvent The `fee_consent.recorded` event. Both firms of the referral, never masked. The signer's
+// name is the only personal detail in fee events.
+//
+// `FeeAgreementEventData` of the version consented to, with `consent` present.
+type FeeConsentRecordedEvent struct {
+	Actor      WebhookActor       `json:"actor"`
+	BaseCaseId openapi_types.UUID `json:"baseCaseId"`
+	Data       struct {
+		AcceptedAt       *time.Time          `json:"acceptedAt"`
+		AcceptedByFirmId *openapi_types.UUID `json:"acceptedByFirmId"`
+
+		// Basis Why the firms may divide the fee: in proportion to the work each does, or because each takes joint responsibility for the representation.
+		Basis                       FeeBasis `json:"basis"`
+		ClientContingencyPercentage string   `json:"clientContingencyPercentage"`
+
+		// ComplianceStatus FeeCompliance.status after the change.
+		ComplianceStatus string `json:"complianceStatus"`
+
+		// Consent Only on `fee_consent.recorded`.
+		Consent struct {
+			ConsentedOn      openapi_types.Date                       `json:"consentedOn"`
+			DocumentId       *openapi_types.UUID                      `json:"documentId"`
+			Id               openapi_types.UUID                       `json:"id"`
+			Method           FeeConsentRecordedEventDataConsentMethod `json:"method"`
+			RecordedByFirmId openapi_types.UUID                       `json:"recordedByFirmId"`
+			SignerName       string                                   `json:"signerName"`
+		} `json:"consent"`
+		Profile            string                               `json:"profile"`
+		ProposedAt         time.Time                            `json:"proposedAt"`
+		ProposedByFirmId   openapi_types.UUID                   `json:"proposedByFirmId"`
+		ReceivingFirmShare string                               `json:"receivingFirmShare"`
+		ReferralId         openapi_types.UUID                   `json:"referralId"`
+		ReferringFirmShare string                               `json:"referringFirmShare"`
+		ShareKind          FeeConsentRecordedEventDataShareKind `json:"shareKind"`
+		Version            int                                  `json:"version"`
+		VersionId          openapi_types.UUID                   `json:"versionId"`
+	} `json:"data"`
+	Event FeeConsentRecordedEventEvent `json:"event"`
+
+	// EventId Identifies the fact; use it to drop duplicates (delivery is at least once).
+	EventId    openapi_types.UUID `json:"eventId"`
+	IsTestCase bool               `json:"isTestCase"`
+
+	// OccurredAt When the change was committed.
+	OccurredAt time.Time `json:"occurredAt"`
+
+	// Perspective `sent` for the referring firm, `received` for the receiving firm.
+	Perspective FeeConsentRecordedEventPerspective `json:"perspective"`
+
+	// PiiMasked True when client details are withheld: `data` then holds a masked shape (`MaskedStatusChangeData`). Only the status events of a receiving firm are ever masked.
+	PiiMasked bool `json:"piiMasked"`
+
+	// RecipientFirmId Your firm.
+	RecipientFirmId openapi_types.UUID `json:"recipientFirmId"`
+	ReferenceNumber string             `json:"referenceNumber"`
+
+	// ReferentFirm The receiving firm; null for a case never referred.
+	ReferentFirm *struct {
+		Id   openapi_types.UUID `json:"id"`
+		Name string             `json:"name"`
+	} `json:"referentFirm"`
+
+	// ReferralId The referral concerned; null for a case never referred.
+	ReferralId    *openapi_types.UUID `json:"referralId"`
+	ReferringFirm WebhookFirmRef      `json:"referringFirm"`
+
+	// SchemaVersion Version of this layout.
+	SchemaVersion FeeConsentRecordedEventSchemaVersion `json:"schemaVersion"`
+}
+
+// FeeConsentRecordedEventDataConsentMethod defines model for FeeConsentRecordedEvent.Data.Consent.Method.
+type FeeConsentRecordedEventDataConsentMethod string
+
+// FeeConsentRecordedEventDataShareKind defines model for FeeConsentRecordedEvent.Data.ShareKind.
+type FeeConsentRecordedEventDataShareKind string
+
+// FeeConsentRecordedEventEvent defines model for FeeConsentRecordedEvent.Event.
+type FeeConsentRecordedEventEvent string
+
+// FeeConsentRecordedEventPerspective `sent` for the referring firm, `received` for the receiving firm.
+type FeeConsentRecordedEventPerspective string
+
+// FeeConsentRecordedEventSchemaVersion Version of this layout.
+type FeeConsentRecordedEventSchemaVersion int
+
+// FeeDueEvent The `fee.due` event. Both firms of the referral, never masked.
+//
+// `FeeLedgerEventData`: the ledger entry with its amount and due date, without `payment`.
+type FeeDueEvent struct {
+	Actor      WebhookActor       `json:"actor"`
+	BaseCaseId openapi_types.UUID `json:"baseCaseId"`
+
+	// Data The `data` of `fee.due`, `fee.payment_recorded` and `fee.paid`: the ledger entry after the change.
+	Data  FeeLedgerEventData `json:"data"`
+	Event FeeDueEventEvent   `json:"event"`
+
+	// EventId Identifies the fact; use it to drop duplicates (delivery is at least once).
+	EventId    openapi_types.UUID `json:"eventId"`
+	IsTestCase bool               `json:"isTestCase"`
+
+	// OccurredAt When the change was committed.
+	OccurredAt time.Time `json:"occurredAt"`
+
+	// Perspective `sent` for the referring firm, `received` for the receiving firm.
+	Perspective FeeDueEventPerspective `json:"perspective"`
+
+	// PiiMasked True when client details are withheld: `data` then holds a masked shape (`MaskedStatusChangeData`). Only the status events of a receiving firm are ever masked.
+	PiiMasked bool `json:"piiMasked"`
+
+	// RecipientFirmId Your firm.
+	RecipientFirmId openapi_types.UUID `json:"recipientFirmId"`
+	ReferenceNumber string             `json:"referenceNumber"`
+
+	// ReferentFirm The receiving firm; null for a case never referred.
+	ReferentFirm *struct {
+		Id   openapi_types.UUID `json:"id"`
+		Name string             `json:"name"`
+	} `json:"referentFirm"`
+
+	// ReferralId The referral concerned; null for a case never referred.
+	ReferralId    *openapi_types.UUID `json:"referralId"`
+	ReferringFirm WebhookFirmRef      `json:"referringFirm"`
+
+	// SchemaVersion Version of this layout.
+	SchemaVersion FeeDueEventSchemaVersion `json:"schemaVersion"`
+}
+
+// FeeDueEventEvent defines model for FeeDueEvent.Event.
+type FeeDueEventEvent string
+
+// FeeDueEventPerspective `sent` for the referring firm, `received` for the receiving firm.
+type FeeDueEventPerspective string
+
+// FeeDueEventSchemaVersion Version of this layout.
+type FeeDueEventSchemaVersion int
+
 // FeeFlowFigures Fees received from and paid to partner firms, and the difference.
 type FeeFlowFigures struct {
 	// Net An exact amount in US dollars, a decimal with two digits after the point (`1234.50`); negative only for a net figure.
@@ -3769,6 +5405,58 @@ type FeeLedgerStatus string
 // FeeMoney An exact amount in US dollars, a decimal with two digits after the point (`1234.50`); negative only for a net figure.
 type FeeMoney = string
 
+// FeePaidEvent The `fee.paid` event. Both firms of the referral, never masked.
+//
+// `FeeLedgerEventData` with `status: paid`, without `payment` (the payment is in the
+// `fee.payment_recorded` just before).
+type FeePaidEvent struct {
+	Actor      WebhookActor       `json:"actor"`
+	BaseCaseId openapi_types.UUID `json:"baseCaseId"`
+
+	// Data The `data` of `fee.due`, `fee.payment_recorded` and `fee.paid`: the ledger entry after the change.
+	Data  FeeLedgerEventData `json:"data"`
+	Event FeePaidEventEvent  `json:"event"`
+
+	// EventId Identifies the fact; use it to drop duplicates (delivery is at least once).
+	EventId    openapi_types.UUID `json:"eventId"`
+	IsTestCase bool               `json:"isTestCase"`
+
+	// OccurredAt When the change was committed.
+	OccurredAt time.Time `json:"occurredAt"`
+
+	// Perspective `sent` for the referring firm, `received` for the receiving firm.
+	Perspective FeePaidEventPerspective `json:"perspective"`
+
+	// PiiMasked True when client details are withheld: `data` then holds a masked shape (`MaskedStatusChangeData`). Only the status events of a receiving firm are ever masked.
+	PiiMasked bool `json:"piiMasked"`
+
+	// RecipientFirmId Your firm.
+	RecipientFirmId openapi_types.UUID `json:"recipientFirmId"`
+	ReferenceNumber string             `json:"referenceNumber"`
+
+	// ReferentFirm The receiving firm; null for a case never referred.
+	ReferentFirm *struct {
+		Id   openapi_types.UUID `json:"id"`
+		Name string             `json:"name"`
+	} `json:"referentFirm"`
+
+	// ReferralId The referral concerned; null for a case never referred.
+	ReferralId    *openapi_types.UUID `json:"referralId"`
+	ReferringFirm WebhookFirmRef      `json:"referringFirm"`
+
+	// SchemaVersion Version of this layout.
+	SchemaVersion FeePaidEventSchemaVersion `json:"schemaVersion"`
+}
+
+// FeePaidEventEvent defines model for FeePaidEvent.Event.
+type FeePaidEventEvent string
+
+// FeePaidEventPerspective `sent` for the referring firm, `received` for the receiving firm.
+type FeePaidEventPerspective string
+
+// FeePaidEventSchemaVersion Version of this layout.
+type FeePaidEventSchemaVersion int
+
 // FeePayment A payment recorded on a ledger entry.
 type FeePayment struct {
 	Amount           string             `json:"amount"`
@@ -3782,6 +5470,75 @@ type FeePayment struct {
 
 // FeePaymentMethod defines model for FeePayment.Method.
 type FeePaymentMethod string
+
+// FeePaymentRecordedEvent The `fee.payment_recorded` event. Both firms of the referral, never masked.
+//
+// `FeeLedgerEventData` after the payment, with `payment` present.
+type FeePaymentRecordedEvent struct {
+	Actor      WebhookActor       `json:"actor"`
+	BaseCaseId openapi_types.UUID `json:"baseCaseId"`
+	Data       struct {
+		AmountDue         *string             `json:"amountDue"`
+		AmountOutstanding *string             `json:"amountOutstanding"`
+		AmountPaid        string              `json:"amountPaid"`
+		AttorneyFees      string              `json:"attorneyFees"`
+		DueDate           *openapi_types.Date `json:"dueDate"`
+		EntryId           openapi_types.UUID  `json:"entryId"`
+
+		// Payment Only on `fee.payment_recorded` (and `fee.paid`): the payment.
+		Payment struct {
+			Amount    string             `json:"amount"`
+			Id        openapi_types.UUID `json:"id"`
+			Method    string             `json:"method"`
+			PaidOn    openapi_types.Date `json:"paidOn"`
+			Reference *string            `json:"reference"`
+		} `json:"payment"`
+		ReferralId openapi_types.UUID `json:"referralId"`
+
+		// Status `needs_agreement`: closed won without an accepted agreement (no amount yet); `due`; `partially_paid`; `paid`; `disputed` (by the receiving firm); `written_off`.
+		Status FeeLedgerStatus `json:"status"`
+	} `json:"data"`
+	Event FeePaymentRecordedEventEvent `json:"event"`
+
+	// EventId Identifies the fact; use it to drop duplicates (delivery is at least once).
+	EventId    openapi_types.UUID `json:"eventId"`
+	IsTestCase bool               `json:"isTestCase"`
+
+	// OccurredAt When the change was committed.
+	OccurredAt time.Time `json:"occurredAt"`
+
+	// Perspective `sent` for the referring firm, `received` for the receiving firm.
+	Perspective FeePaymentRecordedEventPerspective `json:"perspective"`
+
+	// PiiMasked True when client details are withheld: `data` then holds a masked shape (`MaskedStatusChangeData`). Only the status events of a receiving firm are ever masked.
+	PiiMasked bool `json:"piiMasked"`
+
+	// RecipientFirmId Your firm.
+	RecipientFirmId openapi_types.UUID `json:"recipientFirmId"`
+	ReferenceNumber string             `json:"referenceNumber"`
+
+	// ReferentFirm The receiving firm; null for a case never referred.
+	ReferentFirm *struct {
+		Id   openapi_types.UUID `json:"id"`
+		Name string             `json:"name"`
+	} `json:"referentFirm"`
+
+	// ReferralId The referral concerned; null for a case never referred.
+	ReferralId    *openapi_types.UUID `json:"referralId"`
+	ReferringFirm WebhookFirmRef      `json:"referringFirm"`
+
+	// SchemaVersion Version of this layout.
+	SchemaVersion FeePaymentRecordedEventSchemaVersion `json:"schemaVersion"`
+}
+
+// FeePaymentRecordedEventEvent defines model for FeePaymentRecordedEvent.Event.
+type FeePaymentRecordedEventEvent string
+
+// FeePaymentRecordedEventPerspective `sent` for the referring firm, `received` for the receiving firm.
+type FeePaymentRecordedEventPerspective string
+
+// FeePaymentRecordedEventSchemaVersion Version of this layout.
+type FeePaymentRecordedEventSchemaVersion int
 
 // FeeRuleProfile A jurisdiction rule profile for dividing a fee between firms.
 type FeeRuleProfile struct {
@@ -4100,7 +5857,7 @@ type LoginResult struct {
 	User AuthUser `json:"user"`
 }
 
-// MaskedCaseSnapshot What a receiving firm that has not acknowledged the referral gets instead of a `CaseSnapshot`: exactly these 14 fields, none about the client.
+// MaskedCaseSnapshot What a masked receiving firm (before it acknowledges the referral, and again once the referral is rejected or withdrawn) gets instead of a `CaseSnapshot`: exactly these 14 fields, none about the client.
 type MaskedCaseSnapshot struct {
 	// BaseCaseId The case.
 	BaseCaseId openapi_types.UUID `json:"baseCaseId"`
@@ -4141,9 +5898,9 @@ type MaskedCaseSnapshot struct {
 	UpdatedAt time.Time      `json:"updatedAt"`
 }
 
-// MaskedStatusChangeData `StatusChangeData` for a receiving firm that has not acknowledged the referral: `message` and `closureReason` are always null and `case` is masked.
+// MaskedStatusChangeData `StatusChangeData` for a masked receiving firm (before it acknowledges the referral, and again once the referral is rejected or withdrawn): `message` and `closureReason` are always null and `case` is masked.
 type MaskedStatusChangeData struct {
-	// Case What a receiving firm that has not acknowledged the referral gets instead of a `CaseSnapshot`: exactly these 14 fields, none about the client.
+	// Case What a masked receiving firm (before it acknowledges the referral, and again once the referral is rejected or withdrawn) gets instead of a `CaseSnapshot`: exactly these 14 fields, none about the client.
 	Case      MaskedCaseSnapshot `json:"case"`
 	ChangedAt time.Time          `json:"changedAt"`
 
@@ -4315,6 +6072,57 @@ type NetworkRelationship struct {
 // NetworkRelationshipStatus `pending` until the receiving firm accepts; `inactive` when declined or paused.
 type NetworkRelationshipStatus string
 
+// NoteCreatedEvent The `note.created` event. The referring firm, for every message (its own included); the
+// receiving firm, for the messages it did not write, once it has acknowledged the referral and
+// while the referral is in a working status. Never masked.
+//
+// `NoteData`: the message entry, as listed by `GET /status-updates`.
+type NoteCreatedEvent struct {
+	Actor      WebhookActor          `json:"actor"`
+	BaseCaseId openapi_types.UUID    `json:"baseCaseId"`
+	Data       NoteData              `json:"data"`
+	Event      NoteCreatedEventEvent `json:"event"`
+
+	// EventId Identifies the fact; use it to drop duplicates (delivery is at least once).
+	EventId    openapi_types.UUID `json:"eventId"`
+	IsTestCase bool               `json:"isTestCase"`
+
+	// OccurredAt When the change was committed.
+	OccurredAt time.Time `json:"occurredAt"`
+
+	// Perspective `sent` for the referring firm, `received` for the receiving firm.
+	Perspective NoteCreatedEventPerspective `json:"perspective"`
+
+	// PiiMasked True when client details are withheld: `data` then holds a masked shape (`MaskedStatusChangeData`). Only the status events of a receiving firm are ever masked.
+	PiiMasked bool `json:"piiMasked"`
+
+	// RecipientFirmId Your firm.
+	RecipientFirmId openapi_types.UUID `json:"recipientFirmId"`
+	ReferenceNumber string             `json:"referenceNumber"`
+
+	// ReferentFirm The receiving firm; null for a case never referred.
+	ReferentFirm *struct {
+		Id   openapi_types.UUID `json:"id"`
+		Name string             `json:"name"`
+	} `json:"referentFirm"`
+
+	// ReferralId The referral concerned; null for a case never referred.
+	ReferralId    *openapi_types.UUID `json:"referralId"`
+	ReferringFirm WebhookFirmRef      `json:"referringFirm"`
+
+	// SchemaVersion Version of this layout.
+	SchemaVersion NoteCreatedEventSchemaVersion `json:"schemaVersion"`
+}
+
+// NoteCreatedEventEvent defines model for NoteCreatedEvent.Event.
+type NoteCreatedEventEvent string
+
+// NoteCreatedEventPerspective `sent` for the referring firm, `received` for the receiving firm.
+type NoteCreatedEventPerspective string
+
+// NoteCreatedEventSchemaVersion Version of this layout.
+type NoteCreatedEventSchemaVersion int
+
 // NoteData defines model for NoteData.
 type NoteData struct {
 	AuthorFirmId *openapi_types.UUID `json:"authorFirmId"`
@@ -4331,6 +6139,58 @@ type NoteData struct {
 	Source     string             `json:"source"`
 	UpdatedAt  *time.Time         `json:"updatedAt"`
 }
+
+// NoteUpdatedEvent The `note.updated` event. As `note.created`.
+//
+// `NoteData` after the edit; `changedFields` names what changed.
+type NoteUpdatedEvent struct {
+	Actor      WebhookActor       `json:"actor"`
+	BaseCaseId openapi_types.UUID `json:"baseCaseId"`
+
+	// ChangedFields The fields of the case or referral the write set, as named in its body.
+	ChangedFields []string              `json:"changedFields"`
+	Data          NoteData              `json:"data"`
+	Event         NoteUpdatedEventEvent `json:"event"`
+
+	// EventId Identifies the fact; use it to drop duplicates (delivery is at least once).
+	EventId    openapi_types.UUID `json:"eventId"`
+	IsTestCase bool               `json:"isTestCase"`
+
+	// OccurredAt When the change was committed.
+	OccurredAt time.Time `json:"occurredAt"`
+
+	// Perspective `sent` for the referring firm, `received` for the receiving firm.
+	Perspective NoteUpdatedEventPerspective `json:"perspective"`
+
+	// PiiMasked True when client details are withheld: `data` then holds a masked shape (`MaskedStatusChangeData`). Only the status events of a receiving firm are ever masked.
+	PiiMasked bool `json:"piiMasked"`
+
+	// RecipientFirmId Your firm.
+	RecipientFirmId openapi_types.UUID `json:"recipientFirmId"`
+	ReferenceNumber string             `json:"referenceNumber"`
+
+	// ReferentFirm The receiving firm; null for a case never referred.
+	ReferentFirm *struct {
+		Id   openapi_types.UUID `json:"id"`
+		Name string             `json:"name"`
+	} `json:"referentFirm"`
+
+	// ReferralId The referral concerned; null for a case never referred.
+	ReferralId    *openapi_types.UUID `json:"referralId"`
+	ReferringFirm WebhookFirmRef      `json:"referringFirm"`
+
+	// SchemaVersion Version of this layout.
+	SchemaVersion NoteUpdatedEventSchemaVersion `json:"schemaVersion"`
+}
+
+// NoteUpdatedEventEvent defines model for NoteUpdatedEvent.Event.
+type NoteUpdatedEventEvent string
+
+// NoteUpdatedEventPerspective `sent` for the referring firm, `received` for the receiving firm.
+type NoteUpdatedEventPerspective string
+
+// NoteUpdatedEventSchemaVersion Version of this layout.
+type NoteUpdatedEventSchemaVersion int
 
 // NotificationEmail Example: {"createdAt":"2026-04-11T12:04:51Z","email":"intake@harborviewlaw.example","id":"4e8c1a27-60b3-4f95-9d72-1b5a3e0c8f46"}
 type NotificationEmail struct {
@@ -5003,6 +6863,56 @@ type Referral struct {
 	UpdatedAt                      time.Time           `json:"updatedAt"`
 }
 
+// ReferralAcceptedEvent The `referral.accepted` event. Both firms, unmasked: from this moment the receiving firm
+// sees the client details.
+//
+// `StatusChangeData` with `status: under_evaluation` and `case.acknowledgedAt` set.
+type ReferralAcceptedEvent struct {
+	Actor      WebhookActor               `json:"actor"`
+	BaseCaseId openapi_types.UUID         `json:"baseCaseId"`
+	Data       StatusChangeData           `json:"data"`
+	Event      ReferralAcceptedEventEvent `json:"event"`
+
+	// EventId Identifies the fact; use it to drop duplicates (delivery is at least once).
+	EventId    openapi_types.UUID `json:"eventId"`
+	IsTestCase bool               `json:"isTestCase"`
+
+	// OccurredAt When the change was committed.
+	OccurredAt time.Time `json:"occurredAt"`
+
+	// Perspective `sent` for the referring firm, `received` for the receiving firm.
+	Perspective ReferralAcceptedEventPerspective `json:"perspective"`
+
+	// PiiMasked True when client details are withheld: `data` then holds a masked shape (`MaskedStatusChangeData`). Only the status events of a receiving firm are ever masked.
+	PiiMasked bool `json:"piiMasked"`
+
+	// RecipientFirmId Your firm.
+	RecipientFirmId openapi_types.UUID `json:"recipientFirmId"`
+	ReferenceNumber string             `json:"referenceNumber"`
+
+	// ReferentFirm The receiving firm; null for a case never referred.
+	ReferentFirm *struct {
+		Id   openapi_types.UUID `json:"id"`
+		Name string             `json:"name"`
+	} `json:"referentFirm"`
+
+	// ReferralId The referral concerned; null for a case never referred.
+	ReferralId    *openapi_types.UUID `json:"referralId"`
+	ReferringFirm WebhookFirmRef      `json:"referringFirm"`
+
+	// SchemaVersion Version of this layout.
+	SchemaVersion ReferralAcceptedEventSchemaVersion `json:"schemaVersion"`
+}
+
+// ReferralAcceptedEventEvent defines model for ReferralAcceptedEvent.Event.
+type ReferralAcceptedEventEvent string
+
+// ReferralAcceptedEventPerspective `sent` for the referring firm, `received` for the receiving firm.
+type ReferralAcceptedEventPerspective string
+
+// ReferralAcceptedEventSchemaVersion Version of this layout.
+type ReferralAcceptedEventSchemaVersion int
+
 // ReferralClosingStatus Outcome recorded when a referral is closed: `won_settled` (won or settled), `lost`, or `no_longer_pursuing` (the firm stopped working the matter). Null until the referral is closed.
 //
 // Example: won_settled
@@ -5076,6 +6986,114 @@ type ReferralListResponse struct {
 	Pagination Pagination   `json:"pagination"`
 }
 
+// ReferralReceivedEvent The `referral.received` event. The receiving firm only (`perspective: received`). Always
+// masked (`piiMasked: true`): a referral cannot have been acknowledged before it arrives.
+//
+// `MaskedStatusChangeData`: no message, and a `MaskedCaseSnapshot` without client details.
+type ReferralReceivedEvent struct {
+	Actor      WebhookActor       `json:"actor"`
+	BaseCaseId openapi_types.UUID `json:"baseCaseId"`
+
+	// Data `StatusChangeData` for a masked receiving firm (before it acknowledges the referral, and again once the referral is rejected or withdrawn): `message` and `closureReason` are always null and `case` is masked.
+	Data  MaskedStatusChangeData     `json:"data"`
+	Event ReferralReceivedEventEvent `json:"event"`
+
+	// EventId Identifies the fact; use it to drop duplicates (delivery is at least once).
+	EventId    openapi_types.UUID `json:"eventId"`
+	IsTestCase bool               `json:"isTestCase"`
+
+	// OccurredAt When the change was committed.
+	OccurredAt  time.Time                        `json:"occurredAt"`
+	Perspective ReferralReceivedEventPerspective `json:"perspective"`
+
+	// PiiMasked True when client details are withheld: `data` then holds a masked shape (`MaskedStatusChangeData`). Only the status events of a receiving firm are ever masked.
+	PiiMasked bool `json:"piiMasked"`
+
+	// RecipientFirmId Your firm.
+	RecipientFirmId openapi_types.UUID `json:"recipientFirmId"`
+	ReferenceNumber string             `json:"referenceNumber"`
+
+	// ReferentFirm The receiving firm; null for a case never referred.
+	ReferentFirm *struct {
+		Id   openapi_types.UUID `json:"id"`
+		Name string             `json:"name"`
+	} `json:"referentFirm"`
+
+	// ReferralId The referral concerned; null for a case never referred.
+	ReferralId    *openapi_types.UUID `json:"referralId"`
+	ReferringFirm WebhookFirmRef      `json:"referringFirm"`
+
+	// SchemaVersion Version of this layout.
+	SchemaVersion ReferralReceivedEventSchemaVersion `json:"schemaVersion"`
+}
+
+// ReferralReceivedEventEvent defines model for ReferralReceivedEvent.Event.
+type ReferralReceivedEventEvent string
+
+// ReferralReceivedEventPerspective defines model for ReferralReceivedEvent.Perspective.
+type ReferralReceivedEventPerspective string
+
+// ReferralReceivedEventSchemaVersion Version of this layout.
+type ReferralReceivedEventSchemaVersion int
+
+// ReferralRejectedEvent The `referral.rejected` event. Both firms: the referring firm unmasked, the receiving firm
+// masked (a rejected referral is masked again, even after an acknowledgment).
+//
+// `StatusChangeData` for the referring firm, `MaskedStatusChangeData` for the receiving firm;
+// `closureReason` holds the reason given (null in the masked copy).
+type ReferralRejectedEvent struct {
+	Actor      WebhookActor       `json:"actor"`
+	BaseCaseId openapi_types.UUID `json:"baseCaseId"`
+
+	// Data `StatusChangeData`, or `MaskedStatusChangeData` when `piiMasked` is true.
+	Data  ReferralRejectedEvent_Data `json:"data"`
+	Event ReferralRejectedEventEvent `json:"event"`
+
+	// EventId Identifies the fact; use it to drop duplicates (delivery is at least once).
+	EventId    openapi_types.UUID `json:"eventId"`
+	IsTestCase bool               `json:"isTestCase"`
+
+	// OccurredAt When the change was committed.
+	OccurredAt time.Time `json:"occurredAt"`
+
+	// Perspective `sent` for the referring firm, `received` for the receiving firm.
+	Perspective ReferralRejectedEventPerspective `json:"perspective"`
+
+	// PiiMasked True when client details are withheld: `data` then holds a masked shape (`MaskedStatusChangeData`). Only the status events of a receiving firm are ever masked.
+	PiiMasked bool `json:"piiMasked"`
+
+	// RecipientFirmId Your firm.
+	RecipientFirmId openapi_types.UUID `json:"recipientFirmId"`
+	ReferenceNumber string             `json:"referenceNumber"`
+
+	// ReferentFirm The receiving firm; null for a case never referred.
+	ReferentFirm *struct {
+		Id   openapi_types.UUID `json:"id"`
+		Name string             `json:"name"`
+	} `json:"referentFirm"`
+
+	// ReferralId The referral concerned; null for a case never referred.
+	ReferralId    *openapi_types.UUID `json:"referralId"`
+	ReferringFirm WebhookFirmRef      `json:"referringFirm"`
+
+	// SchemaVersion Version of this layout.
+	SchemaVersion ReferralRejectedEventSchemaVersion `json:"schemaVersion"`
+}
+
+// ReferralRejectedEvent_Data `StatusChangeData`, or `MaskedStatusChangeData` when `piiMasked` is true.
+type ReferralRejectedEvent_Data struct {
+	union json.RawMessage
+}
+
+// ReferralRejectedEventEvent defines model for ReferralRejectedEvent.Event.
+type ReferralRejectedEventEvent string
+
+// ReferralRejectedEventPerspective `sent` for the referring firm, `received` for the receiving firm.
+type ReferralRejectedEventPerspective string
+
+// ReferralRejectedEventSchemaVersion Version of this layout.
+type ReferralRejectedEventSchemaVersion int
+
 // ReferralResponse One referral.
 type ReferralResponse struct {
 	// Data One hop of a case: the referral of a base case from the referring firm to one receiving (referent) firm, with its own status, financial figures and dates. Both firms see the same object, except that `notes` stay null for the receiving firm until it acknowledges. Amounts are in US dollars.
@@ -5086,6 +7104,55 @@ type ReferralResponse struct {
 	// Meta Present on every response body.
 	Meta ResponseMeta `json:"meta"`
 }
+
+// ReferralSentEvent The `referral.sent` event. The referring firm only (`perspective: sent`), never masked. The
+// receiving firm gets the same fact, with the same `eventId`, as `referral.received`.
+//
+// `StatusChangeData` with `previousStatus` `draft` (or the status the case was re-referred
+// from) and `status: sent`.
+type ReferralSentEvent struct {
+	Actor      WebhookActor           `json:"actor"`
+	BaseCaseId openapi_types.UUID     `json:"baseCaseId"`
+	Data       StatusChangeData       `json:"data"`
+	Event      ReferralSentEventEvent `json:"event"`
+
+	// EventId Identifies the fact; use it to drop duplicates (delivery is at least once).
+	EventId    openapi_types.UUID `json:"eventId"`
+	IsTestCase bool               `json:"isTestCase"`
+
+	// OccurredAt When the change was committed.
+	OccurredAt  time.Time                    `json:"occurredAt"`
+	Perspective ReferralSentEventPerspective `json:"perspective"`
+
+	// PiiMasked True when client details are withheld: `data` then holds a masked shape (`MaskedStatusChangeData`). Only the status events of a receiving firm are ever masked.
+	PiiMasked bool `json:"piiMasked"`
+
+	// RecipientFirmId Your firm.
+	RecipientFirmId openapi_types.UUID `json:"recipientFirmId"`
+	ReferenceNumber string             `json:"referenceNumber"`
+
+	// ReferentFirm The receiving firm; null for a case never referred.
+	ReferentFirm *struct {
+		Id   openapi_types.UUID `json:"id"`
+		Name string             `json:"name"`
+	} `json:"referentFirm"`
+
+	// ReferralId The referral concerned; null for a case never referred.
+	ReferralId    *openapi_types.UUID `json:"referralId"`
+	ReferringFirm WebhookFirmRef      `json:"referringFirm"`
+
+	// SchemaVersion Version of this layout.
+	SchemaVersion ReferralSentEventSchemaVersion `json:"schemaVersion"`
+}
+
+// ReferralSentEventEvent defines model for ReferralSentEvent.Event.
+type ReferralSentEventEvent string
+
+// ReferralSentEventPerspective defines model for ReferralSentEvent.Perspective.
+type ReferralSentEventPerspective string
+
+// ReferralSentEventSchemaVersion Version of this layout.
+type ReferralSentEventSchemaVersion int
 
 // ReferralStatus Where a referral stands in its lifecycle. This server produces `draft`, `sent`, `under_evaluation`, `investigating`, `signed`, `in_litigation`, `closing`, `rejected`, `withdrawn` and `closed`.
 //
@@ -6116,7 +8183,7 @@ type UpdateWebhookBody struct {
 	// Description New label; an empty string removes it.
 	Description *string `json:"description,omitempty"`
 
-	// Events New event filter; an empty list delivers every event type.
+	// Events New event filter (at most 20 types, one of each); an empty list delivers every event type.
 	Events   *[]WebhookEventType `json:"events,omitempty"`
 	IsActive *bool               `json:"isActive,omitempty"`
 	Url      *string             `json:"url,omitempty"`
@@ -6340,16 +8407,23 @@ type WebhookEchoResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// WebhookEvent The body of every event delivery (all but `webhook.test`). The same fact sent to both firms of a referral shares `eventId` but differs in `perspective`, `recipientFirmId`, possibly `event` (`referral.sent` for the referring firm is `referral.received` for the receiving one) and masking.
+// WebhookEvent The body of every event delivery (all but `webhook.test`), one schema per event type, told
+// apart by `event`. Every variant is a `WebhookEventBase` with the `data` of its type (see
+// `x-webhooks` for who receives each event and when). The same fact sent to both firms of a
+// referral shares `eventId` but differs in `perspective`, `recipientFirmId`, possibly `event`
+// (`referral.sent` for the referring firm is `referral.received` for the receiving one) and
+// masking.
+//
+// Receivers should ignore event types and fields they do not know: new ones are added without
+// a new schema version.
 type WebhookEvent struct {
+	union json.RawMessage
+}
+
+// WebhookEventBase The envelope every event delivery shares (all but `webhook.test`); each event's schema adds its `event` value and its `data` (see `WebhookEvent`).
+type WebhookEventBase struct {
 	Actor      WebhookActor       `json:"actor"`
 	BaseCaseId openapi_types.UUID `json:"baseCaseId"`
-
-	// ChangedFields Only on `case.updated` and `note.updated`: the fields that changed.
-	ChangedFields *[]string `json:"changedFields,omitempty"`
-
-	// Data Depends on `event`: `CaseSnapshot` for `case.created` and `case.updated`; `StatusChangeData` (or `MaskedStatusChangeData` when `piiMasked`) for `case.status_changed` and the `referral.*` events; `CaseTombstone` for `case.deleted`; `CaseRatingData` for `case.rated`; `NoteData` for `note.*`; `DocumentData` for `document.uploaded`; `DocumentTombstone` for `document.deleted`; `FeeAgreementEventData` for `fee_agreement.*` and `fee_consent.recorded`; `FeeLedgerEventData` for `fee.*` (these go to both firms and are never masked).
-	Data map[string]interface{} `json:"data"`
 
 	// Event Kind of fact an event reports (see the Webhooks tag for who receives which).
 	//
@@ -6364,9 +8438,9 @@ type WebhookEvent struct {
 	OccurredAt time.Time `json:"occurredAt"`
 
 	// Perspective `sent` for the referring firm, `received` for the receiving firm.
-	Perspective WebhookEventPerspective `json:"perspective"`
+	Perspective WebhookEventBasePerspective `json:"perspective"`
 
-	// PiiMasked True when client details are withheld: `data` then holds a masked shape.
+	// PiiMasked True when client details are withheld: `data` then holds a masked shape (`MaskedStatusChangeData`). Only the status events of a receiving firm are ever masked.
 	PiiMasked bool `json:"piiMasked"`
 
 	// RecipientFirmId Your firm.
@@ -6384,14 +8458,14 @@ type WebhookEvent struct {
 	ReferringFirm WebhookFirmRef      `json:"referringFirm"`
 
 	// SchemaVersion Version of this layout.
-	SchemaVersion WebhookEventSchemaVersion `json:"schemaVersion"`
+	SchemaVersion WebhookEventBaseSchemaVersion `json:"schemaVersion"`
 }
 
-// WebhookEventPerspective `sent` for the referring firm, `received` for the receiving firm.
-type WebhookEventPerspective string
+// WebhookEventBasePerspective `sent` for the referring firm, `received` for the receiving firm.
+type WebhookEventBasePerspective string
 
-// WebhookEventSchemaVersion Version of this layout.
-type WebhookEventSchemaVersion int
+// WebhookEventBaseSchemaVersion Version of this layout.
+type WebhookEventBaseSchemaVersion int
 
 // WebhookEventType Kind of fact an event reports (see the Webhooks tag for who receives which).
 //
@@ -6508,7 +8582,9 @@ type WebhookSubscriptionWithSecret struct {
 	Url string `json:"url"`
 }
 
-// WebhookTestEvent The fixed body of a test delivery.
+// WebhookTestEvent The fixed body of a test delivery (`testWebhook`), without the envelope: it is not a `WebhookEvent`.
+//
+// Example: {"data":{"message":"This is a test delivery from CaseXchange.","subscriptionId":"4e6a8c0e-2b4d-4f6a-8c0e-2b4d6f8a0c2e"},"event":"webhook.test","timestamp":"2026-05-12T14:03:27Z"}
 type WebhookTestEvent struct {
 	Data struct {
 		Message        string             `json:"message"`
@@ -6653,14 +8729,26 @@ type SentCaseId = string
 // UserIdPath defines model for UserIdPath.
 type UserIdPath = openapi_types.UUID
 
+// WebhookDeliveryHeader defines model for WebhookDeliveryHeader.
+type WebhookDeliveryHeader = openapi_types.UUID
+
 // WebhookDeliveryId defines model for WebhookDeliveryId.
 type WebhookDeliveryId = openapi_types.UUID
 
 // WebhookEchoToken defines model for WebhookEchoToken.
 type WebhookEchoToken = string
 
+// WebhookEventHeader defines model for WebhookEventHeader.
+type WebhookEventHeader = string
+
+// WebhookEventIdHeader defines model for WebhookEventIdHeader.
+type WebhookEventIdHeader = openapi_types.UUID
+
 // WebhookId defines model for WebhookId.
 type WebhookId = openapi_types.UUID
+
+// WebhookSignatureHeader defines model for WebhookSignatureHeader.
+type WebhookSignatureHeader = string
 
 // AnalyticsExportRateLimited The error envelope used by every non-2xx response.
 type AnalyticsExportRateLimited = Error
@@ -8309,3 +10397,876 @@ type UpdateCurrentUserProfileJSONRequestBody = UpdateProfileRequest
 
 // ReceiveWebhookEchoJSONRequestBody defines body for ReceiveWebhookEcho for application/json ContentType.
 type ReceiveWebhookEchoJSONRequestBody = WebhookEchoPayload
+
+// AsStatusChangeData returns the union data inside the CaseStatusChangedEvent_Data as a StatusChangeData
+func (t CaseStatusChangedEvent_Data) AsStatusChangeData() (StatusChangeData, error) {
+	var body StatusChangeData
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromStatusChangeData overwrites any union data inside the CaseStatusChangedEvent_Data as the provided StatusChangeData
+func (t *CaseStatusChangedEvent_Data) FromStatusChangeData(v StatusChangeData) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeStatusChangeData performs a merge with any union data inside the CaseStatusChangedEvent_Data, using the provided StatusChangeData
+func (t *CaseStatusChangedEvent_Data) MergeStatusChangeData(v StatusChangeData) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsMaskedStatusChangeData returns the union data inside the CaseStatusChangedEvent_Data as a MaskedStatusChangeData
+func (t CaseStatusChangedEvent_Data) AsMaskedStatusChangeData() (MaskedStatusChangeData, error) {
+	var body MaskedStatusChangeData
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromMaskedStatusChangeData overwrites any union data inside the CaseStatusChangedEvent_Data as the provided MaskedStatusChangeData
+func (t *CaseStatusChangedEvent_Data) FromMaskedStatusChangeData(v MaskedStatusChangeData) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeMaskedStatusChangeData performs a merge with any union data inside the CaseStatusChangedEvent_Data, using the provided MaskedStatusChangeData
+func (t *CaseStatusChangedEvent_Data) MergeMaskedStatusChangeData(v MaskedStatusChangeData) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CaseStatusChangedEvent_Data) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CaseStatusChangedEvent_Data) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsStatusChangeData returns the union data inside the ReferralRejectedEvent_Data as a StatusChangeData
+func (t ReferralRejectedEvent_Data) AsStatusChangeData() (StatusChangeData, error) {
+	var body StatusChangeData
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromStatusChangeData overwrites any union data inside the ReferralRejectedEvent_Data as the provided StatusChangeData
+func (t *ReferralRejectedEvent_Data) FromStatusChangeData(v StatusChangeData) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeStatusChangeData performs a merge with any union data inside the ReferralRejectedEvent_Data, using the provided StatusChangeData
+func (t *ReferralRejectedEvent_Data) MergeStatusChangeData(v StatusChangeData) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsMaskedStatusChangeData returns the union data inside the ReferralRejectedEvent_Data as a MaskedStatusChangeData
+func (t ReferralRejectedEvent_Data) AsMaskedStatusChangeData() (MaskedStatusChangeData, error) {
+	var body MaskedStatusChangeData
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromMaskedStatusChangeData overwrites any union data inside the ReferralRejectedEvent_Data as the provided MaskedStatusChangeData
+func (t *ReferralRejectedEvent_Data) FromMaskedStatusChangeData(v MaskedStatusChangeData) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeMaskedStatusChangeData performs a merge with any union data inside the ReferralRejectedEvent_Data, using the provided MaskedStatusChangeData
+func (t *ReferralRejectedEvent_Data) MergeMaskedStatusChangeData(v MaskedStatusChangeData) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ReferralRejectedEvent_Data) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ReferralRejectedEvent_Data) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsCaseCreatedEvent returns the union data inside the WebhookEvent as a CaseCreatedEvent
+func (t WebhookEvent) AsCaseCreatedEvent() (CaseCreatedEvent, error) {
+	var body CaseCreatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCaseCreatedEvent overwrites any union data inside the WebhookEvent as the provided CaseCreatedEvent
+func (t *WebhookEvent) FromCaseCreatedEvent(v CaseCreatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"case.created"}`))
+	t.union = b
+	return err
+}
+
+// MergeCaseCreatedEvent performs a merge with any union data inside the WebhookEvent, using the provided CaseCreatedEvent
+func (t *WebhookEvent) MergeCaseCreatedEvent(v CaseCreatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"case.created"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCaseUpdatedEvent returns the union data inside the WebhookEvent as a CaseUpdatedEvent
+func (t WebhookEvent) AsCaseUpdatedEvent() (CaseUpdatedEvent, error) {
+	var body CaseUpdatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCaseUpdatedEvent overwrites any union data inside the WebhookEvent as the provided CaseUpdatedEvent
+func (t *WebhookEvent) FromCaseUpdatedEvent(v CaseUpdatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"case.updated"}`))
+	t.union = b
+	return err
+}
+
+// MergeCaseUpdatedEvent performs a merge with any union data inside the WebhookEvent, using the provided CaseUpdatedEvent
+func (t *WebhookEvent) MergeCaseUpdatedEvent(v CaseUpdatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"case.updated"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCaseDeletedEvent returns the union data inside the WebhookEvent as a CaseDeletedEvent
+func (t WebhookEvent) AsCaseDeletedEvent() (CaseDeletedEvent, error) {
+	var body CaseDeletedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCaseDeletedEvent overwrites any union data inside the WebhookEvent as the provided CaseDeletedEvent
+func (t *WebhookEvent) FromCaseDeletedEvent(v CaseDeletedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"case.deleted"}`))
+	t.union = b
+	return err
+}
+
+// MergeCaseDeletedEvent performs a merge with any union data inside the WebhookEvent, using the provided CaseDeletedEvent
+func (t *WebhookEvent) MergeCaseDeletedEvent(v CaseDeletedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"case.deleted"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCaseStatusChangedEvent returns the union data inside the WebhookEvent as a CaseStatusChangedEvent
+func (t WebhookEvent) AsCaseStatusChangedEvent() (CaseStatusChangedEvent, error) {
+	var body CaseStatusChangedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCaseStatusChangedEvent overwrites any union data inside the WebhookEvent as the provided CaseStatusChangedEvent
+func (t *WebhookEvent) FromCaseStatusChangedEvent(v CaseStatusChangedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"case.status_changed"}`))
+	t.union = b
+	return err
+}
+
+// MergeCaseStatusChangedEvent performs a merge with any union data inside the WebhookEvent, using the provided CaseStatusChangedEvent
+func (t *WebhookEvent) MergeCaseStatusChangedEvent(v CaseStatusChangedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"case.status_changed"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCaseRatedEvent returns the union data inside the WebhookEvent as a CaseRatedEvent
+func (t WebhookEvent) AsCaseRatedEvent() (CaseRatedEvent, error) {
+	var body CaseRatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCaseRatedEvent overwrites any union data inside the WebhookEvent as the provided CaseRatedEvent
+func (t *WebhookEvent) FromCaseRatedEvent(v CaseRatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"case.rated"}`))
+	t.union = b
+	return err
+}
+
+// MergeCaseRatedEvent performs a merge with any union data inside the WebhookEvent, using the provided CaseRatedEvent
+func (t *WebhookEvent) MergeCaseRatedEvent(v CaseRatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"case.rated"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsReferralSentEvent returns the union data inside the WebhookEvent as a ReferralSentEvent
+func (t WebhookEvent) AsReferralSentEvent() (ReferralSentEvent, error) {
+	var body ReferralSentEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReferralSentEvent overwrites any union data inside the WebhookEvent as the provided ReferralSentEvent
+func (t *WebhookEvent) FromReferralSentEvent(v ReferralSentEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"referral.sent"}`))
+	t.union = b
+	return err
+}
+
+// MergeReferralSentEvent performs a merge with any union data inside the WebhookEvent, using the provided ReferralSentEvent
+func (t *WebhookEvent) MergeReferralSentEvent(v ReferralSentEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"referral.sent"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsReferralReceivedEvent returns the union data inside the WebhookEvent as a ReferralReceivedEvent
+func (t WebhookEvent) AsReferralReceivedEvent() (ReferralReceivedEvent, error) {
+	var body ReferralReceivedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReferralReceivedEvent overwrites any union data inside the WebhookEvent as the provided ReferralReceivedEvent
+func (t *WebhookEvent) FromReferralReceivedEvent(v ReferralReceivedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"referral.received"}`))
+	t.union = b
+	return err
+}
+
+// MergeReferralReceivedEvent performs a merge with any union data inside the WebhookEvent, using the provided ReferralReceivedEvent
+func (t *WebhookEvent) MergeReferralReceivedEvent(v ReferralReceivedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"referral.received"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsReferralAcceptedEvent returns the union data inside the WebhookEvent as a ReferralAcceptedEvent
+func (t WebhookEvent) AsReferralAcceptedEvent() (ReferralAcceptedEvent, error) {
+	var body ReferralAcceptedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReferralAcceptedEvent overwrites any union data inside the WebhookEvent as the provided ReferralAcceptedEvent
+func (t *WebhookEvent) FromReferralAcceptedEvent(v ReferralAcceptedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"referral.accepted"}`))
+	t.union = b
+	return err
+}
+
+// MergeReferralAcceptedEvent performs a merge with any union data inside the WebhookEvent, using the provided ReferralAcceptedEvent
+func (t *WebhookEvent) MergeReferralAcceptedEvent(v ReferralAcceptedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"referral.accepted"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsReferralRejectedEvent returns the union data inside the WebhookEvent as a ReferralRejectedEvent
+func (t WebhookEvent) AsReferralRejectedEvent() (ReferralRejectedEvent, error) {
+	var body ReferralRejectedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReferralRejectedEvent overwrites any union data inside the WebhookEvent as the provided ReferralRejectedEvent
+func (t *WebhookEvent) FromReferralRejectedEvent(v ReferralRejectedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"referral.rejected"}`))
+	t.union = b
+	return err
+}
+
+// MergeReferralRejectedEvent performs a merge with any union data inside the WebhookEvent, using the provided ReferralRejectedEvent
+func (t *WebhookEvent) MergeReferralRejectedEvent(v ReferralRejectedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"referral.rejected"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsNoteCreatedEvent returns the union data inside the WebhookEvent as a NoteCreatedEvent
+func (t WebhookEvent) AsNoteCreatedEvent() (NoteCreatedEvent, error) {
+	var body NoteCreatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromNoteCreatedEvent overwrites any union data inside the WebhookEvent as the provided NoteCreatedEvent
+func (t *WebhookEvent) FromNoteCreatedEvent(v NoteCreatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"note.created"}`))
+	t.union = b
+	return err
+}
+
+// MergeNoteCreatedEvent performs a merge with any union data inside the WebhookEvent, using the provided NoteCreatedEvent
+func (t *WebhookEvent) MergeNoteCreatedEvent(v NoteCreatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"note.created"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsNoteUpdatedEvent returns the union data inside the WebhookEvent as a NoteUpdatedEvent
+func (t WebhookEvent) AsNoteUpdatedEvent() (NoteUpdatedEvent, error) {
+	var body NoteUpdatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromNoteUpdatedEvent overwrites any union data inside the WebhookEvent as the provided NoteUpdatedEvent
+func (t *WebhookEvent) FromNoteUpdatedEvent(v NoteUpdatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"note.updated"}`))
+	t.union = b
+	return err
+}
+
+// MergeNoteUpdatedEvent performs a merge with any union data inside the WebhookEvent, using the provided NoteUpdatedEvent
+func (t *WebhookEvent) MergeNoteUpdatedEvent(v NoteUpdatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"note.updated"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsDocumentUploadedEvent returns the union data inside the WebhookEvent as a DocumentUploadedEvent
+func (t WebhookEvent) AsDocumentUploadedEvent() (DocumentUploadedEvent, error) {
+	var body DocumentUploadedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDocumentUploadedEvent overwrites any union data inside the WebhookEvent as the provided DocumentUploadedEvent
+func (t *WebhookEvent) FromDocumentUploadedEvent(v DocumentUploadedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"document.uploaded"}`))
+	t.union = b
+	return err
+}
+
+// MergeDocumentUploadedEvent performs a merge with any union data inside the WebhookEvent, using the provided DocumentUploadedEvent
+func (t *WebhookEvent) MergeDocumentUploadedEvent(v DocumentUploadedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"document.uploaded"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsDocumentDeletedEvent returns the union data inside the WebhookEvent as a DocumentDeletedEvent
+func (t WebhookEvent) AsDocumentDeletedEvent() (DocumentDeletedEvent, error) {
+	var body DocumentDeletedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDocumentDeletedEvent overwrites any union data inside the WebhookEvent as the provided DocumentDeletedEvent
+func (t *WebhookEvent) FromDocumentDeletedEvent(v DocumentDeletedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"document.deleted"}`))
+	t.union = b
+	return err
+}
+
+// MergeDocumentDeletedEvent performs a merge with any union data inside the WebhookEvent, using the provided DocumentDeletedEvent
+func (t *WebhookEvent) MergeDocumentDeletedEvent(v DocumentDeletedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"document.deleted"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsFeeAgreementProposedEvent returns the union data inside the WebhookEvent as a FeeAgreementProposedEvent
+func (t WebhookEvent) AsFeeAgreementProposedEvent() (FeeAgreementProposedEvent, error) {
+	var body FeeAgreementProposedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFeeAgreementProposedEvent overwrites any union data inside the WebhookEvent as the provided FeeAgreementProposedEvent
+func (t *WebhookEvent) FromFeeAgreementProposedEvent(v FeeAgreementProposedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"fee_agreement.proposed"}`))
+	t.union = b
+	return err
+}
+
+// MergeFeeAgreementProposedEvent performs a merge with any union data inside the WebhookEvent, using the provided FeeAgreementProposedEvent
+func (t *WebhookEvent) MergeFeeAgreementProposedEvent(v FeeAgreementProposedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"fee_agreement.proposed"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsFeeAgreementAmendedEvent returns the union data inside the WebhookEvent as a FeeAgreementAmendedEvent
+func (t WebhookEvent) AsFeeAgreementAmendedEvent() (FeeAgreementAmendedEvent, error) {
+	var body FeeAgreementAmendedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFeeAgreementAmendedEvent overwrites any union data inside the WebhookEvent as the provided FeeAgreementAmendedEvent
+func (t *WebhookEvent) FromFeeAgreementAmendedEvent(v FeeAgreementAmendedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"fee_agreement.amended"}`))
+	t.union = b
+	return err
+}
+
+// MergeFeeAgreementAmendedEvent performs a merge with any union data inside the WebhookEvent, using the provided FeeAgreementAmendedEvent
+func (t *WebhookEvent) MergeFeeAgreementAmendedEvent(v FeeAgreementAmendedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"fee_agreement.amended"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsFeeAgreementAcceptedEvent returns the union data inside the WebhookEvent as a FeeAgreementAcceptedEvent
+func (t WebhookEvent) AsFeeAgreementAcceptedEvent() (FeeAgreementAcceptedEvent, error) {
+	var body FeeAgreementAcceptedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFeeAgreementAcceptedEvent overwrites any union data inside the WebhookEvent as the provided FeeAgreementAcceptedEvent
+func (t *WebhookEvent) FromFeeAgreementAcceptedEvent(v FeeAgreementAcceptedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"fee_agreement.accepted"}`))
+	t.union = b
+	return err
+}
+
+// MergeFeeAgreementAcceptedEvent performs a merge with any union data inside the WebhookEvent, using the provided FeeAgreementAcceptedEvent
+func (t *WebhookEvent) MergeFeeAgreementAcceptedEvent(v FeeAgreementAcceptedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"fee_agreement.accepted"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsFeeConsentRecordedEvent returns the union data inside the WebhookEvent as a FeeConsentRecordedEvent
+func (t WebhookEvent) AsFeeConsentRecordedEvent() (FeeConsentRecordedEvent, error) {
+	var body FeeConsentRecordedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFeeConsentRecordedEvent overwrites any union data inside the WebhookEvent as the provided FeeConsentRecordedEvent
+func (t *WebhookEvent) FromFeeConsentRecordedEvent(v FeeConsentRecordedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"fee_consent.recorded"}`))
+	t.union = b
+	return err
+}
+
+// MergeFeeConsentRecordedEvent performs a merge with any union data inside the WebhookEvent, using the provided FeeConsentRecordedEvent
+func (t *WebhookEvent) MergeFeeConsentRecordedEvent(v FeeConsentRecordedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"fee_consent.recorded"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsFeeDueEvent returns the union data inside the WebhookEvent as a FeeDueEvent
+func (t WebhookEvent) AsFeeDueEvent() (FeeDueEvent, error) {
+	var body FeeDueEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFeeDueEvent overwrites any union data inside the WebhookEvent as the provided FeeDueEvent
+func (t *WebhookEvent) FromFeeDueEvent(v FeeDueEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"fee.due"}`))
+	t.union = b
+	return err
+}
+
+// MergeFeeDueEvent performs a merge with any union data inside the WebhookEvent, using the provided FeeDueEvent
+func (t *WebhookEvent) MergeFeeDueEvent(v FeeDueEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"fee.due"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsFeePaymentRecordedEvent returns the union data inside the WebhookEvent as a FeePaymentRecordedEvent
+func (t WebhookEvent) AsFeePaymentRecordedEvent() (FeePaymentRecordedEvent, error) {
+	var body FeePaymentRecordedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFeePaymentRecordedEvent overwrites any union data inside the WebhookEvent as the provided FeePaymentRecordedEvent
+func (t *WebhookEvent) FromFeePaymentRecordedEvent(v FeePaymentRecordedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"fee.payment_recorded"}`))
+	t.union = b
+	return err
+}
+
+// MergeFeePaymentRecordedEvent performs a merge with any union data inside the WebhookEvent, using the provided FeePaymentRecordedEvent
+func (t *WebhookEvent) MergeFeePaymentRecordedEvent(v FeePaymentRecordedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"fee.payment_recorded"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsFeePaidEvent returns the union data inside the WebhookEvent as a FeePaidEvent
+func (t WebhookEvent) AsFeePaidEvent() (FeePaidEvent, error) {
+	var body FeePaidEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFeePaidEvent overwrites any union data inside the WebhookEvent as the provided FeePaidEvent
+func (t *WebhookEvent) FromFeePaidEvent(v FeePaidEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"fee.paid"}`))
+	t.union = b
+	return err
+}
+
+// MergeFeePaidEvent performs a merge with any union data inside the WebhookEvent, using the provided FeePaidEvent
+func (t *WebhookEvent) MergeFeePaidEvent(v FeePaidEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"event":"fee.paid"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t WebhookEvent) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"event"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t WebhookEvent) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "case.created":
+		return t.AsCaseCreatedEvent()
+	case "case.deleted":
+		return t.AsCaseDeletedEvent()
+	case "case.rated":
+		return t.AsCaseRatedEvent()
+	case "case.status_changed":
+		return t.AsCaseStatusChangedEvent()
+	case "case.updated":
+		return t.AsCaseUpdatedEvent()
+	case "document.deleted":
+		return t.AsDocumentDeletedEvent()
+	case "document.uploaded":
+		return t.AsDocumentUploadedEvent()
+	case "fee.due":
+		return t.AsFeeDueEvent()
+	case "fee.paid":
+		return t.AsFeePaidEvent()
+	case "fee.payment_recorded":
+		return t.AsFeePaymentRecordedEvent()
+	case "fee_agreement.accepted":
+		return t.AsFeeAgreementAcceptedEvent()
+	case "fee_agreement.amended":
+		return t.AsFeeAgreementAmendedEvent()
+	case "fee_agreement.proposed":
+		return t.AsFeeAgreementProposedEvent()
+	case "fee_consent.recorded":
+		return t.AsFeeConsentRecordedEvent()
+	case "note.created":
+		return t.AsNoteCreatedEvent()
+	case "note.updated":
+		return t.AsNoteUpdatedEvent()
+	case "referral.accepted":
+		return t.AsReferralAcceptedEvent()
+	case "referral.received":
+		return t.AsReferralReceivedEvent()
+	case "referral.rejected":
+		return t.AsReferralRejectedEvent()
+	case "referral.sent":
+		return t.AsReferralSentEvent()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
+}
+
+func (t WebhookEvent) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *WebhookEvent) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}

@@ -6856,6 +6856,12 @@ type UnauthorizedJSONResponse struct {
 	Headers UnauthorizedResponseHeaders
 }
 
+type WebhookAcceptedResponse struct {
+}
+
+type WebhookRefusedResponse struct {
+}
+
 type GetCaseAnalyticsRequestObject struct {
 	Params GetCaseAnalyticsParams
 }

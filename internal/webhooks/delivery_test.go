@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -26,7 +27,11 @@ import (
 	"github.com/casexchange/server/pkg/webhookverify"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) {
+	code := pgtest.Run(m)
+	webhookstest.PrintSummary()
+	os.Exit(code)
+}
 
 var firmSeq atomic.Int64
 

@@ -36,6 +36,7 @@ import (
 	"github.com/casexchange/server/internal/firms"
 	"github.com/casexchange/server/internal/jobs"
 	"github.com/casexchange/server/internal/postgres/pgtest"
+	"github.com/casexchange/server/internal/webhooks/webhookstest"
 )
 
 // Main is TestMain for packages using the harness: it provides the PostgreSQL server.
@@ -44,6 +45,7 @@ func Main(m *testing.M) {
 	pgtest.AfterMigrate.Fn = jobs.Migrate
 	code := pgtest.Run(m)
 	printSecuritySummary()
+	webhookstest.PrintSummary()
 	os.Exit(code)
 }
 

@@ -1,5 +1,6 @@
 // Package webhookstest helps test webhook deliveries: a real HTTPS receiver that records what it
-// gets, a settable clock, and a resolver that answers what the test says.
+// gets and checks every body against its event's schema in the contract, a settable clock, and a
+// resolver that answers what the test says.
 package webhookstest
 
 import (
@@ -38,13 +39,39 @@ type Receiver struct {
 	changed chan struct{}
 }
 
-// NewReceiver starts a receiver, closed when the test ends.
+// NewReceiver starts a receiver, closed when the test ends. Then every request it received is
+// checked against the contract (see Schemas.Validate and checkHeaders): a body that does not
+// match the schema of its event fails the test.
 func NewReceiver(t testing.TB) *Receiver {
 	t.Helper()
 	r := &Receiver{changed: make(chan struct{}, 1)}
 	r.Server = httptest.NewTLSServer(http.HandlerFunc(r.serve))
+	// Cleanups run last registered first: the server is closed (no request still arriving)
+	// before what it got is checked.
+	t.Cleanup(func() { r.validate(t) })
 	t.Cleanup(r.Server.Close)
 	return r
+}
+
+// validate checks every request received so far against the contract.
+func (r *Receiver) validate(t testing.TB) {
+	t.Helper()
+	s, err := LoadSchemas()
+	if err != nil {
+		t.Errorf("%v", err)
+		return
+	}
+	for i, req := range r.Requests() {
+		event, err := s.Validate(req.Body)
+		if err == nil {
+			err = checkHeaders(req.Header, req.Body)
+		}
+		if err != nil {
+			t.Errorf("webhookstest: delivery %d (%s) breaks the contract: %v\nbody: %s", i+1, event, err, req.Body)
+			continue
+		}
+		count(event)
+	}
 }
 
 func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {

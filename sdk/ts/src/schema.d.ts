@@ -7969,7 +7969,7 @@ export interface components {
             url: string;
             /** @description Your label for it. */
             description?: string;
-            /** @description Deliver only these event types. Absent or empty: every event type. */
+            /** @description Deliver only these event types (at most 20, one of each). Absent or empty: every event type. */
             events?: components["schemas"]["WebhookEventType"][];
         };
         /**
@@ -7982,7 +7982,7 @@ export interface components {
             url?: string;
             /** @description New label; an empty string removes it. */
             description?: string;
-            /** @description New event filter; an empty list delivers every event type. */
+            /** @description New event filter (at most 20 types, one of each); an empty list delivers every event type. */
             events?: components["schemas"]["WebhookEventType"][];
             isActive?: boolean;
         };
@@ -8162,8 +8162,8 @@ export interface components {
             /** @description How the change was made: `api`, `manual`, `system`, or the name of an integration. */
             source: string;
         };
-        /** @description The body of every event delivery (all but `webhook.test`). The same fact sent to both firms of a referral shares `eventId` but differs in `perspective`, `recipientFirmId`, possibly `event` (`referral.sent` for the referring firm is `referral.received` for the receiving one) and masking. */
-        WebhookEvent: {
+        /** @description The envelope every event delivery shares (all but `webhook.test`); each event's schema adds its `event` value and its `data` (see `WebhookEvent`). */
+        WebhookEventBase: {
             /**
              * @description Version of this layout.
              * @enum {integer}
@@ -8185,7 +8185,7 @@ export interface components {
              * @enum {string}
              */
             perspective: "sent" | "received";
-            /** @description True when client details are withheld: `data` then holds a masked shape. */
+            /** @description True when client details are withheld: `data` then holds a masked shape (`MaskedStatusChangeData`). Only the status events of a receiving firm are ever masked. */
             piiMasked: boolean;
             /**
              * Format: uuid
@@ -8209,12 +8209,1414 @@ export interface components {
             } | null;
             isTestCase: boolean;
             actor: components["schemas"]["WebhookActor"];
-            /** @description Only on `case.updated` and `note.updated`: the fields that changed. */
-            changedFields?: string[];
-            /** @description Depends on `event`: `CaseSnapshot` for `case.created` and `case.updated`; `StatusChangeData` (or `MaskedStatusChangeData` when `piiMasked`) for `case.status_changed` and the `referral.*` events; `CaseTombstone` for `case.deleted`; `CaseRatingData` for `case.rated`; `NoteData` for `note.*`; `DocumentData` for `document.uploaded`; `DocumentTombstone` for `document.deleted`; `FeeAgreementEventData` for `fee_agreement.*` and `fee_consent.recorded`; `FeeLedgerEventData` for `fee.*` (these go to both firms and are never masked). */
-            data: {
-                [key: string]: unknown;
-            };
+        };
+        /**
+         * @description The body of every event delivery (all but `webhook.test`), one schema per event type, told
+         *     apart by `event`. Every variant is a `WebhookEventBase` with the `data` of its type (see
+         *     `x-webhooks` for who receives each event and when). The same fact sent to both firms of a
+         *     referral shares `eventId` but differs in `perspective`, `recipientFirmId`, possibly `event`
+         *     (`referral.sent` for the referring firm is `referral.received` for the receiving one) and
+         *     masking.
+         *
+         *     Receivers should ignore event types and fields they do not know: new ones are added without
+         *     a new schema version.
+         */
+        WebhookEvent: components["schemas"]["CaseCreatedEvent"] | components["schemas"]["CaseUpdatedEvent"] | components["schemas"]["CaseDeletedEvent"] | components["schemas"]["CaseStatusChangedEvent"] | components["schemas"]["CaseRatedEvent"] | components["schemas"]["ReferralSentEvent"] | components["schemas"]["ReferralReceivedEvent"] | components["schemas"]["ReferralAcceptedEvent"] | components["schemas"]["ReferralRejectedEvent"] | components["schemas"]["NoteCreatedEvent"] | components["schemas"]["NoteUpdatedEvent"] | components["schemas"]["DocumentUploadedEvent"] | components["schemas"]["DocumentDeletedEvent"] | components["schemas"]["FeeAgreementProposedEvent"] | components["schemas"]["FeeAgreementAmendedEvent"] | components["schemas"]["FeeAgreementAcceptedEvent"] | components["schemas"]["FeeConsentRecordedEvent"] | components["schemas"]["FeeDueEvent"] | components["schemas"]["FeePaymentRecordedEvent"] | components["schemas"]["FeePaidEvent"];
+        /**
+         * @description The `case.created` event. The referring firm only (`perspective: sent`), never masked.
+         *
+         *     `CaseSnapshot`: the case (and its first referral, if any) right after it was created.
+         * @example {
+         *       "schemaVersion": 1,
+         *       "event": "case.created",
+         *       "eventId": "5d2b8e4f-1a7c-4c93-b6d0-8e3f1a5c7b29",
+         *       "occurredAt": "2026-05-04T09:15:00Z",
+         *       "perspective": "sent",
+         *       "piiMasked": false,
+         *       "recipientFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *       "referralId": null,
+         *       "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *       "referenceNumber": "CX-7KD2Q",
+         *       "referringFirm": {
+         *         "id": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "name": "Harborview Referral Law"
+         *       },
+         *       "referentFirm": null,
+         *       "isTestCase": false,
+         *       "actor": {
+         *         "firmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "source": "api"
+         *       },
+         *       "data": {
+         *         "id": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *         "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *         "referenceNumber": "CX-7KD2Q",
+         *         "sequenceNumber": null,
+         *         "cmsId": "HRL-2026-0412",
+         *         "salesforceId": null,
+         *         "salesforceObjectType": null,
+         *         "title": "Rear-end collision on I-5",
+         *         "description": "Client was stopped at a light when struck from behind; neck and back injuries.",
+         *         "status": "draft",
+         *         "closingStatus": null,
+         *         "closureReason": null,
+         *         "caseType": "Personal Injury",
+         *         "jurisdiction": "WA",
+         *         "county": "King",
+         *         "clientFirstName": "Marcus",
+         *         "clientLastName": "Delgado",
+         *         "clientEmail": "marcus.delgado@example.com",
+         *         "clientPhone": "+1 206 555 0147",
+         *         "clientDateOfBirth": "1984-07-19",
+         *         "incidentDate": "2026-04-28",
+         *         "notes": "Police report and photos on file.",
+         *         "ratedTier": null,
+         *         "ratingNotes": null,
+         *         "phase": null,
+         *         "leadAttorneyName": null,
+         *         "settlementAmount": null,
+         *         "attorneyFees": null,
+         *         "projectedSettlementAmount": null,
+         *         "clientFeeAgreementPercentage": null,
+         *         "sendingFirmPercentage": null,
+         *         "statuteOfLimitationsExpiration": null,
+         *         "estimatedDateOfResolution": null,
+         *         "estimatedDistributionDate": null,
+         *         "isRetainerSigned": false,
+         *         "referringFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "referringFirmName": "Harborview Referral Law",
+         *         "referentFirmId": null,
+         *         "referentFirmName": null,
+         *         "sentDate": null,
+         *         "acknowledgedAt": null,
+         *         "createdAt": "2026-05-04T09:15:00Z",
+         *         "updatedAt": "2026-05-04T09:15:00Z"
+         *       }
+         *     }
+         */
+        CaseCreatedEvent: components["schemas"]["WebhookEventBase"] & {
+            /** @enum {string} */
+            event: "case.created";
+            /** @enum {string} */
+            perspective?: "sent";
+            data: components["schemas"]["CaseSnapshot"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "case.created";
+        };
+        /**
+         * @description The `case.updated` event. The referring firm; and the receiving firm once it has
+         *     acknowledged the referral and while the referral is in a working status (`under_evaluation`
+         *     to `closed`). Never masked; the receiving firm's snapshot has `cmsId`, `salesforceId` and
+         *     `salesforceObjectType` set to null.
+         *
+         *     `CaseSnapshot` after the change; `changedFields` names the body fields the write set.
+         * @example {
+         *       "schemaVersion": 1,
+         *       "event": "case.updated",
+         *       "eventId": "5d2b8e4f-1a7c-4c93-b6d0-8e3f1a5c7b29",
+         *       "occurredAt": "2026-05-12T14:03:27Z",
+         *       "perspective": "received",
+         *       "piiMasked": false,
+         *       "recipientFirmId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *       "referralId": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *       "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *       "referenceNumber": "CX-7KD2Q-1",
+         *       "referringFirm": {
+         *         "id": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "name": "Harborview Referral Law"
+         *       },
+         *       "referentFirm": {
+         *         "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "name": "Lakeshore Trial Lawyers"
+         *       },
+         *       "isTestCase": false,
+         *       "actor": {
+         *         "firmId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "source": "api"
+         *       },
+         *       "changedFields": [
+         *         "phase",
+         *         "projectedSettlementAmount"
+         *       ],
+         *       "data": {
+         *         "id": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *         "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *         "referenceNumber": "CX-7KD2Q-1",
+         *         "sequenceNumber": 1,
+         *         "cmsId": null,
+         *         "salesforceId": null,
+         *         "salesforceObjectType": null,
+         *         "title": "Rear-end collision on I-5",
+         *         "description": "Client was stopped at a light when struck from behind; neck and back injuries.",
+         *         "status": "investigating",
+         *         "closingStatus": null,
+         *         "closureReason": null,
+         *         "caseType": "Personal Injury",
+         *         "jurisdiction": "WA",
+         *         "county": "King",
+         *         "clientFirstName": "Marcus",
+         *         "clientLastName": "Delgado",
+         *         "clientEmail": "marcus.delgado@example.com",
+         *         "clientPhone": "+1 206 555 0147",
+         *         "clientDateOfBirth": "1984-07-19",
+         *         "incidentDate": "2026-04-28",
+         *         "notes": "Police report and photos on file.",
+         *         "ratedTier": 2,
+         *         "ratingNotes": null,
+         *         "phase": "Medical treatment",
+         *         "leadAttorneyName": "Priya Raman",
+         *         "settlementAmount": null,
+         *         "attorneyFees": null,
+         *         "projectedSettlementAmount": 85000,
+         *         "clientFeeAgreementPercentage": 0.3333,
+         *         "sendingFirmPercentage": 33,
+         *         "statuteOfLimitationsExpiration": "2029-04-28",
+         *         "estimatedDateOfResolution": null,
+         *         "estimatedDistributionDate": null,
+         *         "isRetainerSigned": false,
+         *         "referringFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "referringFirmName": "Harborview Referral Law",
+         *         "referentFirmId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "referentFirmName": "Lakeshore Trial Lawyers",
+         *         "sentDate": "2026-05-04T09:20:11Z",
+         *         "acknowledgedAt": "2026-05-05T16:42:00Z",
+         *         "createdAt": "2026-05-04T09:15:00Z",
+         *         "updatedAt": "2026-05-12T14:03:27Z"
+         *       }
+         *     }
+         */
+        CaseUpdatedEvent: components["schemas"]["WebhookEventBase"] & {
+            /** @enum {string} */
+            event: "case.updated";
+            /** @description The fields of the case or referral the write set, as named in its body. */
+            changedFields: string[];
+            data: components["schemas"]["CaseSnapshot"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "case.updated";
+        };
+        /**
+         * @description The `case.deleted` event. The referring firm only.
+         *
+         *     `CaseTombstone`: which case went, and when.
+         * @example {
+         *       "schemaVersion": 1,
+         *       "event": "case.deleted",
+         *       "eventId": "5d2b8e4f-1a7c-4c93-b6d0-8e3f1a5c7b29",
+         *       "occurredAt": "2026-05-12T14:03:27Z",
+         *       "perspective": "sent",
+         *       "piiMasked": false,
+         *       "recipientFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *       "referralId": null,
+         *       "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *       "referenceNumber": "CX-7KD2Q",
+         *       "referringFirm": {
+         *         "id": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "name": "Harborview Referral Law"
+         *       },
+         *       "referentFirm": null,
+         *       "isTestCase": false,
+         *       "actor": {
+         *         "firmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "source": "api"
+         *       },
+         *       "data": {
+         *         "id": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *         "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *         "referenceNumber": "CX-7KD2Q",
+         *         "deletedAt": "2026-05-12T14:03:27Z"
+         *       }
+         *     }
+         */
+        CaseDeletedEvent: components["schemas"]["WebhookEventBase"] & {
+            /** @enum {string} */
+            event: "case.deleted";
+            /** @enum {string} */
+            perspective?: "sent";
+            data: components["schemas"]["CaseTombstone"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "case.deleted";
+        };
+        /**
+         * @description The `case.status_changed` event. Both firms of the referral. The receiving firm gets it
+         *     masked (`piiMasked: true`, `MaskedStatusChangeData`) until it has acknowledged the referral,
+         *     and again once the referral is rejected or withdrawn.
+         *
+         *     `StatusChangeData` (or `MaskedStatusChangeData` when `piiMasked`): the change and the case
+         *     after it.
+         * @example {
+         *       "schemaVersion": 1,
+         *       "event": "case.status_changed",
+         *       "eventId": "5d2b8e4f-1a7c-4c93-b6d0-8e3f1a5c7b29",
+         *       "occurredAt": "2026-05-12T14:03:27Z",
+         *       "perspective": "sent",
+         *       "piiMasked": false,
+         *       "recipientFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *       "referralId": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *       "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *       "referenceNumber": "CX-7KD2Q-1",
+         *       "referringFirm": {
+         *         "id": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "name": "Harborview Referral Law"
+         *       },
+         *       "referentFirm": {
+         *         "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "name": "Lakeshore Trial Lawyers"
+         *       },
+         *       "isTestCase": false,
+         *       "actor": {
+         *         "firmId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "source": "api"
+         *       },
+         *       "data": {
+         *         "statusUpdateId": "e41a7c2d-9b3f-4d58-8a6e-0c5b2f9d7e13",
+         *         "previousStatus": "closing",
+         *         "status": "closed",
+         *         "closingStatus": "won_settled",
+         *         "closureReason": "Settled before trial.",
+         *         "message": "Settlement funds received; closing the file.",
+         *         "changedAt": "2026-05-12T14:03:27Z",
+         *         "case": {
+         *           "id": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *           "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *           "referenceNumber": "CX-7KD2Q-1",
+         *           "sequenceNumber": 1,
+         *           "cmsId": "HRL-2026-0412",
+         *           "salesforceId": null,
+         *           "salesforceObjectType": null,
+         *           "title": "Rear-end collision on I-5",
+         *           "description": "Client was stopped at a light when struck from behind; neck and back injuries.",
+         *           "status": "closed",
+         *           "closingStatus": "won_settled",
+         *           "closureReason": "Settled before trial.",
+         *           "caseType": "Personal Injury",
+         *           "jurisdiction": "WA",
+         *           "county": "King",
+         *           "clientFirstName": "Marcus",
+         *           "clientLastName": "Delgado",
+         *           "clientEmail": "marcus.delgado@example.com",
+         *           "clientPhone": "+1 206 555 0147",
+         *           "clientDateOfBirth": "1984-07-19",
+         *           "incidentDate": "2026-04-28",
+         *           "notes": "Police report and photos on file.",
+         *           "ratedTier": 2,
+         *           "ratingNotes": null,
+         *           "phase": "Settlement",
+         *           "leadAttorneyName": "Priya Raman",
+         *           "settlementAmount": 85000,
+         *           "attorneyFees": 28333.33,
+         *           "projectedSettlementAmount": 85000,
+         *           "clientFeeAgreementPercentage": 0.3333,
+         *           "sendingFirmPercentage": 33,
+         *           "statuteOfLimitationsExpiration": "2029-04-28",
+         *           "estimatedDateOfResolution": null,
+         *           "estimatedDistributionDate": null,
+         *           "isRetainerSigned": true,
+         *           "referringFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *           "referringFirmName": "Harborview Referral Law",
+         *           "referentFirmId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *           "referentFirmName": "Lakeshore Trial Lawyers",
+         *           "sentDate": "2026-05-04T09:20:11Z",
+         *           "acknowledgedAt": "2026-05-05T16:42:00Z",
+         *           "createdAt": "2026-05-04T09:15:00Z",
+         *           "updatedAt": "2026-05-12T14:03:27Z"
+         *         }
+         *       }
+         *     }
+         */
+        CaseStatusChangedEvent: components["schemas"]["WebhookEventBase"] & {
+            /** @enum {string} */
+            event: "case.status_changed";
+            /** @description `StatusChangeData`, or `MaskedStatusChangeData` when `piiMasked` is true. */
+            data: components["schemas"]["StatusChangeData"] | components["schemas"]["MaskedStatusChangeData"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "case.status_changed";
+        };
+        /**
+         * @description The `case.rated` event. The referring firm only (`perspective: sent`), never masked.
+         *
+         *     `CaseRatingData`: the new and previous tier, and the case after the change.
+         * @example {
+         *       "schemaVersion": 1,
+         *       "event": "case.rated",
+         *       "eventId": "5d2b8e4f-1a7c-4c93-b6d0-8e3f1a5c7b29",
+         *       "occurredAt": "2026-05-12T14:03:27Z",
+         *       "perspective": "sent",
+         *       "piiMasked": false,
+         *       "recipientFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *       "referralId": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *       "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *       "referenceNumber": "CX-7KD2Q-1",
+         *       "referringFirm": {
+         *         "id": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "name": "Harborview Referral Law"
+         *       },
+         *       "referentFirm": {
+         *         "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "name": "Lakeshore Trial Lawyers"
+         *       },
+         *       "isTestCase": false,
+         *       "actor": {
+         *         "firmId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "source": "api"
+         *       },
+         *       "data": {
+         *         "ratedTier": 2,
+         *         "previousRatedTier": 3,
+         *         "ratingNotes": "Clear liability, moderate damages.",
+         *         "ratedAt": "2026-05-12T14:03:27Z",
+         *         "case": {
+         *           "id": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *           "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *           "referenceNumber": "CX-7KD2Q-1",
+         *           "sequenceNumber": 1,
+         *           "cmsId": "HRL-2026-0412",
+         *           "salesforceId": null,
+         *           "salesforceObjectType": null,
+         *           "title": "Rear-end collision on I-5",
+         *           "description": "Client was stopped at a light when struck from behind; neck and back injuries.",
+         *           "status": "investigating",
+         *           "closingStatus": null,
+         *           "closureReason": null,
+         *           "caseType": "Personal Injury",
+         *           "jurisdiction": "WA",
+         *           "county": "King",
+         *           "clientFirstName": "Marcus",
+         *           "clientLastName": "Delgado",
+         *           "clientEmail": "marcus.delgado@example.com",
+         *           "clientPhone": "+1 206 555 0147",
+         *           "clientDateOfBirth": "1984-07-19",
+         *           "incidentDate": "2026-04-28",
+         *           "notes": "Police report and photos on file.",
+         *           "ratedTier": 2,
+         *           "ratingNotes": null,
+         *           "phase": "Medical treatment",
+         *           "leadAttorneyName": "Priya Raman",
+         *           "settlementAmount": null,
+         *           "attorneyFees": null,
+         *           "projectedSettlementAmount": 85000,
+         *           "clientFeeAgreementPercentage": 0.3333,
+         *           "sendingFirmPercentage": 33,
+         *           "statuteOfLimitationsExpiration": "2029-04-28",
+         *           "estimatedDateOfResolution": null,
+         *           "estimatedDistributionDate": null,
+         *           "isRetainerSigned": false,
+         *           "referringFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *           "referringFirmName": "Harborview Referral Law",
+         *           "referentFirmId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *           "referentFirmName": "Lakeshore Trial Lawyers",
+         *           "sentDate": "2026-05-04T09:20:11Z",
+         *           "acknowledgedAt": "2026-05-05T16:42:00Z",
+         *           "createdAt": "2026-05-04T09:15:00Z",
+         *           "updatedAt": "2026-05-12T14:03:27Z"
+         *         }
+         *       }
+         *     }
+         */
+        CaseRatedEvent: components["schemas"]["WebhookEventBase"] & {
+            /** @enum {string} */
+            event: "case.rated";
+            /** @enum {string} */
+            perspective?: "sent";
+            data: components["schemas"]["CaseRatingData"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "case.rated";
+        };
+        /**
+         * @description The `referral.sent` event. The referring firm only (`perspective: sent`), never masked. The
+         *     receiving firm gets the same fact, with the same `eventId`, as `referral.received`.
+         *
+         *     `StatusChangeData` with `previousStatus` `draft` (or the status the case was re-referred
+         *     from) and `status: sent`.
+         * @example {
+         *       "schemaVersion": 1,
+         *       "event": "referral.sent",
+         *       "eventId": "5d2b8e4f-1a7c-4c93-b6d0-8e3f1a5c7b29",
+         *       "occurredAt": "2026-05-12T14:03:27Z",
+         *       "perspective": "sent",
+         *       "piiMasked": false,
+         *       "recipientFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *       "referralId": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *       "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *       "referenceNumber": "CX-7KD2Q-1",
+         *       "referringFirm": {
+         *         "id": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "name": "Harborview Referral Law"
+         *       },
+         *       "referentFirm": {
+         *         "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "name": "Lakeshore Trial Lawyers"
+         *       },
+         *       "isTestCase": false,
+         *       "actor": {
+         *         "firmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "source": "api"
+         *       },
+         *       "data": {
+         *         "statusUpdateId": "e41a7c2d-9b3f-4d58-8a6e-0c5b2f9d7e13",
+         *         "previousStatus": "draft",
+         *         "status": "sent",
+         *         "closingStatus": null,
+         *         "closureReason": null,
+         *         "message": "Client prefers calls after 5 pm.",
+         *         "changedAt": "2026-05-12T14:03:27Z",
+         *         "case": {
+         *           "id": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *           "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *           "referenceNumber": "CX-7KD2Q-1",
+         *           "sequenceNumber": 1,
+         *           "cmsId": "HRL-2026-0412",
+         *           "salesforceId": null,
+         *           "salesforceObjectType": null,
+         *           "title": "Rear-end collision on I-5",
+         *           "description": "Client was stopped at a light when struck from behind; neck and back injuries.",
+         *           "status": "sent",
+         *           "closingStatus": null,
+         *           "closureReason": null,
+         *           "caseType": "Personal Injury",
+         *           "jurisdiction": "WA",
+         *           "county": "King",
+         *           "clientFirstName": "Marcus",
+         *           "clientLastName": "Delgado",
+         *           "clientEmail": "marcus.delgado@example.com",
+         *           "clientPhone": "+1 206 555 0147",
+         *           "clientDateOfBirth": "1984-07-19",
+         *           "incidentDate": "2026-04-28",
+         *           "notes": "Police report and photos on file.",
+         *           "ratedTier": null,
+         *           "ratingNotes": null,
+         *           "phase": null,
+         *           "leadAttorneyName": null,
+         *           "settlementAmount": null,
+         *           "attorneyFees": null,
+         *           "projectedSettlementAmount": 85000,
+         *           "clientFeeAgreementPercentage": 0.3333,
+         *           "sendingFirmPercentage": 33,
+         *           "statuteOfLimitationsExpiration": "2029-04-28",
+         *           "estimatedDateOfResolution": null,
+         *           "estimatedDistributionDate": null,
+         *           "isRetainerSigned": false,
+         *           "referringFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *           "referringFirmName": "Harborview Referral Law",
+         *           "referentFirmId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *           "referentFirmName": "Lakeshore Trial Lawyers",
+         *           "sentDate": "2026-05-04T09:20:11Z",
+         *           "acknowledgedAt": null,
+         *           "createdAt": "2026-05-04T09:15:00Z",
+         *           "updatedAt": "2026-05-12T14:03:27Z"
+         *         }
+         *       }
+         *     }
+         */
+        ReferralSentEvent: components["schemas"]["WebhookEventBase"] & {
+            /** @enum {string} */
+            event: "referral.sent";
+            /** @enum {string} */
+            perspective?: "sent";
+            data: components["schemas"]["StatusChangeData"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "referral.sent";
+        };
+        /**
+         * @description The `referral.received` event. The receiving firm only (`perspective: received`). Always
+         *     masked (`piiMasked: true`): a referral cannot have been acknowledged before it arrives.
+         *
+         *     `MaskedStatusChangeData`: no message, and a `MaskedCaseSnapshot` without client details.
+         * @example {
+         *       "schemaVersion": 1,
+         *       "event": "referral.received",
+         *       "eventId": "5d2b8e4f-1a7c-4c93-b6d0-8e3f1a5c7b29",
+         *       "occurredAt": "2026-05-12T14:03:27Z",
+         *       "perspective": "received",
+         *       "piiMasked": true,
+         *       "recipientFirmId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *       "referralId": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *       "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *       "referenceNumber": "CX-7KD2Q-1",
+         *       "referringFirm": {
+         *         "id": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "name": "Harborview Referral Law"
+         *       },
+         *       "referentFirm": {
+         *         "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "name": "Lakeshore Trial Lawyers"
+         *       },
+         *       "isTestCase": false,
+         *       "actor": {
+         *         "firmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "source": "api"
+         *       },
+         *       "data": {
+         *         "statusUpdateId": "e41a7c2d-9b3f-4d58-8a6e-0c5b2f9d7e13",
+         *         "previousStatus": "draft",
+         *         "status": "sent",
+         *         "closingStatus": null,
+         *         "closureReason": null,
+         *         "message": null,
+         *         "changedAt": "2026-05-12T14:03:27Z",
+         *         "case": {
+         *           "id": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *           "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *           "referenceNumber": "CX-7KD2Q-1",
+         *           "status": "sent",
+         *           "closingStatus": null,
+         *           "referringFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *           "referentFirmId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *           "caseType": "Personal Injury",
+         *           "jurisdiction": "WA",
+         *           "county": "King",
+         *           "sentDate": "2026-05-04T09:20:11Z",
+         *           "isRetainerSigned": false,
+         *           "createdAt": "2026-05-04T09:15:00Z",
+         *           "updatedAt": "2026-05-12T14:03:27Z"
+         *         }
+         *       }
+         *     }
+         */
+        ReferralReceivedEvent: components["schemas"]["WebhookEventBase"] & {
+            /** @enum {string} */
+            event: "referral.received";
+            /** @enum {string} */
+            perspective?: "received";
+            data: components["schemas"]["MaskedStatusChangeData"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "referral.received";
+        };
+        /**
+         * @description The `referral.accepted` event. Both firms, unmasked: from this moment the receiving firm
+         *     sees the client details.
+         *
+         *     `StatusChangeData` with `status: under_evaluation` and `case.acknowledgedAt` set.
+         * @example {
+         *       "schemaVersion": 1,
+         *       "event": "referral.accepted",
+         *       "eventId": "5d2b8e4f-1a7c-4c93-b6d0-8e3f1a5c7b29",
+         *       "occurredAt": "2026-05-12T14:03:27Z",
+         *       "perspective": "sent",
+         *       "piiMasked": false,
+         *       "recipientFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *       "referralId": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *       "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *       "referenceNumber": "CX-7KD2Q-1",
+         *       "referringFirm": {
+         *         "id": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "name": "Harborview Referral Law"
+         *       },
+         *       "referentFirm": {
+         *         "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "name": "Lakeshore Trial Lawyers"
+         *       },
+         *       "isTestCase": false,
+         *       "actor": {
+         *         "firmId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "source": "api"
+         *       },
+         *       "data": {
+         *         "statusUpdateId": "e41a7c2d-9b3f-4d58-8a6e-0c5b2f9d7e13",
+         *         "previousStatus": "sent",
+         *         "status": "under_evaluation",
+         *         "closingStatus": null,
+         *         "closureReason": null,
+         *         "message": null,
+         *         "changedAt": "2026-05-12T14:03:27Z",
+         *         "case": {
+         *           "id": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *           "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *           "referenceNumber": "CX-7KD2Q-1",
+         *           "sequenceNumber": 1,
+         *           "cmsId": "HRL-2026-0412",
+         *           "salesforceId": null,
+         *           "salesforceObjectType": null,
+         *           "title": "Rear-end collision on I-5",
+         *           "description": "Client was stopped at a light when struck from behind; neck and back injuries.",
+         *           "status": "under_evaluation",
+         *           "closingStatus": null,
+         *           "closureReason": null,
+         *           "caseType": "Personal Injury",
+         *           "jurisdiction": "WA",
+         *           "county": "King",
+         *           "clientFirstName": "Marcus",
+         *           "clientLastName": "Delgado",
+         *           "clientEmail": "marcus.delgado@example.com",
+         *           "clientPhone": "+1 206 555 0147",
+         *           "clientDateOfBirth": "1984-07-19",
+         *           "incidentDate": "2026-04-28",
+         *           "notes": "Police report and photos on file.",
+         *           "ratedTier": null,
+         *           "ratingNotes": null,
+         *           "phase": null,
+         *           "leadAttorneyName": null,
+         *           "settlementAmount": null,
+         *           "attorneyFees": null,
+         *           "projectedSettlementAmount": 85000,
+         *           "clientFeeAgreementPercentage": 0.3333,
+         *           "sendingFirmPercentage": 33,
+         *           "statuteOfLimitationsExpiration": "2029-04-28",
+         *           "estimatedDateOfResolution": null,
+         *           "estimatedDistributionDate": null,
+         *           "isRetainerSigned": false,
+         *           "referringFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *           "referringFirmName": "Harborview Referral Law",
+         *           "referentFirmId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *           "referentFirmName": "Lakeshore Trial Lawyers",
+         *           "sentDate": "2026-05-04T09:20:11Z",
+         *           "acknowledgedAt": "2026-05-05T16:42:00Z",
+         *           "createdAt": "2026-05-04T09:15:00Z",
+         *           "updatedAt": "2026-05-12T14:03:27Z"
+         *         }
+         *       }
+         *     }
+         */
+        ReferralAcceptedEvent: components["schemas"]["WebhookEventBase"] & {
+            /** @enum {string} */
+            event: "referral.accepted";
+            data: components["schemas"]["StatusChangeData"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "referral.accepted";
+        };
+        /**
+         * @description The `referral.rejected` event. Both firms: the referring firm unmasked, the receiving firm
+         *     masked (a rejected referral is masked again, even after an acknowledgment).
+         *
+         *     `StatusChangeData` for the referring firm, `MaskedStatusChangeData` for the receiving firm;
+         *     `closureReason` holds the reason given (null in the masked copy).
+         * @example {
+         *       "schemaVersion": 1,
+         *       "event": "referral.rejected",
+         *       "eventId": "5d2b8e4f-1a7c-4c93-b6d0-8e3f1a5c7b29",
+         *       "occurredAt": "2026-05-12T14:03:27Z",
+         *       "perspective": "sent",
+         *       "piiMasked": false,
+         *       "recipientFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *       "referralId": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *       "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *       "referenceNumber": "CX-7KD2Q-1",
+         *       "referringFirm": {
+         *         "id": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "name": "Harborview Referral Law"
+         *       },
+         *       "referentFirm": {
+         *         "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "name": "Lakeshore Trial Lawyers"
+         *       },
+         *       "isTestCase": false,
+         *       "actor": {
+         *         "firmId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "source": "api"
+         *       },
+         *       "data": {
+         *         "statusUpdateId": "e41a7c2d-9b3f-4d58-8a6e-0c5b2f9d7e13",
+         *         "previousStatus": "under_evaluation",
+         *         "status": "rejected",
+         *         "closingStatus": null,
+         *         "closureReason": "Conflict of interest with an existing client.",
+         *         "message": null,
+         *         "changedAt": "2026-05-12T14:03:27Z",
+         *         "case": {
+         *           "id": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *           "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *           "referenceNumber": "CX-7KD2Q-1",
+         *           "sequenceNumber": 1,
+         *           "cmsId": "HRL-2026-0412",
+         *           "salesforceId": null,
+         *           "salesforceObjectType": null,
+         *           "title": "Rear-end collision on I-5",
+         *           "description": "Client was stopped at a light when struck from behind; neck and back injuries.",
+         *           "status": "rejected",
+         *           "closingStatus": null,
+         *           "closureReason": null,
+         *           "caseType": "Personal Injury",
+         *           "jurisdiction": "WA",
+         *           "county": "King",
+         *           "clientFirstName": "Marcus",
+         *           "clientLastName": "Delgado",
+         *           "clientEmail": "marcus.delgado@example.com",
+         *           "clientPhone": "+1 206 555 0147",
+         *           "clientDateOfBirth": "1984-07-19",
+         *           "incidentDate": "2026-04-28",
+         *           "notes": "Police report and photos on file.",
+         *           "ratedTier": 2,
+         *           "ratingNotes": null,
+         *           "phase": "Medical treatment",
+         *           "leadAttorneyName": "Priya Raman",
+         *           "settlementAmount": null,
+         *           "attorneyFees": null,
+         *           "projectedSettlementAmount": 85000,
+         *           "clientFeeAgreementPercentage": 0.3333,
+         *           "sendingFirmPercentage": 33,
+         *           "statuteOfLimitationsExpiration": "2029-04-28",
+         *           "estimatedDateOfResolution": null,
+         *           "estimatedDistributionDate": null,
+         *           "isRetainerSigned": false,
+         *           "referringFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *           "referringFirmName": "Harborview Referral Law",
+         *           "referentFirmId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *           "referentFirmName": "Lakeshore Trial Lawyers",
+         *           "sentDate": "2026-05-04T09:20:11Z",
+         *           "acknowledgedAt": "2026-05-05T16:42:00Z",
+         *           "createdAt": "2026-05-04T09:15:00Z",
+         *           "updatedAt": "2026-05-12T14:03:27Z"
+         *         }
+         *       }
+         *     }
+         */
+        ReferralRejectedEvent: components["schemas"]["WebhookEventBase"] & {
+            /** @enum {string} */
+            event: "referral.rejected";
+            /** @description `StatusChangeData`, or `MaskedStatusChangeData` when `piiMasked` is true. */
+            data: components["schemas"]["StatusChangeData"] | components["schemas"]["MaskedStatusChangeData"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "referral.rejected";
+        };
+        /**
+         * @description The `note.created` event. The referring firm, for every message (its own included); the
+         *     receiving firm, for the messages it did not write, once it has acknowledged the referral and
+         *     while the referral is in a working status. Never masked.
+         *
+         *     `NoteData`: the message entry, as listed by `GET /status-updates`.
+         * @example {
+         *       "schemaVersion": 1,
+         *       "event": "note.created",
+         *       "eventId": "5d2b8e4f-1a7c-4c93-b6d0-8e3f1a5c7b29",
+         *       "occurredAt": "2026-05-12T14:03:27Z",
+         *       "perspective": "received",
+         *       "piiMasked": false,
+         *       "recipientFirmId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *       "referralId": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *       "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *       "referenceNumber": "CX-7KD2Q-1",
+         *       "referringFirm": {
+         *         "id": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "name": "Harborview Referral Law"
+         *       },
+         *       "referentFirm": {
+         *         "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "name": "Lakeshore Trial Lawyers"
+         *       },
+         *       "isTestCase": false,
+         *       "actor": {
+         *         "firmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "source": "api"
+         *       },
+         *       "data": {
+         *         "id": "e41a7c2d-9b3f-4d58-8a6e-0c5b2f9d7e13",
+         *         "referralId": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *         "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *         "message": "The client's MRI results are in; uploading them now.",
+         *         "authorFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "authorName": "Jordan Ellis",
+         *         "source": "manual",
+         *         "createdAt": "2026-05-12T14:03:27Z",
+         *         "updatedAt": null
+         *       }
+         *     }
+         */
+        NoteCreatedEvent: components["schemas"]["WebhookEventBase"] & {
+            /** @enum {string} */
+            event: "note.created";
+            data: components["schemas"]["NoteData"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "note.created";
+        };
+        /**
+         * @description The `note.updated` event. As `note.created`.
+         *
+         *     `NoteData` after the edit; `changedFields` names what changed.
+         * @example {
+         *       "schemaVersion": 1,
+         *       "event": "note.updated",
+         *       "eventId": "5d2b8e4f-1a7c-4c93-b6d0-8e3f1a5c7b29",
+         *       "occurredAt": "2026-05-12T14:03:27Z",
+         *       "perspective": "received",
+         *       "piiMasked": false,
+         *       "recipientFirmId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *       "referralId": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *       "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *       "referenceNumber": "CX-7KD2Q-1",
+         *       "referringFirm": {
+         *         "id": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "name": "Harborview Referral Law"
+         *       },
+         *       "referentFirm": {
+         *         "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "name": "Lakeshore Trial Lawyers"
+         *       },
+         *       "isTestCase": false,
+         *       "actor": {
+         *         "firmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "source": "api"
+         *       },
+         *       "changedFields": [
+         *         "message"
+         *       ],
+         *       "data": {
+         *         "id": "e41a7c2d-9b3f-4d58-8a6e-0c5b2f9d7e13",
+         *         "referralId": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *         "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *         "message": "The client's MRI results are in; uploading them now.",
+         *         "authorFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "authorName": "Jordan Ellis",
+         *         "source": "manual",
+         *         "createdAt": "2026-05-12T14:03:27Z",
+         *         "updatedAt": "2026-05-12T14:08:27Z"
+         *       }
+         *     }
+         */
+        NoteUpdatedEvent: components["schemas"]["WebhookEventBase"] & {
+            /** @enum {string} */
+            event: "note.updated";
+            /** @description The fields of the case or referral the write set, as named in its body. */
+            changedFields: string[];
+            data: components["schemas"]["NoteData"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "note.updated";
+        };
+        /**
+         * @description The `document.uploaded` event. Each firm that may see the document: the firm that uploaded
+         *     it, and the partner firm when it is public. The receiving firm only once it has acknowledged
+         *     the referral and while the referral is in a working status before `closed`. Never masked.
+         *
+         *     `DocumentData`: the document's metadata (never its content; fetch it with the document
+         *     operations).
+         * @example {
+         *       "schemaVersion": 1,
+         *       "event": "document.uploaded",
+         *       "eventId": "5d2b8e4f-1a7c-4c93-b6d0-8e3f1a5c7b29",
+         *       "occurredAt": "2026-05-12T14:03:27Z",
+         *       "perspective": "received",
+         *       "piiMasked": false,
+         *       "recipientFirmId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *       "referralId": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *       "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *       "referenceNumber": "CX-7KD2Q-1",
+         *       "referringFirm": {
+         *         "id": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "name": "Harborview Referral Law"
+         *       },
+         *       "referentFirm": {
+         *         "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "name": "Lakeshore Trial Lawyers"
+         *       },
+         *       "isTestCase": false,
+         *       "actor": {
+         *         "firmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "source": "api"
+         *       },
+         *       "data": {
+         *         "id": "0f6c3e8a-7d21-4b95-9a4e-5c1b8d2f6a37",
+         *         "caseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *         "fileName": "mri-report-2026-05-10.pdf",
+         *         "mimeType": "application/pdf",
+         *         "sizeBytes": 482113,
+         *         "description": "Lumbar MRI report",
+         *         "isPublic": true,
+         *         "uploadedByFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "createdAt": "2026-05-12T14:03:27Z"
+         *       }
+         *     }
+         */
+        DocumentUploadedEvent: components["schemas"]["WebhookEventBase"] & {
+            /** @enum {string} */
+            event: "document.uploaded";
+            data: components["schemas"]["DocumentData"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "document.uploaded";
+        };
+        /**
+         * @description The `document.deleted` event. The firms that could see the document, under the same rules as
+         *     `document.uploaded`.
+         *
+         *     `DocumentTombstone`: which document went, and when.
+         * @example {
+         *       "schemaVersion": 1,
+         *       "event": "document.deleted",
+         *       "eventId": "5d2b8e4f-1a7c-4c93-b6d0-8e3f1a5c7b29",
+         *       "occurredAt": "2026-05-12T14:03:27Z",
+         *       "perspective": "received",
+         *       "piiMasked": false,
+         *       "recipientFirmId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *       "referralId": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *       "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *       "referenceNumber": "CX-7KD2Q-1",
+         *       "referringFirm": {
+         *         "id": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "name": "Harborview Referral Law"
+         *       },
+         *       "referentFirm": {
+         *         "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "name": "Lakeshore Trial Lawyers"
+         *       },
+         *       "isTestCase": false,
+         *       "actor": {
+         *         "firmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "source": "api"
+         *       },
+         *       "data": {
+         *         "id": "0f6c3e8a-7d21-4b95-9a4e-5c1b8d2f6a37",
+         *         "caseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *         "fileName": "mri-report-2026-05-10.pdf",
+         *         "deletedAt": "2026-05-12T14:03:27Z"
+         *       }
+         *     }
+         */
+        DocumentDeletedEvent: components["schemas"]["WebhookEventBase"] & {
+            /** @enum {string} */
+            event: "document.deleted";
+            data: components["schemas"]["DocumentTombstone"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "document.deleted";
+        };
+        /**
+         * @description The `fee_agreement.proposed` event. Both firms of the referral, never masked (fee data holds
+         *     no client details).
+         *
+         *     `FeeAgreementEventData`: the proposed version, with `acceptedByFirmId` and `acceptedAt` null
+         *     and no `consent`.
+         * @example {
+         *       "schemaVersion": 1,
+         *       "event": "fee_agreement.proposed",
+         *       "eventId": "5d2b8e4f-1a7c-4c93-b6d0-8e3f1a5c7b29",
+         *       "occurredAt": "2026-05-12T14:03:27Z",
+         *       "perspective": "sent",
+         *       "piiMasked": false,
+         *       "recipientFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *       "referralId": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *       "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *       "referenceNumber": "CX-7KD2Q-1",
+         *       "referringFirm": {
+         *         "id": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "name": "Harborview Referral Law"
+         *       },
+         *       "referentFirm": {
+         *         "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "name": "Lakeshore Trial Lawyers"
+         *       },
+         *       "isTestCase": false,
+         *       "actor": {
+         *         "firmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "source": "api"
+         *       },
+         *       "data": {
+         *         "acceptedAt": null,
+         *         "acceptedByFirmId": null,
+         *         "basis": "proportional",
+         *         "clientContingencyPercentage": "33.33",
+         *         "complianceStatus": "needs_acceptance",
+         *         "profile": "WA",
+         *         "proposedAt": "2026-05-12T13:03:27Z",
+         *         "proposedByFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "receivingFirmShare": "66.67",
+         *         "referralId": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *         "referringFirmShare": "33.33",
+         *         "shareKind": "percentage",
+         *         "version": 1,
+         *         "versionId": "c2d4e6f8-1a3b-4c5d-8e7f-9a0b1c2d3e4f"
+         *       }
+         *     }
+         */
+        FeeAgreementProposedEvent: components["schemas"]["WebhookEventBase"] & {
+            /** @enum {string} */
+            event: "fee_agreement.proposed";
+            data: components["schemas"]["FeeAgreementEventData"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "fee_agreement.proposed";
+        };
+        /**
+         * @description The `fee_agreement.amended` event. Both firms of the referral, never masked.
+         *
+         *     `FeeAgreementEventData`: the new version, not yet accepted, without `consent`.
+         * @example {
+         *       "schemaVersion": 1,
+         *       "event": "fee_agreement.amended",
+         *       "eventId": "5d2b8e4f-1a7c-4c93-b6d0-8e3f1a5c7b29",
+         *       "occurredAt": "2026-05-12T14:03:27Z",
+         *       "perspective": "sent",
+         *       "piiMasked": false,
+         *       "recipientFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *       "referralId": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *       "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *       "referenceNumber": "CX-7KD2Q-1",
+         *       "referringFirm": {
+         *         "id": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "name": "Harborview Referral Law"
+         *       },
+         *       "referentFirm": {
+         *         "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "name": "Lakeshore Trial Lawyers"
+         *       },
+         *       "isTestCase": false,
+         *       "actor": {
+         *         "firmId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "source": "api"
+         *       },
+         *       "data": {
+         *         "acceptedAt": null,
+         *         "acceptedByFirmId": null,
+         *         "basis": "proportional",
+         *         "clientContingencyPercentage": "33.33",
+         *         "complianceStatus": "needs_acceptance",
+         *         "profile": "WA",
+         *         "proposedAt": "2026-05-12T13:03:27Z",
+         *         "proposedByFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "receivingFirmShare": "66.67",
+         *         "referralId": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *         "referringFirmShare": "33.33",
+         *         "shareKind": "percentage",
+         *         "version": 2,
+         *         "versionId": "c2d4e6f8-1a3b-4c5d-8e7f-9a0b1c2d3e4f"
+         *       }
+         *     }
+         */
+        FeeAgreementAmendedEvent: components["schemas"]["WebhookEventBase"] & {
+            /** @enum {string} */
+            event: "fee_agreement.amended";
+            data: components["schemas"]["FeeAgreementEventData"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "fee_agreement.amended";
+        };
+        /**
+         * @description The `fee_agreement.accepted` event. Both firms of the referral, never masked.
+         *
+         *     `FeeAgreementEventData`: the accepted version, with `acceptedByFirmId` and `acceptedAt` set,
+         *     without `consent`.
+         * @example {
+         *       "schemaVersion": 1,
+         *       "event": "fee_agreement.accepted",
+         *       "eventId": "5d2b8e4f-1a7c-4c93-b6d0-8e3f1a5c7b29",
+         *       "occurredAt": "2026-05-12T14:03:27Z",
+         *       "perspective": "sent",
+         *       "piiMasked": false,
+         *       "recipientFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *       "referralId": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *       "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *       "referenceNumber": "CX-7KD2Q-1",
+         *       "referringFirm": {
+         *         "id": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "name": "Harborview Referral Law"
+         *       },
+         *       "referentFirm": {
+         *         "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "name": "Lakeshore Trial Lawyers"
+         *       },
+         *       "isTestCase": false,
+         *       "actor": {
+         *         "firmId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "source": "api"
+         *       },
+         *       "data": {
+         *         "acceptedAt": "2026-05-12T14:03:27Z",
+         *         "acceptedByFirmId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "basis": "proportional",
+         *         "clientContingencyPercentage": "33.33",
+         *         "complianceStatus": "needs_client_consent",
+         *         "profile": "WA",
+         *         "proposedAt": "2026-05-12T13:03:27Z",
+         *         "proposedByFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "receivingFirmShare": "66.67",
+         *         "referralId": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *         "referringFirmShare": "33.33",
+         *         "shareKind": "percentage",
+         *         "version": 2,
+         *         "versionId": "c2d4e6f8-1a3b-4c5d-8e7f-9a0b1c2d3e4f"
+         *       }
+         *     }
+         */
+        FeeAgreementAcceptedEvent: components["schemas"]["WebhookEventBase"] & {
+            /** @enum {string} */
+            event: "fee_agreement.accepted";
+            data: components["schemas"]["FeeAgreementEventData"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "fee_agreement.accepted";
+        };
+        /**
+         * @description The `fee_consent.recorded` event. Both firms of the referral, never masked. The signer's
+         *     name is the only personal detail in fee events.
+         *
+         *     `FeeAgreementEventData` of the version consented to, with `consent` present.
+         * @example {
+         *       "schemaVersion": 1,
+         *       "event": "fee_consent.recorded",
+         *       "eventId": "5d2b8e4f-1a7c-4c93-b6d0-8e3f1a5c7b29",
+         *       "occurredAt": "2026-05-12T14:03:27Z",
+         *       "perspective": "sent",
+         *       "piiMasked": false,
+         *       "recipientFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *       "referralId": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *       "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *       "referenceNumber": "CX-7KD2Q-1",
+         *       "referringFirm": {
+         *         "id": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "name": "Harborview Referral Law"
+         *       },
+         *       "referentFirm": {
+         *         "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "name": "Lakeshore Trial Lawyers"
+         *       },
+         *       "isTestCase": false,
+         *       "actor": {
+         *         "firmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "source": "api"
+         *       },
+         *       "data": {
+         *         "acceptedAt": "2026-05-12T14:03:27Z",
+         *         "acceptedByFirmId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "basis": "proportional",
+         *         "clientContingencyPercentage": "33.33",
+         *         "complianceStatus": "compliant",
+         *         "consent": {
+         *           "consentedOn": "2026-05-11",
+         *           "documentId": "0f6c3e8a-7d21-4b95-9a4e-5c1b8d2f6a37",
+         *           "id": "7a9c1e3f-5b7d-4f2a-9c4e-6b8d0f2a4c6e",
+         *           "method": "written",
+         *           "recordedByFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *           "signerName": "Marcus Delgado"
+         *         },
+         *         "profile": "WA",
+         *         "proposedAt": "2026-05-12T13:03:27Z",
+         *         "proposedByFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "receivingFirmShare": "66.67",
+         *         "referralId": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *         "referringFirmShare": "33.33",
+         *         "shareKind": "percentage",
+         *         "version": 2,
+         *         "versionId": "c2d4e6f8-1a3b-4c5d-8e7f-9a0b1c2d3e4f"
+         *       }
+         *     }
+         */
+        FeeConsentRecordedEvent: components["schemas"]["WebhookEventBase"] & {
+            /** @enum {string} */
+            event: "fee_consent.recorded";
+            data: components["schemas"]["FeeAgreementEventData"] & unknown;
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "fee_consent.recorded";
+        };
+        /**
+         * @description The `fee.due` event. Both firms of the referral, never masked.
+         *
+         *     `FeeLedgerEventData`: the ledger entry with its amount and due date, without `payment`.
+         * @example {
+         *       "schemaVersion": 1,
+         *       "event": "fee.due",
+         *       "eventId": "5d2b8e4f-1a7c-4c93-b6d0-8e3f1a5c7b29",
+         *       "occurredAt": "2026-05-12T14:03:27Z",
+         *       "perspective": "sent",
+         *       "piiMasked": false,
+         *       "recipientFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *       "referralId": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *       "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *       "referenceNumber": "CX-7KD2Q-1",
+         *       "referringFirm": {
+         *         "id": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "name": "Harborview Referral Law"
+         *       },
+         *       "referentFirm": {
+         *         "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "name": "Lakeshore Trial Lawyers"
+         *       },
+         *       "isTestCase": false,
+         *       "actor": {
+         *         "firmId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "source": "api"
+         *       },
+         *       "data": {
+         *         "amountDue": "9443.50",
+         *         "amountOutstanding": "9443.50",
+         *         "amountPaid": "0.00",
+         *         "attorneyFees": "28333.33",
+         *         "dueDate": "2026-06-11",
+         *         "entryId": "d8f0a2c4-6e8a-4b0c-9d2e-4f6a8c0e2b4d",
+         *         "referralId": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *         "status": "due"
+         *       }
+         *     }
+         */
+        FeeDueEvent: components["schemas"]["WebhookEventBase"] & {
+            /** @enum {string} */
+            event: "fee.due";
+            data: components["schemas"]["FeeLedgerEventData"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "fee.due";
+        };
+        /**
+         * @description The `fee.payment_recorded` event. Both firms of the referral, never masked.
+         *
+         *     `FeeLedgerEventData` after the payment, with `payment` present.
+         * @example {
+         *       "schemaVersion": 1,
+         *       "event": "fee.payment_recorded",
+         *       "eventId": "5d2b8e4f-1a7c-4c93-b6d0-8e3f1a5c7b29",
+         *       "occurredAt": "2026-05-12T14:03:27Z",
+         *       "perspective": "sent",
+         *       "piiMasked": false,
+         *       "recipientFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *       "referralId": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *       "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *       "referenceNumber": "CX-7KD2Q-1",
+         *       "referringFirm": {
+         *         "id": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "name": "Harborview Referral Law"
+         *       },
+         *       "referentFirm": {
+         *         "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "name": "Lakeshore Trial Lawyers"
+         *       },
+         *       "isTestCase": false,
+         *       "actor": {
+         *         "firmId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "source": "api"
+         *       },
+         *       "data": {
+         *         "amountDue": "9443.50",
+         *         "amountOutstanding": "5443.50",
+         *         "amountPaid": "4000.00",
+         *         "attorneyFees": "28333.33",
+         *         "dueDate": "2026-06-11",
+         *         "entryId": "d8f0a2c4-6e8a-4b0c-9d2e-4f6a8c0e2b4d",
+         *         "payment": {
+         *           "amount": "4000.00",
+         *           "id": "a1b3c5d7-e9f1-4a3b-8c5d-7e9f1a3b5c7d",
+         *           "method": "wire",
+         *           "paidOn": "2026-05-20",
+         *           "reference": "WIRE-55120"
+         *         },
+         *         "referralId": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *         "status": "partially_paid"
+         *       }
+         *     }
+         */
+        FeePaymentRecordedEvent: components["schemas"]["WebhookEventBase"] & {
+            /** @enum {string} */
+            event: "fee.payment_recorded";
+            data: components["schemas"]["FeeLedgerEventData"] & unknown;
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "fee.payment_recorded";
+        };
+        /**
+         * @description The `fee.paid` event. Both firms of the referral, never masked.
+         *
+         *     `FeeLedgerEventData` with `status: paid`, without `payment` (the payment is in the
+         *     `fee.payment_recorded` just before).
+         * @example {
+         *       "schemaVersion": 1,
+         *       "event": "fee.paid",
+         *       "eventId": "5d2b8e4f-1a7c-4c93-b6d0-8e3f1a5c7b29",
+         *       "occurredAt": "2026-05-12T14:03:27Z",
+         *       "perspective": "sent",
+         *       "piiMasked": false,
+         *       "recipientFirmId": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *       "referralId": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *       "baseCaseId": "3c9e5a71-2b8d-4f06-9e1a-7d4c2b8f0a15",
+         *       "referenceNumber": "CX-7KD2Q-1",
+         *       "referringFirm": {
+         *         "id": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+         *         "name": "Harborview Referral Law"
+         *       },
+         *       "referentFirm": {
+         *         "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "name": "Lakeshore Trial Lawyers"
+         *       },
+         *       "isTestCase": false,
+         *       "actor": {
+         *         "firmId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *         "source": "api"
+         *       },
+         *       "data": {
+         *         "amountDue": "9443.50",
+         *         "amountOutstanding": "0.00",
+         *         "amountPaid": "9443.50",
+         *         "attorneyFees": "28333.33",
+         *         "dueDate": "2026-06-11",
+         *         "entryId": "d8f0a2c4-6e8a-4b0c-9d2e-4f6a8c0e2b4d",
+         *         "referralId": "b7e2f4a9-6c1d-4e3b-a8f5-2d9c7e1b4a60",
+         *         "status": "paid"
+         *       }
+         *     }
+         */
+        FeePaidEvent: components["schemas"]["WebhookEventBase"] & {
+            /** @enum {string} */
+            event: "fee.paid";
+            data: components["schemas"]["FeeLedgerEventData"];
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "fee.paid";
         };
         /** @description The case and its referral as they stood right after the change, with the same field names as the case views of the API. The referring firm's tier, source and custom field values are never included. */
         CaseSnapshot: {
@@ -8317,7 +9719,7 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
         };
-        /** @description What a receiving firm that has not acknowledged the referral gets instead of a `CaseSnapshot`: exactly these 14 fields, none about the client. */
+        /** @description What a masked receiving firm (before it acknowledges the referral, and again once the referral is rejected or withdrawn) gets instead of a `CaseSnapshot`: exactly these 14 fields, none about the client. */
         MaskedCaseSnapshot: {
             /**
              * Format: uuid
@@ -8377,7 +9779,7 @@ export interface components {
             changedAt: string;
             case: components["schemas"]["CaseSnapshot"];
         };
-        /** @description `StatusChangeData` for a receiving firm that has not acknowledged the referral: `message` and `closureReason` are always null and `case` is masked. */
+        /** @description `StatusChangeData` for a masked receiving firm (before it acknowledges the referral, and again once the referral is rejected or withdrawn): `message` and `closureReason` are always null and `case` is masked. */
         MaskedStatusChangeData: {
             /** Format: uuid */
             statusUpdateId: string | null;
@@ -8459,7 +9861,17 @@ export interface components {
             ratedAt: string;
             case: components["schemas"]["CaseSnapshot"];
         };
-        /** @description The fixed body of a test delivery. */
+        /**
+         * @description The fixed body of a test delivery (`testWebhook`), without the envelope: it is not a `WebhookEvent`.
+         * @example {
+         *       "data": {
+         *         "message": "This is a test delivery from CaseXchange.",
+         *         "subscriptionId": "4e6a8c0e-2b4d-4f6a-8c0e-2b4d6f8a0c2e"
+         *       },
+         *       "event": "webhook.test",
+         *       "timestamp": "2026-05-12T14:03:27Z"
+         *     }
+         */
         WebhookTestEvent: {
             /** @enum {string} */
             event: "webhook.test";
@@ -8909,6 +10321,20 @@ export interface components {
             };
             content?: never;
         };
+        /** @description Any 2xx status within the timeouts marks the delivery delivered; the response body is read and ignored. Answer fast and do the work afterwards. */
+        WebhookAccepted: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
+        /** @description Any other status, a redirect (not followed), 10 seconds without data, 30 seconds in all, or a TLS or connection error fails the attempt. Events are tried 5 times, 30 s, 2 min, 10 min and 30 min apart; 10 deliveries in a row that run out of attempts switch the subscription off. */
+        WebhookRefused: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
         /** @description The request is invalid (`validation_error`, with `details` naming each field) or the action is not allowed from the resource's current status (`invalid_state_transition`). */
         BadRequest: {
             headers: {
@@ -9253,6 +10679,20 @@ export interface components {
         WebhookDeliveryId: string;
         /** @description The echo token of the subscription (see `enableWebhookEcho`). */
         WebhookEchoToken: string;
+        /**
+         * @description `t=<unix seconds>,v1=<hex>`: the lowercase hex HMAC-SHA256, keyed with the whole subscription secret (`whsec_...`), of the timestamp, a period and the raw body. Each attempt is signed anew, at the time it is sent, with the secret current then.
+         * @example t=1767225600,v1=5f0c6f0fb1d4a0a4c5bdb6e3b1f0c2a7a3b9c7e9f4d2e1a0b8c6d4e2f0a1b3c5
+         */
+        WebhookSignatureHeader: string;
+        /**
+         * @description The event type, the same as `event` in the body.
+         * @example referral.accepted
+         */
+        WebhookEventHeader: string;
+        /** @description The id of the fact (`eventId` of the body), the same for both firms and on every attempt. */
+        WebhookEventIdHeader: string;
+        /** @description The id of this delivery (one per subscription and event), the same on every attempt; the `id` of `listWebhookDeliveries`. */
+        WebhookDeliveryHeader: string;
     };
     requestBodies: never;
     headers: {
