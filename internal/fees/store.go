@@ -64,10 +64,3 @@ func toDate(t time.Time) pgtype.Date {
 	u := t.UTC()
 	return pgtype.Date{Time: time.Date(u.Year(), u.Month(), u.Day(), 0, 0, 0, 0, time.UTC), Valid: true}
 }
-
-func toDatePtr(t *time.Time) pgtype.Date {
-	if t == nil {
-		return pgtype.Date{}
-	}
-	return toDate(*t)
-}

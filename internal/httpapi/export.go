@@ -176,7 +176,7 @@ func streamExport(xlsx bool, columns []string, walk func(begin func(truncated bo
 		return pr, truncated, nil
 	case err := <-done:
 		if err != nil {
-			pr.Close()
+			_ = pr.Close() // the writer failed first; its error is the one returned
 			return nil, false, err
 		}
 		return pr, <-started, nil
