@@ -9,6 +9,7 @@ import (
 
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/postgres"
 )
 
@@ -75,7 +76,7 @@ func monthOf(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), 1, 0
 // Analytics returns the fees the caller's firm received and paid per partner firm and per month
 // of payment date. Errors: ErrValidation on dateTo (before dateFrom) or dateFrom (a range of more
 // than MaxAnalyticsMonths months).
-func (s *Service) Analytics(ctx context.Context, a Actor, in AnalyticsInput) (Analytics, error) {
+func (s *Service) Analytics(ctx context.Context, a auth.Actor, in AnalyticsInput) (Analytics, error) {
 	to := day(s.now())
 	if in.To != nil {
 		to = day(*in.To)

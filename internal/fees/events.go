@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/webhooks"
 )
 
@@ -93,7 +94,7 @@ func (s *Service) enqueue(ctx context.Context, tx pgx.Tx, typ webhooks.EventType
 }
 
 // agreementEventTx records a fee_agreement.* or fee_consent.recorded event about version v of ag.
-func (s *Service) agreementEventTx(ctx context.Context, tx pgx.Tx, typ webhooks.EventType, a Actor, ag Agreement, v Version, c *Consent) error {
+func (s *Service) agreementEventTx(ctx context.Context, tx pgx.Tx, typ webhooks.EventType, a auth.Actor, ag Agreement, v Version, c *Consent) error {
 	// v as it is now (accepted or not).
 	for _, cur := range ag.Versions {
 		if cur.ID == v.ID {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/postgres"
 	"github.com/casexchange/server/internal/webhooks"
 )
@@ -238,7 +239,7 @@ func (s *Service) entryAgreementTx(ctx context.Context, tx pgx.Tx, q *db.Queries
 }
 
 // entryTx locks the entry id of which the caller's firm is a party, with its referral.
-func (s *Service) entryTx(ctx context.Context, q *db.Queries, a Actor, id uuid.UUID) (db.FeeLedgerEntry, Referral, error) {
+func (s *Service) entryTx(ctx context.Context, q *db.Queries, a auth.Actor, id uuid.UUID) (db.FeeLedgerEntry, Referral, error) {
 	row, err := q.FeeEntryForParty(ctx, db.FeeEntryForPartyParams{ID: id, FirmID: a.FirmID})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return db.FeeLedgerEntry{}, Referral{}, apperr.NotFound("ledger entry")
@@ -265,7 +266,7 @@ type PaymentInput struct {
 // entry becomes partially_paid, or paid when nothing is left. Errors: ErrValidation (bad input,
 // or more than the outstanding amount), ErrNotFound, ErrInvalidTransition (the entry waits for an
 // agreement, or is paid or written off).
-func (s *Service) RecordPayment(ctx context.Context, a Actor, id uuid.UUID, in PaymentInput) (Entry, error) {
+func (s *Service) RecordPayment(ctx context.Context, a auth.Actor, id uuid.UUID, in PaymentInput) (Entry, error) {
 	var errs []apperr.FieldError
 	amount, err := ParseAmount(in.Amount)
 	if err != nil {
@@ -316,7 +317,7 @@ func (s *Service) RecordPayment(ctx context.Context, a Actor, id uuid.UUID, in P
 // Dispute marks an entry disputed, with a reason. Only the receiving firm (the payer) may.
 // Errors: ErrValidation, ErrNotFound, ErrPermission (the referring firm), ErrInvalidTransition
 // (paid or written off).
-func (s *Service) Dispute(ctx context.Context, a Actor, id uuid.UUID, reason string) (Entry, error) {
+func (s *Service) Dispute(ctx context.Context, a auth.Actor, id uuid.UUID, reason string) (Entry, error) {
 	reason = strings.TrimSpace(reason)
 	if n := len([]rune(reason)); n < 1 || n > 2000 {
 		return Entry{}, apperr.Field("reason", "must be 1 to 2000 characters")
@@ -342,7 +343,7 @@ func (s *Service) Dispute(ctx context.Context, a Actor, id uuid.UUID, reason str
 // WriteOff marks an entry written off: nothing more is expected on it. Only the receiving firm
 // may (the route needs the full tier). Errors: ErrValidation, ErrNotFound, ErrPermission,
 // ErrInvalidTransition (paid, written off, or waiting for an agreement: no amount yet).
-func (s *Service) WriteOff(ctx context.Context, a Actor, id uuid.UUID, reason *string) (Entry, error) {
+func (s *Service) WriteOff(ctx context.Context, a auth.Actor, id uuid.UUID, reason *string) (Entry, error) {
 	reason = blankToNil(reason)
 	if reason != nil && len([]rune(*reason)) > 2000 {
 		return Entry{}, apperr.Field("reason", "must be at most 2000 characters")
@@ -364,7 +365,7 @@ func (s *Service) WriteOff(ctx context.Context, a Actor, id uuid.UUID, reason *s
 
 // entryWrite runs fn on the locked entry and returns the entry after it, with the events fn
 // names recorded for both firms.
-func (s *Service) entryWrite(ctx context.Context, a Actor, id uuid.UUID,
+func (s *Service) entryWrite(ctx context.Context, a auth.Actor, id uuid.UUID,
 	fn func(tx pgx.Tx, q *db.Queries, e db.FeeLedgerEntry, r Referral) (db.FeeLedgerEntry, []webhooks.EventType, error)) (Entry, error) {
 	var out Entry
 	err := s.txRun(ctx, func(tx pgx.Tx, q *db.Queries) error {
@@ -391,7 +392,7 @@ func (s *Service) entryWrite(ctx context.Context, a Actor, id uuid.UUID,
 }
 
 // GetEntry returns a ledger entry of which the caller's firm is a party. Errors: ErrNotFound.
-func (s *Service) GetEntry(ctx context.Context, a Actor, id uuid.UUID) (Entry, error) {
+func (s *Service) GetEntry(ctx context.Context, a auth.Actor, id uuid.UUID) (Entry, error) {
 	return s.entryGetTx(ctx, db.New(s.pool), a.FirmID, id)
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/keyset"
 	"github.com/casexchange/server/internal/postgres"
 )
@@ -244,7 +245,7 @@ type LedgerPage struct {
 
 // spec validates in and turns it into a statement spec with the list's fingerprint and the page
 // number served. Errors: ErrValidation naming the query parameter (without the "query." prefix).
-func (s *Service) spec(a Actor, in ListInput) (ledgerSpec, string, int, error) {
+func (s *Service) spec(a auth.Actor, in ListInput) (ledgerSpec, string, int, error) {
 	if in.Direction == "" {
 		in.Direction = OwedToMe
 	}
@@ -312,7 +313,7 @@ func (s *Service) readTx(ctx context.Context, fn func(tx pgx.Tx, q *db.Queries) 
 // last), then id, from the page number or from the cursor of the previous page, and the total.
 // Errors: ErrValidation naming the query parameter (direction, status, dueTo, aging, cursor;
 // a cursor is refused under other filters or another limit than those it came from).
-func (s *Service) List(ctx context.Context, a Actor, in ListInput) (LedgerPage, error) {
+func (s *Service) List(ctx context.Context, a auth.Actor, in ListInput) (LedgerPage, error) {
 	sp, fp, page, err := s.spec(a, in)
 	if err != nil {
 		return LedgerPage{}, err
@@ -368,7 +369,7 @@ const exportBatch = 500
 // memory holds one batch. An entry that changes during the walk is written as it was when its
 // batch was read. An error from begin or row stops the walk and is returned; invalid filters are
 // an ErrValidation before begin is called.
-func (s *Service) Export(ctx context.Context, a Actor, in ListInput, begin func(truncated bool) error, row func(Entry) error) error {
+func (s *Service) Export(ctx context.Context, a auth.Actor, in ListInput, begin func(truncated bool) error, row func(Entry) error) error {
 	in.Page, in.Limit, in.Cursor = 1, exportBatch, ""
 	sp, _, _, err := s.spec(a, in)
 	if err != nil {
@@ -385,8 +386,7 @@ func (s *Service) Export(ctx context.Context, a Actor, in ListInput, begin func(
 	if err := begin(n > ExportLimit); err != nil {
 		return err
 	}
-	written := 0
-	for {
+	return keyset.Walk(ExportLimit, func() ([]Entry, bool, error) {
 		var batch []Entry
 		var more bool
 		err := s.readTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
@@ -405,19 +405,8 @@ func (s *Service) Export(ctx context.Context, a Actor, in ListInput, begin func(
 			return s.attachPayments(ctx, q, batch)
 		})
 		if err != nil {
-			return fmt.Errorf("export ledger: %w", err)
+			return nil, false, fmt.Errorf("export ledger: %w", err)
 		}
-		for _, e := range batch {
-			if written >= ExportLimit {
-				return nil
-			}
-			if err := row(e); err != nil {
-				return err
-			}
-			written++
-		}
-		if !more {
-			return nil
-		}
-	}
+		return batch, more, nil
+	}, row)
 }

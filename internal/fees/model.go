@@ -141,10 +141,3 @@ func inForce(vs []Version) *Version {
 	}
 	return nil
 }
-
-// Actor is the caller: its firm and the user or API key behind the request.
-type Actor struct {
-	FirmID uuid.UUID
-	UserID *uuid.UUID
-	KeyID  *uuid.UUID
-}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/postgres"
 	"github.com/casexchange/server/internal/referrals"
 	"github.com/casexchange/server/internal/webhooks"
@@ -64,7 +65,7 @@ func (s *Service) txRun(ctx context.Context, fn func(tx pgx.Tx, q *db.Queries) e
 }
 
 // referralTx resolves sel for the caller's firm and locks the referral. Errors: ErrNotFound.
-func (s *Service) referralTx(ctx context.Context, q *db.Queries, a Actor, sel referrals.Selector) (Referral, error) {
+func (s *Service) referralTx(ctx context.Context, q *db.Queries, a auth.Actor, sel referrals.Selector) (Referral, error) {
 	sel.Receiving = false
 	id, err := referrals.ResolveTx(ctx, q, a.FirmID, sel)
 	if err != nil {
@@ -111,7 +112,7 @@ func (s *Service) loadTx(ctx context.Context, q *db.Queries, r Referral) (Agreem
 
 // Get returns the fee agreement of the referral sel names (with no versions when none was
 // proposed). Errors: ErrNotFound when the caller's firm is not one of its two firms.
-func (s *Service) Get(ctx context.Context, a Actor, sel referrals.Selector) (Agreement, error) {
+func (s *Service) Get(ctx context.Context, a auth.Actor, sel referrals.Selector) (Agreement, error) {
 	var out Agreement
 	err := s.txRun(ctx, func(_ pgx.Tx, q *db.Queries) error {
 		r, err := s.referralTx(ctx, q, a, sel)
@@ -213,7 +214,7 @@ func (in ProposeInput) terms() (Terms, error) {
 // ErrNotFound, ErrInvalidTransition (the referral was never sent, or was rejected or
 // withdrawn), ErrValidation on clientContingencyPercentage when the profile forbids a higher
 // total fee than the one in force.
-func (s *Service) Propose(ctx context.Context, a Actor, sel referrals.Selector, in ProposeInput) (Agreement, error) {
+func (s *Service) Propose(ctx context.Context, a auth.Actor, sel referrals.Selector, in ProposeInput) (Agreement, error) {
 	t, err := in.terms()
 	if err != nil {
 		return Agreement{}, err
@@ -264,7 +265,7 @@ func (s *Service) Propose(ctx context.Context, a Actor, sel referrals.Selector, 
 // propose it may, and only while it is the newest version. Errors: ErrNotFound (no such
 // referral or version), ErrPermission (the caller's firm proposed it), ErrInvalidTransition (it
 // was accepted already or replaced by a later version), ErrConflict (a concurrent change won).
-func (s *Service) Accept(ctx context.Context, a Actor, sel referrals.Selector, v int) (Agreement, error) {
+func (s *Service) Accept(ctx context.Context, a auth.Actor, sel referrals.Selector, v int) (Agreement, error) {
 	var out Agreement
 	err := s.txRun(ctx, func(tx pgx.Tx, q *db.Queries) error {
 		r, err := s.referralTx(ctx, q, a, sel)
@@ -320,7 +321,7 @@ type ConsentInput struct {
 // may. The document, when given, must be a document of the referral's case that the caller's
 // firm may see. Errors: ErrValidation (bad input, an unknown or invisible document, a date in the
 // future), ErrNotFound, ErrInvalidTransition (no version proposed yet).
-func (s *Service) RecordConsent(ctx context.Context, a Actor, sel referrals.Selector, in ConsentInput) (Agreement, error) {
+func (s *Service) RecordConsent(ctx context.Context, a auth.Actor, sel referrals.Selector, in ConsentInput) (Agreement, error) {
 	in.SignerName = strings.TrimSpace(in.SignerName)
 	var errs []apperr.FieldError
 	if in.Method != ConsentWritten && in.Method != ConsentSigned {

@@ -125,14 +125,22 @@ func (s *Server) ExportCases(ctx context.Context, req api.ExportCasesRequestObje
 	}
 	name := "cases-" + time.Now().UTC().Format(time.DateOnly)
 	headers := api.ExportCases200ResponseHeaders{XExportTruncated: &truncated}
+	headers.ContentDisposition = exportDisposition(name, xlsx)
 	if xlsx {
-		cd := fmt.Sprintf("attachment; filename=%q", name+".xlsx")
-		headers.ContentDisposition = &cd
 		return api.ExportCases200ApplicationvndOpenxmlformatsOfficedocumentSpreadsheetmlSheetResponse{Body: pr, Headers: headers}, nil
 	}
-	cd := fmt.Sprintf("attachment; filename=%q", name+".csv")
-	headers.ContentDisposition = &cd
 	return api.ExportCases200TextcsvResponse{Body: pr, Headers: headers}, nil
+}
+
+// exportDisposition is the Content-Disposition of an export file named name (.csv, or .xlsx
+// when xlsx).
+func exportDisposition(name string, xlsx bool) *string {
+	ext := ".csv"
+	if xlsx {
+		ext = ".xlsx"
+	}
+	cd := fmt.Sprintf("attachment; filename=%q", name+ext)
+	return &cd
 }
 
 // streamExport runs walk in a goroutine that writes the file (CSV, or XLSX when xlsx) with its

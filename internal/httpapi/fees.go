@@ -5,7 +5,6 @@ package httpapi
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,11 +14,6 @@ import (
 	"github.com/casexchange/server/internal/fees"
 	"github.com/casexchange/server/internal/tabular"
 )
-
-func feeActor(ctx context.Context) fees.Actor {
-	a := actorOf(ctx)
-	return fees.Actor{FirmID: a.FirmID, UserID: a.UserID, KeyID: a.KeyID}
-}
 
 func feeProfileDTO(p fees.Profile) api.FeeRuleProfile {
 	return api.FeeRuleProfile{Code: p.Code, Name: p.Name, ConsentMethod: api.FeeRuleProfileConsentMethod(p.ConsentMethod),
@@ -113,7 +107,7 @@ func (s *Server) ListFeeRuleProfiles(ctx context.Context, _ api.ListFeeRuleProfi
 
 // GetReferralFeeAgreement returns a referral's fee agreement.
 func (s *Server) GetReferralFeeAgreement(ctx context.Context, req api.GetReferralFeeAgreementRequestObject) (api.GetReferralFeeAgreementResponseObject, error) {
-	ag, err := s.Fees.Get(ctx, feeActor(ctx), selTop(req.Id))
+	ag, err := s.Fees.Get(ctx, actorOf(ctx), selTop(req.Id))
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +116,7 @@ func (s *Server) GetReferralFeeAgreement(ctx context.Context, req api.GetReferra
 
 // GetCaseReferralFeeAgreement is GetReferralFeeAgreement on the nested route family.
 func (s *Server) GetCaseReferralFeeAgreement(ctx context.Context, req api.GetCaseReferralFeeAgreementRequestObject) (api.GetCaseReferralFeeAgreementResponseObject, error) {
-	ag, err := s.Fees.Get(ctx, feeActor(ctx), selNested(req.BaseCaseId, req.Id))
+	ag, err := s.Fees.Get(ctx, actorOf(ctx), selNested(req.BaseCaseId, req.Id))
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +131,7 @@ func (s *Server) ProposeReferralFeeAgreement(ctx context.Context, req api.Propos
 		ReferringFirmAmount: b.ReferringFirmAmount, ReceivingFirmAmount: b.ReceivingFirmAmount,
 		ClientContingencyPercentage: b.ClientContingencyPercentage, Notes: b.Notes,
 	}
-	ag, err := s.Fees.Propose(ctx, feeActor(ctx), selTop(req.Id), in)
+	ag, err := s.Fees.Propose(ctx, actorOf(ctx), selTop(req.Id), in)
 	if err != nil {
 		return nil, prefixFields(err, "body.", nil)
 	}
@@ -146,7 +140,7 @@ func (s *Server) ProposeReferralFeeAgreement(ctx context.Context, req api.Propos
 
 // AcceptReferralFeeAgreement accepts a version of a referral's fee agreement.
 func (s *Server) AcceptReferralFeeAgreement(ctx context.Context, req api.AcceptReferralFeeAgreementRequestObject) (api.AcceptReferralFeeAgreementResponseObject, error) {
-	ag, err := s.Fees.Accept(ctx, feeActor(ctx), selTop(req.Id), req.Version)
+	ag, err := s.Fees.Accept(ctx, actorOf(ctx), selTop(req.Id), req.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +150,7 @@ func (s *Server) AcceptReferralFeeAgreement(ctx context.Context, req api.AcceptR
 // RecordReferralFeeConsent records the client's consent to a referral's fee division.
 func (s *Server) RecordReferralFeeConsent(ctx context.Context, req api.RecordReferralFeeConsentRequestObject) (api.RecordReferralFeeConsentResponseObject, error) {
 	b := req.Body
-	ag, err := s.Fees.RecordConsent(ctx, feeActor(ctx), selTop(req.Id), fees.ConsentInput{
+	ag, err := s.Fees.RecordConsent(ctx, actorOf(ctx), selTop(req.Id), fees.ConsentInput{
 		ConsentedOn: b.ConsentedOn.Time, Method: string(b.Method), SignerName: b.SignerName, DocumentID: b.DocumentId,
 	})
 	if err != nil {
@@ -171,7 +165,7 @@ func (s *Server) ListFeeLedger(ctx context.Context, req api.ListFeeLedgerRequest
 	page, limit := pageParams(p.Page, p.Limit)
 	in := fees.ListInput{Direction: strOf(p.Direction), Status: (*string)(p.Status), Partner: p.PartnerFirmId,
 		DueFrom: dateOf(p.DueFrom), DueTo: dateOf(p.DueTo), Aging: (*string)(p.Aging), Page: page, Limit: limit, Cursor: strOf(p.Cursor)}
-	res, err := s.Fees.List(ctx, feeActor(ctx), in)
+	res, err := s.Fees.List(ctx, actorOf(ctx), in)
 	if err != nil {
 		return nil, prefixFields(err, "query.", nil)
 	}
@@ -195,7 +189,7 @@ func (s *Server) ExportFeeLedger(ctx context.Context, req api.ExportFeeLedgerReq
 	in := fees.ListInput{Direction: direction, Status: (*string)(p.Status), Partner: p.PartnerFirmId,
 		DueFrom: dateOf(p.DueFrom), DueTo: dateOf(p.DueTo), Aging: (*string)(p.Aging)}
 	xlsx := strOf(p.Format) == "xlsx"
-	a := feeActor(ctx)
+	a := actorOf(ctx)
 	body, truncated, err := streamExport(xlsx, fees.ExportColumns, func(begin func(bool) error, row func([]tabular.Cell) error) error {
 		return s.Fees.Export(ctx, a, in, begin, func(e fees.Entry) error { return row(fees.ExportCells(e)) })
 	})
@@ -204,13 +198,10 @@ func (s *Server) ExportFeeLedger(ctx context.Context, req api.ExportFeeLedgerReq
 	}
 	name := "fee-ledger-" + direction + "-" + time.Now().UTC().Format(time.DateOnly)
 	headers := api.ExportFeeLedger200ResponseHeaders{XExportTruncated: &truncated}
+	headers.ContentDisposition = exportDisposition(name, xlsx)
 	if xlsx {
-		cd := fmt.Sprintf("attachment; filename=%q", name+".xlsx")
-		headers.ContentDisposition = &cd
 		return api.ExportFeeLedger200ApplicationvndOpenxmlformatsOfficedocumentSpreadsheetmlSheetResponse{Body: body, Headers: headers}, nil
 	}
-	cd := fmt.Sprintf("attachment; filename=%q", name+".csv")
-	headers.ContentDisposition = &cd
 	return api.ExportFeeLedger200TextcsvResponse{Body: body, Headers: headers}, nil
 }
 
@@ -223,7 +214,7 @@ func feeFlowMonthDTO(m fees.MonthFlow) api.FeeAnalyticsMonth {
 // GetFeeAnalytics returns the fees the caller's firm received and paid, per partner firm and
 // month.
 func (s *Server) GetFeeAnalytics(ctx context.Context, req api.GetFeeAnalyticsRequestObject) (api.GetFeeAnalyticsResponseObject, error) {
-	an, err := s.Fees.Analytics(ctx, feeActor(ctx), fees.AnalyticsInput{From: dateOf(req.Params.DateFrom), To: dateOf(req.Params.DateTo)})
+	an, err := s.Fees.Analytics(ctx, actorOf(ctx), fees.AnalyticsInput{From: dateOf(req.Params.DateFrom), To: dateOf(req.Params.DateTo)})
 	if err != nil {
 		return nil, prefixFields(err, "query.", nil)
 	}
@@ -252,7 +243,7 @@ func (s *Server) GetFeeAnalytics(ctx context.Context, req api.GetFeeAnalyticsReq
 
 // GetFeeLedgerEntry returns one ledger entry.
 func (s *Server) GetFeeLedgerEntry(ctx context.Context, req api.GetFeeLedgerEntryRequestObject) (api.GetFeeLedgerEntryResponseObject, error) {
-	e, err := s.Fees.GetEntry(ctx, feeActor(ctx), uuid.UUID(req.EntryId))
+	e, err := s.Fees.GetEntry(ctx, actorOf(ctx), uuid.UUID(req.EntryId))
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +253,7 @@ func (s *Server) GetFeeLedgerEntry(ctx context.Context, req api.GetFeeLedgerEntr
 // RecordFeePayment records a payment on a ledger entry.
 func (s *Server) RecordFeePayment(ctx context.Context, req api.RecordFeePaymentRequestObject) (api.RecordFeePaymentResponseObject, error) {
 	b := req.Body
-	e, err := s.Fees.RecordPayment(ctx, feeActor(ctx), uuid.UUID(req.EntryId), fees.PaymentInput{
+	e, err := s.Fees.RecordPayment(ctx, actorOf(ctx), uuid.UUID(req.EntryId), fees.PaymentInput{
 		Amount: b.Amount, PaidOn: b.PaidOn.Time, Method: string(b.Method), Reference: b.Reference,
 	})
 	if err != nil {
@@ -273,7 +264,7 @@ func (s *Server) RecordFeePayment(ctx context.Context, req api.RecordFeePaymentR
 
 // DisputeFeeLedgerEntry marks a ledger entry disputed.
 func (s *Server) DisputeFeeLedgerEntry(ctx context.Context, req api.DisputeFeeLedgerEntryRequestObject) (api.DisputeFeeLedgerEntryResponseObject, error) {
-	e, err := s.Fees.Dispute(ctx, feeActor(ctx), uuid.UUID(req.EntryId), req.Body.Reason)
+	e, err := s.Fees.Dispute(ctx, actorOf(ctx), uuid.UUID(req.EntryId), req.Body.Reason)
 	if err != nil {
 		return nil, prefixFields(err, "body.", nil)
 	}
@@ -286,7 +277,7 @@ func (s *Server) WriteOffFeeLedgerEntry(ctx context.Context, req api.WriteOffFee
 	if req.Body != nil {
 		reason = req.Body.Reason
 	}
-	e, err := s.Fees.WriteOff(ctx, feeActor(ctx), uuid.UUID(req.EntryId), reason)
+	e, err := s.Fees.WriteOff(ctx, actorOf(ctx), uuid.UUID(req.EntryId), reason)
 	if err != nil {
 		return nil, prefixFields(err, "body.", nil)
 	}

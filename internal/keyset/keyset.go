@@ -70,3 +70,28 @@ func Decode(s, fp, field string) (Cursor, error) {
 	}
 	return c, nil
 }
+
+// Walk emits the items of a list read in batches, at most limit of them: next reads the batch
+// after the previous one (each from its own short transaction, typically) and reports whether
+// more may follow. An error from next or emit stops the walk and is returned.
+func Walk[T any](limit int, next func() (batch []T, more bool, err error), emit func(T) error) error {
+	written := 0
+	for {
+		batch, more, err := next()
+		if err != nil {
+			return err
+		}
+		for _, v := range batch {
+			if written >= limit {
+				return nil
+			}
+			if err := emit(v); err != nil {
+				return err
+			}
+			written++
+		}
+		if !more {
+			return nil
+		}
+	}
+}

@@ -51,8 +51,7 @@ func (s *Service) Export(ctx context.Context, a Actor, cq CaseQuery, begin func(
 	if err := begin(truncated); err != nil {
 		return err
 	}
-	written := 0
-	for {
+	return keyset.Walk(ExportLimit, func() ([]CaseView, bool, error) {
 		var views []CaseView
 		var more bool
 		err := s.readTxRaw(ctx, func(tx pgx.Tx, q *db.Queries) error {
@@ -71,22 +70,8 @@ func (s *Service) Export(ctx context.Context, a Actor, cq CaseQuery, begin func(
 			views, err = s.exportViewsTx(ctx, q, a.FirmID, rows, sp)
 			return err
 		})
-		if err != nil {
-			return err
-		}
-		for _, v := range views {
-			if written >= ExportLimit {
-				return nil
-			}
-			if err := row(v); err != nil {
-				return err
-			}
-			written++
-		}
-		if !more {
-			return nil
-		}
-	}
+		return views, more, err
+	}, row)
 }
 
 // exportCountTx counts the export's case rows, at most ExportLimit+1 of them.
