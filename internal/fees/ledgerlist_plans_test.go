@@ -3,7 +3,9 @@ package fees
 import (
 	"context"
 	"fmt"
+	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -73,8 +75,22 @@ func TestLedgerPlans(t *testing.T) {
 	ctx := t.Context()
 	pool, _ := pgtest.NewDB(t)
 	// The firm's 4,000 referrals and 12,000 between its partners, so that the firm is a quarter
-	// of the table as in a shared database.
-	const nFirm, n = 4000, 16000
+	// of the table as in a shared database. CX_PLANS_LEDGER_FIRM sets the firm's share (the
+	// plans were checked with 200000: 800,000 entries in all).
+	nFirm := 4000
+	if v := os.Getenv("CX_PLANS_LEDGER_FIRM"); v != "" {
+		var err error
+		nFirm, err = strconv.Atoi(v)
+		require.NoError(t, err, "CX_PLANS_LEDGER_FIRM")
+	}
+	n := 4 * nFirm
+	// The seeding statements run on a connection of their own without the statement timeout:
+	// at the large size they take longer than a request may.
+	seed, err := pool.Acquire(ctx)
+	require.NoError(t, err)
+	defer seed.Release()
+	_, err = seed.Exec(ctx, "SET statement_timeout = 0")
+	require.NoError(t, err)
 
 	var firms []uuid.UUID
 	rows, err := pool.Query(ctx, `INSERT INTO firms (name) SELECT 'Plan firm ' || lpad(g::text, 2, '0') FROM generate_series(0, 20) g RETURNING id`)
@@ -86,7 +102,7 @@ func TestLedgerPlans(t *testing.T) {
 	require.NoError(t, pool.QueryRow(ctx, `INSERT INTO base_cases (owner_firm_id, title, case_type_id, jurisdiction_code, client_first_name, client_last_name)
 		VALUES ($1, 'Plan case', (SELECT id FROM case_types ORDER BY id LIMIT 1), (SELECT code FROM jurisdictions ORDER BY code LIMIT 1), 'Pat', 'Plan')
 		RETURNING id`, a).Scan(&caseID))
-	_, err = pool.Exec(ctx, `INSERT INTO referrals (base_case_id, sequence_number, reference_number, referring_firm_id, referent_firm_id, status, closing_status)
+	_, err = seed.Exec(ctx, `INSERT INTO referrals (base_case_id, sequence_number, reference_number, referring_firm_id, referent_firm_id, status, closing_status)
 		SELECT $1, g, 'PLAN-' || g,
 		       CASE WHEN g <= $4 THEN $2 ELSE ($3::uuid[])[1 + g % 20] END,
 		       CASE WHEN g <= $4 THEN ($3::uuid[])[1 + g % 20] ELSE ($3::uuid[])[1 + (g + 1) % 20] END,
@@ -95,7 +111,7 @@ func TestLedgerPlans(t *testing.T) {
 	require.NoError(t, err)
 	// Of the firm's, three quarters owed to it and a quarter owed by it; statuses in a fixed mix;
 	// due dates over a year; every ninth entry waits for an agreement.
-	_, err = pool.Exec(ctx, `
+	_, err = seed.Exec(ctx, `
 		INSERT INTO fee_ledger_entries (referral_id, base_case_id, referring_firm_id, receiving_firm_id, status,
 		                                attorney_fees_cents, amount_due_cents, paid_cents, closed_on, due_date)
 		SELECT r.id, r.base_case_id,
@@ -109,12 +125,12 @@ func TestLedgerPlans(t *testing.T) {
 		     LATERAL (SELECT (ARRAY['due', 'due', 'partially_paid', 'paid', 'paid', 'paid', 'disputed', 'written_off', 'needs_agreement'])[1 + r.sequence_number % 9] AS st) s
 		WHERE r.base_case_id = $1`, caseID, a)
 	require.NoError(t, err)
-	_, err = pool.Exec(ctx, `INSERT INTO fee_payments (entry_id, amount_cents, paid_on, method, recorded_by_firm_id)
+	_, err = seed.Exec(ctx, `INSERT INTO fee_payments (entry_id, amount_cents, paid_on, method, recorded_by_firm_id)
 		SELECT id, CASE status WHEN 'paid' THEN 30000 ELSE 1000 END, closed_on + 20, 'wire', receiving_firm_id
 		FROM fee_ledger_entries WHERE status IN ('paid', 'partially_paid')`)
 	require.NoError(t, err)
 	// The state autovacuum keeps a live table in: statistics current, visibility map set.
-	_, err = pool.Exec(ctx, `VACUUM (ANALYZE) fee_ledger_entries, fee_payments, list_counts`)
+	_, err = seed.Exec(ctx, `VACUUM (ANALYZE) fee_ledger_entries, fee_payments, list_counts`)
 	require.NoError(t, err)
 
 	// The payments carry their entry's firms (the insert trigger), and the counters match.
