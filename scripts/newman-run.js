@@ -50,9 +50,9 @@ const MAIL = { invitationToken: '/accept-invitation', resetToken: '/reset-passwo
 async function mailToken(addr, page) {
   if (!opt.mailDir) throw new Error('--mail-dir is required to read the token of ' + page);
   for (let i = 0; i < 120; i++) {
-    // Newest first: a resent invitation carries the token that counts.
+    // Newest first (by name: the send time leads it).
     const files = (fs.existsSync(opt.mailDir) ? fs.readdirSync(opt.mailDir).filter(f => f.endsWith('.eml') && f.includes(addr)) : [])
-      .map(f => ({ f, t: fs.statSync(path.join(opt.mailDir, f)).mtimeMs })).sort((a, b) => b.t - a.t || (a.f < b.f ? 1 : -1)).map(x => x.f);
+      .sort().reverse();
     for (const f of files) {
       const text = fs.readFileSync(path.join(opt.mailDir, f), 'latin1').replace(/=\r?\n/g, '').replace(/=3D/g, '=');
       const m = text.match(new RegExp(page.replace(/[/-]/g, '\\$&') + '\\?token=([A-Za-z0-9_-]+)'));
@@ -89,7 +89,15 @@ function run(folders) {
   let requests = 0, assertions = 0, failed = 0;
   const problems = [];
   for (const pass of passes()) {
-    for (const k of pass.needs) setVar(k, await mailToken(getVar('inviteeEmail'), MAIL[k]));
+    for (const k of pass.needs) {
+      try {
+        setVar(k, await mailToken(getVar('inviteeEmail'), MAIL[k]));
+      } catch (e) {
+        // The e-mail usually fails to come because an earlier request failed: say which.
+        for (const p of problems) console.log('FAILED ' + p);
+        throw e;
+      }
+    }
     const summary = await run(pass.folders);
     env = summary.environment.values.all().map(x => ({ key: x.key, value: x.value, enabled: true }));
     for (const ex of summary.run.executions) {

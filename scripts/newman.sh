@@ -12,5 +12,8 @@ status=0
 node scripts/newman-run.js --base-url "http://127.0.0.1:$port" --mail-dir "$data/mail" "$@" || status=$?
 if [ "$status" -ne 0 ] && [ -s "$data/server.log" ]; then
   echo "--- server log (errors)"; grep -iE 'error|warn|panic' "$data/server.log" | tail -40 || true
+  echo "--- background jobs not completed"
+  psql "$DATABASE_URL" -Atc "SELECT kind, state, attempt, scheduled_at, left(errors::text, 300) FROM river_job
+    WHERE state <> 'completed' AND kind NOT LIKE 'webhook%' ORDER BY id DESC LIMIT 20" || true
 fi
 exit "$status"
