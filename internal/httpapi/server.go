@@ -67,6 +67,7 @@ type Server struct {
 	timeouts    Timeouts
 	retries     *finishRetries
 	access      map[string]routeAccess
+	fieldTiers  map[string]*fieldTier // operation (Go name) -> its x-access-tier-by-field rule
 	spec        *openapi3.T
 
 	specOnce    sync.Once
@@ -96,6 +97,9 @@ func New(d Deps) (*echo.Echo, *Server, error) {
 		retries:     newFinishRetries(),
 		spec:        spec,
 		access:      buildAccess(spec),
+	}
+	if s.fieldTiers, err = buildFieldTiers(spec); err != nil {
+		return nil, nil, err
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -154,7 +158,7 @@ func New(d Deps) (*echo.Echo, *Server, error) {
 	// valid, authenticated requests are stored, replayed or answered 304.
 	e.Use(s.idempotencyMiddleware, s.etagMiddleware)
 
-	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))
+	api.RegisterHandlers(e, api.NewStrictHandler(s, []api.StrictMiddlewareFunc{s.fieldTierMiddleware}))
 	// Probes for load balancers and orchestrators, outside the contract. /metrics is not here:
 	// it has a listener of its own (CX_METRICS_ADDR), never the API port.
 	e.GET("/livez", s.livez)
@@ -227,6 +231,34 @@ func buildAccess(spec *openapi3.T) map[string]routeAccess {
 		}
 	}
 	return out
+}
+
+// buildFieldTiers reads every operation's x-access-tier-by-field rule, keyed by the operation's
+// Go name (the one strict middlewares are given: "UpdateCaseStatus" for updateCaseStatus).
+func buildFieldTiers(spec *openapi3.T) (map[string]*fieldTier, error) {
+	out := map[string]*fieldTier{}
+	for _, item := range spec.Paths.Map() {
+		for _, op := range item.Operations() {
+			v, ok := op.Extensions["x-access-tier-by-field"]
+			if !ok {
+				continue
+			}
+			r, err := parseFieldTier(v)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", op.OperationID, err)
+			}
+			out[goOperationName(op.OperationID)] = r
+		}
+	}
+	return out, nil
+}
+
+// goOperationName is an operation id as the generated code names it: its first letter upper-cased.
+func goOperationName(id string) string {
+	if id == "" {
+		return id
+	}
+	return strings.ToUpper(id[:1]) + id[1:]
 }
 
 func toEchoPath(p string) string {
