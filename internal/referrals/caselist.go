@@ -26,7 +26,7 @@ import (
 // most searchCountCap of them; see the spec's description of search).
 
 // searchCountCap bounds the cost of a search's total: at most this many matches are counted.
-const searchCountCap = 10000
+var searchCountCap = 10000
 
 // sortColumns maps a sort key to its case_listings column and the SQL type of a cursor's key.
 var sortColumns = map[string]struct{ col, typ string }{
@@ -145,14 +145,38 @@ func (sp caseListSpec) filterSQL(b *strings.Builder, args *[]any, owner bool, wi
 		fmt.Fprintf(b, " AND search_text LIKE %s", arg(*sp.search))
 	}
 	if withCursor && sp.after != nil {
-		sc := sortColumns[sp.sort]
-		op := ">"
-		if sp.desc {
-			op = "<"
-		}
-		id, _ := uuid.Parse(sp.after.ID)
-		fmt.Fprintf(b, " AND (%s, base_case_id) %s (%s::%s, %s::uuid)", sc.col, op, arg(sp.after.Key), sc.typ, arg(id))
+		b.WriteString(" AND ")
+		sp.cursorSQL(b, args)
 	}
+}
+
+// cursorSQL appends the keyset condition of sp.after: rows strictly after the cursor's
+// position in the sort order.
+func (sp caseListSpec) cursorSQL(b *strings.Builder, args *[]any) {
+	sc := sortColumns[sp.sort]
+	op := ">"
+	if sp.desc {
+		op = "<"
+	}
+	id, _ := uuid.Parse(sp.after.ID)
+	*args = append(*args, sp.after.Key, id)
+	fmt.Fprintf(b, "(%s, base_case_id) %s ($%d::%s, $%d::uuid)", sc.col, op, len(*args)-1, sc.typ, len(*args))
+}
+
+// orderSQL is the ORDER BY of sp's sort key and direction, and the key's text for a cursor.
+func (sp caseListSpec) orderSQL() (order, keyText string) {
+	sc := sortColumns[sp.sort]
+	dir := "ASC"
+	if sp.desc {
+		dir = "DESC"
+	}
+	order = fmt.Sprintf("ORDER BY %s %s, base_case_id %s", sc.col, dir, dir)
+	keyText = sc.col + "::text"
+	if sc.typ == "timestamptz" {
+		// Microseconds survive the round trip through the cursor exactly.
+		keyText = fmt.Sprintf(`to_char(%s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`, sc.col)
+	}
+	return order, keyText
 }
 
 // pageSQL returns the statement of one page and its arguments. The inner statement reads only
@@ -160,16 +184,7 @@ func (sp caseListSpec) filterSQL(b *strings.Builder, args *[]any, owner bool, wi
 // cursor is computed in the outer one, for the page's rows alone.
 func (sp caseListSpec) pageSQL() (string, []any) {
 	sc := sortColumns[sp.sort]
-	dir := "ASC"
-	if sp.desc {
-		dir = "DESC"
-	}
-	order := fmt.Sprintf("ORDER BY %s %s, base_case_id %s", sc.col, dir, dir)
-	keyText := sc.col + "::text"
-	if sc.typ == "timestamptz" {
-		// Microseconds survive the round trip through the cursor exactly.
-		keyText = fmt.Sprintf(`to_char(%s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`, sc.col)
-	}
+	order, keyText := sp.orderSQL()
 	var b strings.Builder
 	var args []any
 	branch := func(owner bool) {
@@ -237,6 +252,46 @@ func (sp caseListSpec) cappedCountSQL(limit int) (string, []any) {
 	return b.String(), args
 }
 
+// searchSQL returns one statement that answers a search's page and its total from a single
+// pass over the trigram index: the matches (at most searchCountCap+1 of them) are collected
+// once, counted, and the page is sorted out of them. It yields one row per page row, each
+// carrying the count, or one row with null page columns when the page is empty. A count above
+// searchCountCap means the collected matches are not all of them: the caller then reads the
+// page with pageSQL, over every match.
+func (sp caseListSpec) searchSQL() (string, []any) {
+	sc := sortColumns[sp.sort]
+	order, keyText := sp.orderSQL()
+	var b strings.Builder
+	var args []any
+	sides := sp.sides
+	if sp.bothInOne() {
+		sides = sides[:1]
+	}
+	fmt.Fprintf(&b, "WITH m AS MATERIALIZED (SELECT base_case_id, is_owner, %s FROM (", sc.col)
+	for i, owner := range sides {
+		if i > 0 {
+			b.WriteString(" UNION ALL ")
+		}
+		fmt.Fprintf(&b, "(SELECT base_case_id, is_owner, %s FROM case_listings WHERE ", sc.col)
+		sp.filterSQL(&b, &args, owner, false)
+		b.WriteString(")")
+	}
+	fmt.Fprintf(&b, ") u LIMIT %d) SELECT c.n, p.base_case_id, p.is_owner, p.k FROM (SELECT count(*) AS n FROM m) c", searchCountCap+1)
+	fmt.Fprintf(&b, " LEFT JOIN LATERAL (SELECT base_case_id, is_owner, %s, %s AS k FROM m", sc.col, keyText)
+	if sp.after != nil {
+		b.WriteString(" WHERE ")
+		sp.cursorSQL(&b, &args)
+	}
+	args = append(args, sp.limit+1)
+	fmt.Fprintf(&b, " %s LIMIT $%d", order, len(args))
+	if sp.offset > 0 {
+		args = append(args, sp.offset)
+		fmt.Fprintf(&b, " OFFSET $%d", len(args))
+	}
+	fmt.Fprintf(&b, ") p ON true %s", strings.ReplaceAll(order, "ORDER BY ", "ORDER BY p."))
+	return b.String(), args
+}
+
 // bothInOne reports whether both sides are read by one statement without a side condition: a
 // search of the all view, served by the trigram index rather than by a side's sort order, so
 // one bitmap scan serves both sides (two would each scan the whole index).
@@ -260,6 +315,9 @@ func (sp caseListSpec) counterLists() []string {
 // caseListBatch runs the page of sp and its total in one round trip on pool (the counters, or
 // the count statement under a search or date range).
 func caseListBatch(ctx context.Context, pool *pgxpool.Pool, sp caseListSpec) ([]caseRow, int, error) {
+	if sp.search != nil {
+		return caseSearch(ctx, pool, sp)
+	}
 	var b pgx.Batch
 	sql, args := sp.pageSQL()
 	var out []caseRow
@@ -273,7 +331,7 @@ func caseListBatch(ctx context.Context, pool *pgxpool.Pool, sp caseListSpec) ([]
 		return err
 	})
 	var n int64
-	if sp.search != nil || sp.createdFrom != nil || sp.createdBefore != nil {
+	if sp.createdFrom != nil || sp.createdBefore != nil {
 		csql, cargs := sp.countSQL()
 		b.Queue(csql, cargs...).QueryRow(func(r pgx.Row) error { return r.Scan(&n) })
 	} else {
@@ -283,6 +341,48 @@ func caseListBatch(ctx context.Context, pool *pgxpool.Pool, sp caseListSpec) ([]
 		return nil, 0, fmt.Errorf("list cases: %w", err)
 	}
 	return out, int(n), nil
+}
+
+// caseSearch answers a search's page and total with searchSQL; when the matches exceed
+// searchCountCap it reads the page again over all of them (pageSQL) and the total is the cap.
+func caseSearch(ctx context.Context, pool *pgxpool.Pool, sp caseListSpec) ([]caseRow, int, error) {
+	sql, args := sp.searchSQL()
+	rows, err := pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("search cases: %w", err)
+	}
+	var (
+		n     int64
+		id    *uuid.UUID
+		owner *bool
+		key   *string
+		out   []caseRow
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&n, &id, &owner, &key}, func() error {
+		if id != nil {
+			out = append(out, caseRow{CaseID: *id, IsOwner: *owner, key: *key})
+		}
+		return nil
+	}); err != nil {
+		return nil, 0, fmt.Errorf("search cases: %w", err)
+	}
+	if n <= int64(searchCountCap) {
+		return out, int(n), nil
+	}
+	sql, args = sp.pageSQL()
+	rows, err = pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("search cases: %w", err)
+	}
+	out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (caseRow, error) {
+		var c caseRow
+		err := r.Scan(&c.CaseID, &c.IsOwner, &c.key)
+		return c, err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("search cases: %w", err)
+	}
+	return out, searchCountCap, nil
 }
 
 // casePageTx runs the page statement of sp: up to sp.limit+1 rows.

@@ -69,7 +69,7 @@ func TestRecordCaseListPlans(t *testing.T) {
 	shapes = append(shapes, shape{name: "sent view, largest sender: cursor page at row 100,000", firm: sender, cq: CaseQuery{View: ViewSent, Sort: SortCreatedAt, Page: Page{Page: 1, Limit: 20}}, deep: true})
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Case-list plans\n\nRecorded %s by `CX_PLANS_DSN=... go test ./internal/referrals -run TestRecordCaseListPlans` on a database whose largest sender has %d cases and largest receiver %d received cases. Each statement is the one the server runs (`caseListSpec.pageSQL` / `countSQL`, `listCountSQL`), with EXPLAIN (ANALYZE, BUFFERS).\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), nSent, nRecv)
+	fmt.Fprintf(&b, "# Case-list plans\n\nRecorded %s by `CX_PLANS_DSN=... go test ./internal/referrals -run TestRecordCaseListPlans` on a database whose largest sender has %d cases and largest receiver %d received cases. Each statement is the one the server runs (`caseListSpec.pageSQL` / `countSQL`, `listCountSQL`; a search's page and total are one statement, `searchSQL`), with EXPLAIN (ANALYZE, BUFFERS).\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), nSent, nRecv)
 	fmt.Fprintf(&b, "| statement | execution | rows read by the top scan nodes | seq scans |\n|---|---:|---|---|\n")
 	var details strings.Builder
 	execRe := regexp.MustCompile(`Execution Time: ([0-9.]+) ms`)
@@ -79,28 +79,25 @@ func TestRecordCaseListPlans(t *testing.T) {
 		if sh.deep {
 			sp.after = &keyset.Cursor{F: fp, Key: midKey, ID: midID, Page: 5001}
 		}
-		stmts := []struct {
+		type stmt struct {
 			kind string
 			sql  string
 			args []any
-		}{}
-		sql, args := sp.pageSQL()
-		stmts = append(stmts, struct {
-			kind string
-			sql  string
-			args []any
-		}{"page", sql, args})
-		if sp.search != nil || sp.createdFrom != nil {
-			sql, args = sp.countSQL()
-		} else {
-			sql = listCountSQL
-			args = []any{sp.firm, sp.counterLists(), sp.status, sp.closing}
 		}
-		stmts = append(stmts, struct {
-			kind string
-			sql  string
-			args []any
-		}{"total", sql, args})
+		var stmts []stmt
+		switch {
+		case sp.search != nil:
+			// One statement answers a search's page and its total.
+			sql, args := sp.searchSQL()
+			stmts = append(stmts, stmt{"page and total", sql, args})
+		case sp.createdFrom != nil:
+			sql, args := sp.pageSQL()
+			csql, cargs := sp.countSQL()
+			stmts = append(stmts, stmt{"page", sql, args}, stmt{"total", csql, cargs})
+		default:
+			sql, args := sp.pageSQL()
+			stmts = append(stmts, stmt{"page", sql, args}, stmt{"total", listCountSQL, []any{sp.firm, sp.counterLists(), sp.status, sp.closing}})
+		}
 		for _, st := range stmts {
 			rows, err := conn.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+st.sql, st.args...)
 			require.NoError(t, err)

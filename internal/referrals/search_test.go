@@ -1,0 +1,133 @@
+package referrals_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/casexchange/server/internal/ptr"
+	"github.com/casexchange/server/internal/referrals"
+)
+
+// TestSearchPagesAndTotal walks a search by page number and by cursor, in each view and sort
+// direction, and compares the pages and the total with the matches listed without a search.
+// It runs twice: with every match collected by the one statement that answers page and total,
+// and with the collection capped below the number of matches, where the pages are read over
+// all matches and the total is the cap.
+func TestSearchPagesAndTotal(t *testing.T) {
+	ctx := context.Background()
+	b := setup(t)
+	var matchSent, matchRecv []uuid.UUID
+	for i := range 9 {
+		var to *uuid.UUID
+		if i%3 == 0 {
+			to = &b.recv.FirmID
+		}
+		v, err := b.svc.CreateCase(ctx, b.sender, referrals.CreateCaseInput{
+			Title: fmt.Sprintf("Quasar Holdings claim %d", i), CaseType: "personal_injury", Jurisdiction: "IL",
+			County: ptr.To("Cook"), ClientFirstName: "Ada", ClientLastName: "Okafor", ReferentFirmID: to,
+		})
+		require.NoError(t, err)
+		matchSent = append(matchSent, v.Case.ID)
+		if to != nil {
+			matchRecv = append(matchRecv, v.Case.ID)
+		}
+		// Cases that must not match.
+		b.createCase(t, to)
+	}
+	// The receiver's own case that matches, for the all view.
+	own, err := b.svc.CreateCase(ctx, b.recv, referrals.CreateCaseInput{
+		Title: "quasar holdings intake", CaseType: "personal_injury", Jurisdiction: "IL", ClientFirstName: "Bo", ClientLastName: "Lind",
+	})
+	require.NoError(t, err)
+
+	// expected lists every case of the view in the list's order, then keeps the matches.
+	expected := func(a referrals.Actor, view string, asc bool, match map[uuid.UUID]bool) []uuid.UUID {
+		var out []uuid.UUID
+		for pg := 1; ; pg++ {
+			p, err := b.svc.ListCases(ctx, a, referrals.CaseQuery{View: view, Ascending: asc, Page: referrals.Page{Page: pg, Limit: 100}})
+			require.NoError(t, err)
+			for _, v := range p.Items {
+				if match[v.Case.ID] {
+					out = append(out, v.Case.ID)
+				}
+			}
+			if p.NextCursor == nil {
+				return out
+			}
+		}
+	}
+	set := func(ids ...[]uuid.UUID) map[uuid.UUID]bool {
+		m := map[uuid.UUID]bool{}
+		for _, l := range ids {
+			for _, id := range l {
+				m[id] = true
+			}
+		}
+		return m
+	}
+	cases := []struct {
+		name  string
+		actor referrals.Actor
+		view  string
+		match map[uuid.UUID]bool
+	}{
+		{"sender, sent view", b.sender, referrals.ViewSent, set(matchSent)},
+		{"receiver, received view", b.recv, referrals.ViewReceived, set(matchRecv)},
+		{"receiver, all view", b.recv, referrals.ViewAll, set(matchRecv, []uuid.UUID{own.Case.ID})},
+	}
+	for _, capped := range []bool{false, true} {
+		if capped {
+			defer referrals.SetSearchCountCap(2)()
+		}
+		for _, c := range cases {
+			for _, asc := range []bool{false, true} {
+				name := fmt.Sprintf("%s, ascending %t, capped %t", c.name, asc, capped)
+				want := expected(c.actor, c.view, asc, c.match)
+				require.Len(t, want, len(c.match), name)
+				wantTotal := len(want)
+				if capped {
+					wantTotal = 2
+				}
+				q := referrals.CaseQuery{View: c.view, Search: "  QUASAR holdings ", Ascending: asc, Page: referrals.Page{Page: 1, Limit: 2}}
+				// By page number.
+				var byPage []uuid.UUID
+				for pg := 1; pg <= len(want)/2+2; pg++ {
+					q.Page.Page = pg
+					p, err := b.svc.ListCases(ctx, c.actor, q)
+					require.NoError(t, err, name)
+					require.Equal(t, wantTotal, p.Total, name)
+					for _, v := range p.Items {
+						byPage = append(byPage, v.Case.ID)
+					}
+				}
+				require.Equal(t, want, byPage, name+": pages by number")
+				// By cursor.
+				q.Page.Page = 1
+				var byCursor []uuid.UUID
+				for range len(want) + 2 {
+					p, err := b.svc.ListCases(ctx, c.actor, q)
+					require.NoError(t, err, name)
+					require.Equal(t, wantTotal, p.Total, name)
+					for _, v := range p.Items {
+						byCursor = append(byCursor, v.Case.ID)
+					}
+					if p.NextCursor == nil {
+						break
+					}
+					q.Cursor = *p.NextCursor
+				}
+				require.Equal(t, want, byCursor, name+": pages by cursor")
+			}
+		}
+	}
+	// A search that matches nothing has a total of 0 and no page.
+	p, err := b.svc.ListCases(ctx, b.sender, referrals.CaseQuery{View: referrals.ViewAll, Search: "no-such-words", Page: referrals.Page{Page: 1, Limit: 5}})
+	require.NoError(t, err)
+	require.Zero(t, p.Total)
+	require.Empty(t, p.Items)
+	require.Nil(t, p.NextCursor)
+}
