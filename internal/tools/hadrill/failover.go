@@ -176,17 +176,17 @@ func failover(ctx context.Context, c *common) error {
 	defer conn.Close(context.WithoutCancel(ctx))
 	problems = append(problems, checkConsistency(ctx, conn)...)
 	// 75 s: a stalled producer is restarted by the job watchdog after 30-35 s (internal/jobs).
-	hooks, hookProblems := checkWebhooks(ctx, conn, recv, 75*time.Second)
+	hooks, redelivered, hookProblems := checkWebhooks(ctx, conn, recv, stopAt, 75*time.Second)
 	// The pass conditions of this drill are the database's: writes resume, none acknowledged is
 	// lost, none half-applied. The job queue's behaviour is measured and reported beside them:
 	// delivery is at least once (a delivery made just before the stop whose DELIVERED mark was
 	// lost is sent again), and River's producer has been seen to stall after a failover with
 	// jobs left queued (docs/ha-drills.md). Both show in the summary line and on stderr.
-	jobNote := fmt.Sprintf("job queue: %d webhook deliveries made after it", hooks)
+	jobNote := fmt.Sprintf("job queue: %d webhook deliveries made after it, %d answered before the stop sent again", hooks, redelivered)
 	for _, p := range hookProblems {
 		c.logf("job queue: %s", p)
 		switch {
-		case strings.Contains(p, "more than once"):
+		case strings.Contains(p, "more than once"), strings.Contains(p, "more than one delivery id"):
 			jobNote += "; " + strings.TrimPrefix(p, "webhooks: ")
 		case strings.Contains(p, "not delivered within"):
 			jobNote += "; NOT RECOVERED: " + strings.TrimPrefix(p, "webhooks: ")

@@ -236,7 +236,7 @@ func scaleOut(ctx context.Context, c *common) error {
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	hooks, hookProblems := checkWebhooks(ctx, conn, recv, time.Minute)
+	hooks, redelivered, hookProblems := checkWebhooks(ctx, conn, recv, killAt, time.Minute)
 	problems = append(problems, hookProblems...)
 	rows, rowProblems := checkImportRows(ctx, conn, runID, scaleImportRows)
 	problems = append(problems, rowProblems...)
@@ -247,9 +247,9 @@ func scaleOut(ctx context.Context, c *common) error {
 		}
 		return fmt.Errorf("%d problems (first: %s)", len(problems), problems[0])
 	}
-	c.summary("scale-out: %d replicas, %d requests, %d acknowledged writes, 0 lost (%d read back), %d errors within the %s detection window, 0 after; %d cross-replica signed-link downloads; %d webhook deliveries exactly once (%d jobs of the killed replica put back by the orphan rescuer); import %d rows exactly once; rate limit 429 after %d requests over 3 replicas (budget %d); total %s",
+	c.summary("scale-out: %d replicas, %d requests, %d acknowledged writes, 0 lost (%d read back), %d errors within the %s detection window, 0 after; %d cross-replica signed-link downloads; %d webhook deliveries, each (event, firm) under one delivery id (%d jobs of the killed replica put back by the orphan rescuer, %d deliveries answered before the kill sent again after it); import %d rows exactly once; rate limit 429 after %d requests over 3 replicas (budget %d); total %s",
 		scaleReplicas, w.requests(), w.writes(), checked, inWindow, detect.Round(time.Millisecond), w.crossLink,
-		hooks, rescued(c.workDir), rows, okBefore429, scaleRateBudget, time.Since(began).Round(time.Second))
+		hooks, rescued(c.workDir), redelivered, rows, okBefore429, scaleRateBudget, time.Since(began).Round(time.Second))
 	return nil
 }
 
@@ -436,6 +436,10 @@ type receiver struct {
 	// byDelivery and byEvent count 2xx answers we gave.
 	byDelivery map[string]int
 	byEvent    map[string]int // event id + "/" + recipient firm id
+	// received holds when each delivery id was answered, in order; deliveryEvents the
+	// delivery ids seen for each (event, firm).
+	received       map[string][]time.Time
+	deliveryEvents map[string]map[string]bool
 }
 
 func startReceiver() (*receiver, error) {
@@ -443,7 +447,8 @@ func startReceiver() (*receiver, error) {
 	if err != nil {
 		return nil, err
 	}
-	rv := &receiver{url: "http://" + ln.Addr().String() + "/hooks", byDelivery: map[string]int{}, byEvent: map[string]int{}}
+	rv := &receiver{url: "http://" + ln.Addr().String() + "/hooks", byDelivery: map[string]int{}, byEvent: map[string]int{},
+		received: map[string][]time.Time{}, deliveryEvents: map[string]map[string]bool{}}
 	rv.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		var env struct {
@@ -451,8 +456,14 @@ func startReceiver() (*receiver, error) {
 		}
 		_ = json.Unmarshal(body, &env)
 		rv.mu.Lock()
-		rv.byDelivery[r.Header.Get("X-CaseXchange-Delivery")]++
-		rv.byEvent[r.Header.Get("X-CaseXchange-Event-Id")+"/"+env.RecipientFirmID]++
+		delivery, event := r.Header.Get("X-CaseXchange-Delivery"), r.Header.Get("X-CaseXchange-Event-Id")+"/"+env.RecipientFirmID
+		rv.byDelivery[delivery]++
+		rv.byEvent[event]++
+		rv.received[delivery] = append(rv.received[delivery], time.Now())
+		if rv.deliveryEvents[event] == nil {
+			rv.deliveryEvents[event] = map[string]bool{}
+		}
+		rv.deliveryEvents[event][delivery] = true
 		rv.mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
 	})}
@@ -463,15 +474,19 @@ func startReceiver() (*receiver, error) {
 func (rv *receiver) close() { _ = rv.srv.Close() }
 
 // checkWebhooks waits until every delivery of the drill's subscriptions has been delivered,
-// then compares them with what the receiver got: each delivery and each (event, firm) exactly once.
-func checkWebhooks(ctx context.Context, conn *pgx.Conn, rv *receiver, timeout time.Duration) (int, []string) {
+// then compares them with what the receiver got. Each (event, firm) must have exactly one
+// delivery id, so a receiver that deduplicates by id applies each event exactly once. Delivery
+// is at least once: a delivery answered before the fault (fault: the kill, or the primary's
+// stop) whose DELIVERED mark died with the process or the primary is sent again after it.
+// Such a repeat is counted and reported; any other repeat of a delivery is a problem.
+func checkWebhooks(ctx context.Context, conn *pgx.Conn, rv *receiver, fault time.Time, timeout time.Duration) (int, int, []string) {
 	deadline := time.Now().Add(timeout)
 	var pending, delivered int
 	for {
 		err := conn.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status <> 'DELIVERED'), count(*) FILTER (WHERE status = 'DELIVERED')
 			FROM webhook_deliveries WHERE NOT is_test`).Scan(&pending, &delivered)
 		if err != nil {
-			return 0, []string{"webhook deliveries: " + err.Error()}
+			return 0, 0, []string{"webhook deliveries: " + err.Error()}
 		}
 		if pending == 0 || time.Now().After(deadline) {
 			break
@@ -502,19 +517,29 @@ func checkWebhooks(ctx context.Context, conn *pgx.Conn, rv *receiver, timeout ti
 	}
 	rv.mu.Lock()
 	defer rv.mu.Unlock()
-	dupDeliveries, dupEvents := 0, 0
-	for _, n := range rv.byDelivery {
-		if n > 1 {
-			dupDeliveries++
+	redelivered, unexplained, twoIDs := 0, 0, 0
+	for _, times := range rv.received {
+		if len(times) < 2 {
+			continue
+		}
+		// Only the first answer may precede the fault, and it must: the repeats are the
+		// redelivery of a delivery whose mark was lost with it.
+		if times[0].Before(fault) && !times[1].Before(fault) && len(times) == 2 {
+			redelivered++
+		} else {
+			unexplained++
 		}
 	}
-	for _, n := range rv.byEvent {
-		if n > 1 {
-			dupEvents++
+	for _, ids := range rv.deliveryEvents {
+		if len(ids) > 1 {
+			twoIDs++
 		}
 	}
-	if dupDeliveries > 0 || dupEvents > 0 {
-		problems = append(problems, fmt.Sprintf("webhooks: %d deliveries and %d (event, firm) pairs received more than once", dupDeliveries, dupEvents))
+	if unexplained > 0 {
+		problems = append(problems, fmt.Sprintf("webhooks: %d deliveries received more than once without a fault between the receipts", unexplained))
+	}
+	if twoIDs > 0 {
+		problems = append(problems, fmt.Sprintf("webhooks: %d (event, firm) pairs received under more than one delivery id", twoIDs))
 	}
 	if len(rv.byDelivery) != delivered {
 		problems = append(problems, fmt.Sprintf("webhooks: %d deliveries marked delivered, the receiver saw %d", delivered, len(rv.byDelivery)))
@@ -522,5 +547,5 @@ func checkWebhooks(ctx context.Context, conn *pgx.Conn, rv *receiver, timeout ti
 	if delivered == 0 {
 		problems = append(problems, "webhooks: no delivery at all")
 	}
-	return delivered, problems
+	return delivered, redelivered, problems
 }
