@@ -360,6 +360,23 @@ func TestServe(t *testing.T) {
 		require.Equal(t, 0, s.stop().code)
 	})
 
+	t.Run("ProfilingOnTheMetricsListenerWhenAsked", func(t *testing.T) {
+		t.Parallel()
+		_, dsn := pgtest.NewDB(t)
+		e := baseEnv(t, dsn)
+		e["CX_METRICS_ADDR"] = "127.0.0.1:0"
+		e["CX_METRICS_PPROF"] = "true"
+		s := start(t, e)
+		require.NotEmpty(t, s.metrics, s.stderr.String())
+		base := strings.TrimSuffix(s.metrics, "/metrics")
+		code, body := get(t, base+"/debug/pprof/")
+		require.Equal(t, http.StatusOK, code)
+		require.Contains(t, body, "goroutine")
+		code, _ = get(t, s.url+"/debug/pprof/")
+		require.Equal(t, http.StatusNotFound, code, "profiling served on the API port")
+		require.Equal(t, 0, s.stop().code)
+	})
+
 	t.Run("MetricsOnTheirOwnListenerProbesOnTheAPI", func(t *testing.T) {
 		t.Parallel()
 		_, dsn := pgtest.NewDB(t)
@@ -375,6 +392,9 @@ func TestServe(t *testing.T) {
 		require.Equal(t, http.StatusOK, code)
 		require.Regexp(t, `cx_build_info\{goversion="go[^"]+",revision="[^"]+",version="[^"]+"\} 1`, body)
 		require.Contains(t, body, "casexchange_http_requests_total")
+		pprofURL := strings.TrimSuffix(s.metrics, "/metrics") + "/debug/pprof/"
+		code, _ = get(t, pprofURL)
+		require.Equal(t, http.StatusNotFound, code, "profiling is served only with CX_METRICS_PPROF=true")
 
 		code, body = get(t, s.url+"/livez")
 		require.Equal(t, http.StatusOK, code, body)

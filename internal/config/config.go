@@ -91,6 +91,8 @@ type Config struct {
 	// MetricsAddr is the listen address of the Prometheus /metrics endpoint; empty serves no
 	// metrics. It is never the API listener.
 	MetricsAddr string // CX_METRICS_ADDR
+	// MetricsPprof adds Go's profiling endpoints (/debug/pprof/) to the metrics listener.
+	MetricsPprof bool // CX_METRICS_PPROF
 	// TrustedProxies are the peers whose client address headers are believed; the client IP
 	// (login throttle, IP rate limits, logs) is the rightmost address not in them.
 	TrustedProxies []netip.Prefix // CX_TRUSTED_PROXIES
@@ -161,6 +163,7 @@ func LoadFrom(lookup Lookup) (Config, error) {
 	c.FeeNetDays = r.integer("CX_FEE_NET_DAYS")
 	c.Seed = r.booleanOr("CX_SEED", c.DatabaseURL == "")
 	c.SecureCookies = r.boolean("CX_SECURE_COOKIES")
+	c.MetricsPprof = r.boolean("CX_METRICS_PPROF")
 	c.WebhooksAllowPrivate = r.boolean("CX_WEBHOOKS_ALLOW_PRIVATE")
 	if err := c.LogLevel.UnmarshalText([]byte(r.str("CX_LOG_LEVEL"))); err != nil {
 		r.fail("CX_LOG_LEVEL", "want debug, info, warn or error, got %q", r.str("CX_LOG_LEVEL"))

@@ -51,6 +51,7 @@ var Settings = []Setting{
 	{Name: "CX_SHUTDOWN_TIMEOUT", Default: "20s", Meaning: "grace period for in-flight requests after SIGTERM"},
 	{Name: "CX_DRAIN_DELAY", Default: "0s", Meaning: "after SIGTERM, keep serving this long with `/readyz` answering 503 before the listener closes, so that the load balancer takes the process out first (e.g. `5s` behind a balancer that checks every 2 s)"},
 	{Name: "CX_METRICS_ADDR", Meaning: "listen address of the Prometheus `/metrics` endpoint, e.g. `127.0.0.1:9090`; unset serves no metrics. Never the API port: keep it on loopback or a private network"},
+	{Name: "CX_METRICS_PPROF", Default: "false", Meaning: "`true` also serves Go's profiling endpoints (`/debug/pprof/`) on the metrics listener, for an operator measuring CPU or memory; needs `CX_METRICS_ADDR`. Profiles show the process's internals: keep that listener private"},
 	{Name: "CX_LOG_LEVEL", Default: "info", Meaning: "`debug`, `info`, `warn` or `error`"},
 	{Name: "CX_SMTP_ADDR", Meaning: "SMTP submission server `host:port`; unset writes each e-mail as an `.eml` file under `$CX_DATA_DIR/mail`"},
 	{Name: "CX_SMTP_USERNAME", Meaning: "SMTP AUTH PLAIN user (refused over a non-local connection without STARTTLS)"},
