@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/csv"
 	"io"
-	"slices"
 	"testing"
 	"time"
 
@@ -134,9 +133,8 @@ func TestWriteWorkbookIsDeterministic(t *testing.T) {
 	}
 	first := write()
 	names := zipNames(t, first)
-	require.True(t, slices.IsSorted(names), "entries sorted by name: %v", names)
 	require.Equal(t, "[Content_Types].xml", names[0])
-	// Map order in the writer varies from run to run: several runs make a difference likely.
+	// Several runs: any order that depended on a map would show.
 	for range 10 {
 		again := write()
 		require.Equal(t, names, zipNames(t, again))
