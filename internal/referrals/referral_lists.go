@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
@@ -185,7 +186,7 @@ func (s *Service) ListReceived(ctx context.Context, a Actor, rq ReceivedQuery) (
 		return ReferralPage{}, err
 	}
 	out := ReferralPage{Page: page}
-	err = s.readTx(ctx, func(q *db.Queries) error {
+	err = s.readTxRaw(ctx, func(tx pgx.Tx, q *db.Queries) error {
 		var name string
 		switch {
 		case pattern != nil:
@@ -195,13 +196,22 @@ func (s *Service) ListReceived(ctx context.Context, a Actor, rq ReceivedQuery) (
 				return fmt.Errorf("search firms: %w", err)
 			}
 			args.Pattern, args.FirmIds = strings.ToLower(search), ids
-			n, err := q.ReceivedSearchCount(ctx, db.ReceivedSearchCountParams{
+			// Most searches match few referrals: one statement answers the page and the total.
+			page, n, ok, err := receivedSearchTx(ctx, tx, args, sort, rq.Ascending)
+			if err != nil {
+				return err
+			}
+			if ok {
+				out.Total = n
+				return s.finishPage(ctx, q, a.FirmID, page, args, fp, sort, &out)
+			}
+			c, err := q.ReceivedSearchCount(ctx, db.ReceivedSearchCountParams{
 				FirmID: a.FirmID, Pattern: args.Pattern, FirmIds: ids, Status: status, Closing: closing,
 			})
 			if err != nil {
 				return fmt.Errorf("count received search: %w", err)
 			}
-			out.Total = int(n)
+			out.Total = int(c)
 		case status != "":
 			if sortName == "Status" { // one status: the status order is the updatedAt order
 				sortName = "Updated"

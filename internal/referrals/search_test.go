@@ -3,6 +3,7 @@ package referrals_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -130,4 +131,94 @@ func TestSearchPagesAndTotal(t *testing.T) {
 	require.Zero(t, p.Total)
 	require.Empty(t, p.Items)
 	require.Nil(t, p.NextCursor)
+}
+
+// TestReceivedSearchPagesAndTotal walks a received-referrals search (by the referring firm's
+// name and by a reference number) in every sort and direction, by page number and by cursor,
+// and compares pages and totals with the unsearched list filtered by hand; once with every
+// match collected by the one statement, once capped below the matches (the count and page
+// statements of the fallback).
+func TestReceivedSearchPagesAndTotal(t *testing.T) {
+	ctx := context.Background()
+	b := setup(t)
+	fromSender := map[uuid.UUID]bool{}
+	for range 7 {
+		v := b.createCase(t, &b.recv.FirmID)
+		fromSender[v.Current.ID] = true
+	}
+	// Referrals from another firm that must not match a search for "sender".
+	relate(t, b.pool, b.other.FirmID, b.recv.FirmID)
+	var oneRef string
+	for range 3 {
+		v, err := b.svc.CreateCase(ctx, b.other, referrals.CreateCaseInput{
+			Title: "Other firm's case", CaseType: "personal_injury", Jurisdiction: "IL", ClientFirstName: "Cy", ClientLastName: "Dahl",
+			ReferentFirmID: &b.recv.FirmID,
+		})
+		require.NoError(t, err)
+		oneRef = v.Current.ReferenceNumber
+	}
+	all := func(sort string, asc bool) []referrals.ReferralView {
+		var out []referrals.ReferralView
+		for pg := 1; ; pg++ {
+			p, err := b.svc.ListReceived(ctx, b.recv, referrals.ReceivedQuery{Sort: sort, Ascending: asc, Page: referrals.Page{Page: pg, Limit: 100}})
+			require.NoError(t, err)
+			out = append(out, p.Items...)
+			if p.NextCursor == nil {
+				return out
+			}
+		}
+	}
+	searches := []struct {
+		text  string
+		match func(referrals.ReferralView) bool
+	}{
+		{"  SENDER ", func(v referrals.ReferralView) bool { return fromSender[v.Referral.ID] }},
+		{strings.ToLower(oneRef), func(v referrals.ReferralView) bool { return v.Referral.ReferenceNumber == oneRef }},
+	}
+	for _, capped := range []bool{false, true} {
+		if capped {
+			defer referrals.SetSearchCountCap(2)()
+		}
+		for _, sc := range searches {
+			for _, sort := range []string{referrals.SortUpdatedAt, referrals.SortStatus, referrals.SortReferenceNumber} {
+				for _, asc := range []bool{false, true} {
+					name := fmt.Sprintf("search %q, sort %s, ascending %t, capped %t", sc.text, sort, asc, capped)
+					var want []uuid.UUID
+					for _, v := range all(sort, asc) {
+						if sc.match(v) {
+							want = append(want, v.Referral.ID)
+						}
+					}
+					require.NotEmpty(t, want, name)
+					q := referrals.ReceivedQuery{Search: sc.text, Sort: sort, Ascending: asc, Page: referrals.Page{Page: 1, Limit: 2}}
+					var byPage []uuid.UUID
+					for pg := 1; pg <= len(want)/2+2; pg++ {
+						q.Page.Page = pg
+						p, err := b.svc.ListReceived(ctx, b.recv, q)
+						require.NoError(t, err, name)
+						require.Equal(t, len(want), p.Total, name+": the total is exact")
+						for _, v := range p.Items {
+							byPage = append(byPage, v.Referral.ID)
+						}
+					}
+					require.Equal(t, want, byPage, name+": pages by number")
+					q.Page.Page = 1
+					var byCursor []uuid.UUID
+					for range len(want) + 2 {
+						p, err := b.svc.ListReceived(ctx, b.recv, q)
+						require.NoError(t, err, name)
+						require.Equal(t, len(want), p.Total, name)
+						for _, v := range p.Items {
+							byCursor = append(byCursor, v.Referral.ID)
+						}
+						if p.NextCursor == nil {
+							break
+						}
+						q.Cursor = *p.NextCursor
+					}
+					require.Equal(t, want, byCursor, name+": pages by cursor")
+				}
+			}
+		}
+	}
 }
