@@ -1,5 +1,11 @@
 -- The status-update feed: one row per referral transition and per message.
 
+-- ListingsRefreshNow brings the transaction's pending list rows up to date now rather than at
+-- commit (the deferred trigger of migration 0020). A writer runs it right before taking
+-- StatusUpdateLock, so that the refresh is not done while every other writer waits.
+-- name: ListingsRefreshNow :exec
+SET CONSTRAINTS ALL IMMEDIATE;
+
 -- StatusUpdateLock takes the transaction-scoped lock that serializes status-update inserts.
 -- Callers take it as the last step of their transaction, right before StatusUpdateInsert, so the
 -- lock is held only until the commit that follows.

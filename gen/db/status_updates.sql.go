@@ -12,6 +12,20 @@ import (
 	"github.com/google/uuid"
 )
 
+const listingsRefreshNow = `-- name: ListingsRefreshNow :exec
+
+SET CONSTRAINTS ALL IMMEDIATE
+`
+
+// The status-update feed: one row per referral transition and per message.
+// ListingsRefreshNow brings the transaction's pending list rows up to date now rather than at
+// commit (the deferred trigger of migration 0020). A writer runs it right before taking
+// StatusUpdateLock, so that the refresh is not done while every other writer waits.
+func (q *Queries) ListingsRefreshNow(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, listingsRefreshNow)
+	return err
+}
+
 const statusUpdateFeedAsc = `-- name: StatusUpdateFeedAsc :many
 SELECT s.id, s.referral_id, s.base_case_id, s.referring_firm_id, s.referent_firm_id, s.from_status, s.status, s.is_message, s.message, s.requested_status, s.source, s.actor_firm_id, s.actor_user_id, s.actor_key_id, s.actor_kind, s.actor_name, s.created_at, r.reference_number AS referral_reference_number
 FROM (
@@ -435,11 +449,9 @@ func (q *Queries) StatusUpdateListByReferrals(ctx context.Context, referralIds [
 }
 
 const statusUpdateLock = `-- name: StatusUpdateLock :exec
-
 SELECT pg_advisory_xact_lock($1::bigint)
 `
 
-// The status-update feed: one row per referral transition and per message.
 // StatusUpdateLock takes the transaction-scoped lock that serializes status-update inserts.
 // Callers take it as the last step of their transaction, right before StatusUpdateInsert, so the
 // lock is held only until the commit that follows.

@@ -302,10 +302,17 @@ type statusUpdate struct {
 // commit that follows, and the insert stamps created_at past the newest committed entry. So
 // entries commit in created_at order and a poller that resumes after the newest entry it saw
 // (by time or by cursor) never misses one that commits later, nor sees one twice. Taking the lock
-// last also keeps lock order acyclic: all row locks of the transaction are already held.
+// last also keeps lock order acyclic: all row locks of the transaction are already held. The
+// deferred list refresh (migration 0020) is run just before it, so that the lock is held for
+// the insert and the commit only, not for the transaction's read-model work.
 func writeStatusUpdateTx(ctx context.Context, q *db.Queries, a actorInfo, u statusUpdate) (StatusUpdate, error) {
 	if u.referral.ReferentFirmID == nil {
 		return StatusUpdate{}, fmt.Errorf("status update on referral %s without a receiving firm", u.referral.ID)
+	}
+	// The list rows this transaction changed are refreshed before the lock, not at commit
+	// under it: the lock is then held for the insert and the commit alone.
+	if err := q.ListingsRefreshNow(ctx); err != nil {
+		return StatusUpdate{}, fmt.Errorf("refresh list rows: %w", err)
 	}
 	if err := q.StatusUpdateLock(ctx, statusUpdateLockKey); err != nil {
 		return StatusUpdate{}, fmt.Errorf("lock status updates: %w", err)
