@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -110,12 +109,10 @@ func requestHash(req *http.Request) ([]byte, error) {
 	}
 	var body []byte
 	if req.Body != nil {
-		b, err := io.ReadAll(req.Body)
+		b, err := bodyBytes(req)
 		if err != nil {
 			return nil, err // the body limit's 413, or a broken connection
 		}
-		req.Body.Close()
-		req.Body = io.NopCloser(bytes.NewReader(b))
 		body = b
 	}
 	return idempotency.RequestHash(req.Method, target, body), nil

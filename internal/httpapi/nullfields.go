@@ -33,11 +33,10 @@ func textMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		}
 		if strings.HasPrefix(req.Header.Get(echo.HeaderContentType), echo.MIMEApplicationJSON) && req.Body != nil {
-			raw, err := io.ReadAll(req.Body)
+			raw, err := bodyBytes(req)
 			if err != nil {
 				return err
 			}
-			req.Body = io.NopCloser(bytes.NewReader(raw))
 			if !utf8.Valid(raw) {
 				return apperr.Field("body", "is not valid UTF-8")
 			}
@@ -81,11 +80,10 @@ func nullFieldsMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 			!strings.HasPrefix(req.Header.Get(echo.HeaderContentType), echo.MIMEApplicationJSON) || req.Body == nil {
 			return next(c)
 		}
-		raw, err := io.ReadAll(req.Body)
+		raw, err := bodyBytes(req)
 		if err != nil {
 			return err
 		}
-		req.Body = io.NopCloser(bytes.NewReader(raw))
 		var members map[string]json.RawMessage
 		if json.Unmarshal(raw, &members) == nil {
 			nulls := map[string]bool{}
