@@ -1,4 +1,4 @@
-# Developer portal (issue 17): the API reference rendered from the contract, the lifecycle picture
+# Developer portal: the API reference rendered from the contract, the lifecycle picture
 # generated from the transition table, the changelog copied in. `make generate` runs portal-generate;
 # `make verify` fails when the committed files differ from a regeneration.
 .PHONY: portal-generate portal-reference portal-lifecycle

@@ -1,4 +1,4 @@
-# Our own Postman collection (issue 17): postman/collection.json and environment.json are generated
+# Our own Postman collection: postman/collection.json and environment.json are generated
 # from the contract by internal/tools/postmangen (make generate runs postman-generate) and
 # committed; the portal serves them. make newman runs them against a fresh demo server with no
 # allow-list; make newman-reference runs the published CaseXchange collection as a compatibility

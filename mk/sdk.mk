@@ -1,4 +1,4 @@
-# SDKs generated from the contract (issue 17, item 5), both committed:
+# SDKs generated from the contract, both committed:
 # - sdk/go: the Go module github.com/casexchange/server/sdk/go (package casexchange), models and
 #   client with typed responses by oapi-codegen (oapi-codegen/sdk-go.yaml), plus auth.go;
 # - sdk/ts: the npm package @casexchange/sdk, types by openapi-typescript (src/schema.d.ts) and a

@@ -46,7 +46,7 @@ func TestEdgeHeaders(t *testing.T) {
 	}
 
 	add("health", h.Do("GET", "/api/public/v1/health"), http.StatusOK, "")
-	add("spec", h.Do("GET", "/api/public/v1/openapi.json"), http.StatusOK, "public, no-cache") // public, revalidated with its ETag (issue 17)
+	add("spec", h.Do("GET", "/api/public/v1/openapi.json"), http.StatusOK, "public, no-cache") // public, revalidated with its ETag
 	add("login (session tokens)", h.Do("POST", "/api/v1/auth/login",
 		apitest.JSON(map[string]string{"email": firm.Admin.Email, "password": firm.Admin.Password})), http.StatusOK, "no-store")
 	add("key creation (secret)", h.Do("POST", "/api/v1/public-api-keys", apitest.Bearer(access),
