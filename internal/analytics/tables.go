@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -290,9 +291,9 @@ func ReferralsRows(r Referrals) []ExportRow {
 
 // ---- shared parts -----------------------------------------------------------------------
 
-// exportStatuses are the statuses in the order of the byStatus objects (alphabetical).
-var exportStatuses = []string{"closed", "closing", "draft", "in_litigation", "investigating", "lost", "received",
-	"rejected", "sent", "signed", "under_evaluation", "withdrawn", "won"}
+// exportStatuses are AllStatuses in the order of the byStatus objects: alphabetical, so that a
+// new status needs no edit here.
+var exportStatuses = slices.Sorted(slices.Values(AllStatuses))
 
 func (t *table) statusCounts(section string, c StatusCounts) {
 	a := t.at(section)
