@@ -82,7 +82,7 @@ func (s *Service) documentEventTx(ctx context.Context, tx pgx.Tx, actor auth.Act
 	}
 	firm := actor.FirmID
 	ev.ID = uuid.New() // one fact, shared by every copy
-	ev.Actor = webhooks.Actor{FirmID: &firm, Source: sourceOf(actor)}
+	ev.Actor = webhooks.EventActor{FirmID: &firm, Source: sourceOf(actor)}
 	ev.BaseCaseID, ev.ReferenceNumber, ev.IsTestCase = c.BaseCase.ID, c.BaseCase.ReferenceNumber, c.BaseCase.IsTestCase
 	ev.ReferringFirm = webhooks.Firm{ID: c.BaseCase.OwnerFirmID, Name: c.OwnerFirmName}
 	ev.Status = "draft"
