@@ -19,7 +19,7 @@ import (
 var updateGolden = flag.Bool("update", false, "rewrite the golden files under testdata")
 
 // TestAnalyticsExportGolden pins every analytics export, as CSV and as a workbook, over the
-// analytics dataset (fixed clock, two filter sets) to files under testdata/analytics-export.
+// analytics dataset (fixed clock, three filter sets) to files under testdata/analytics-export.
 // CSV files are compared byte for byte; workbooks cell by cell (type, raw value and number
 // format of every cell of every sheet), since the zip bytes are not what a reader sees.
 // Run with -update to rewrite the files after a deliberate change of the output.
@@ -29,6 +29,8 @@ func TestAnalyticsExportGolden(t *testing.T) {
 	queries := map[string][]string{
 		"default": nil,
 		"chicago": {"tz", "America/Chicago", "referralStartDate", "2026-01-09", "caseType", "personal_injury", "jurisdiction", "IL"},
+		// Nothing matches: every average and rate has nothing to measure and is an empty value.
+		"empty": {"jurisdiction", "WY"},
 	}
 	cats := []string{"dashboard", "cases", "homepage", "received", "sent", "revenue-received", "revenue-sent", "referrals"}
 	for name, q := range queries {
