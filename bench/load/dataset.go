@@ -247,7 +247,7 @@ func prepareWritesFor(ctx context.Context, o options, s *scaleDB, writer, from u
 		go func() {
 			defer wg.Done()
 			for dst := range work {
-				v, err := ref.CreateCase(ctx, referrals.Actor{FirmID: from}, referrals.CreateCaseInput{
+				v, err := ref.CreateCase(ctx, auth.Actor{FirmID: from}, referrals.CreateCaseInput{
 					Title: "Bench fresh referral", CaseType: fx.caseType, Jurisdiction: fx.jurisdiction,
 					ClientFirstName: "Fresh", ClientLastName: "Client", ReferentFirmID: &firm,
 				})
@@ -255,7 +255,7 @@ func prepareWritesFor(ctx context.Context, o options, s *scaleDB, writer, from u
 					err = errors.New("the case has no referral")
 				}
 				if err == nil {
-					_, err = ref.Act(ctx, referrals.Actor{FirmID: firm}, referrals.Selector{Key: v.Current.ReferenceNumber, Receiving: true},
+					_, err = ref.Act(ctx, auth.Actor{FirmID: firm}, referrals.Selector{Key: v.Current.ReferenceNumber, Receiving: true},
 						referrals.ActionAcknowledge, referrals.ActionInput{})
 				}
 				if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/importer"
 	"github.com/casexchange/server/internal/referrals"
 	"github.com/casexchange/server/internal/seed"
@@ -115,7 +116,7 @@ func importBench(ctx context.Context, o options) (importResult, error) {
 	}
 	fmt.Fprintf(os.Stderr, "importing %d rows through the importer\n", o.importRows)
 	t0 := time.Now()
-	ir, err := run.app.Server.Importer.Run(ctx, referrals.Actor{FirmID: firm.ID, Source: referrals.SourceSystem},
+	ir, err := run.app.Server.Importer.Run(ctx, auth.Actor{FirmID: firm.ID, Source: referrals.SourceSystem},
 		importer.Upsert, f, importer.Options{}, importer.ProgressBar(os.Stderr, 40))
 	res.Importer = time.Since(t0)
 	fmt.Fprintln(os.Stderr)

@@ -429,7 +429,7 @@ func importCasesSetup(fs *flag.FlagSet) runFunc {
 			if err != nil {
 				return fmt.Errorf("firm %q: %w", *firm, err)
 			}
-			res, err := a.Server.Importer.Run(ctx, referrals.Actor{FirmID: fm.ID, Source: referrals.SourceSystem},
+			res, err := a.Server.Importer.Run(ctx, auth.Actor{FirmID: fm.ID, Source: referrals.SourceSystem},
 				mode, f, importer.Options{Workers: *workers}, importer.ProgressBar(x.stderr, 40))
 			if err != nil {
 				return err

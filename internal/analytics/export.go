@@ -13,13 +13,17 @@ import (
 // ExportHeader is the header row of every export sheet and CSV file.
 var ExportHeader = []string{"section", "item", "metric", "value", "unit"}
 
-// Units of ExportRow.Unit.
+// Unit is what an exported figure measures, written in the unit column. Each figure's unit is
+// stated where its table is laid out (tables.go), never derived from its name.
+type Unit string
+
+// Units of the exports.
 const (
-	UnitCount = "count"
-	UnitDays  = "days"
-	UnitHours = "hours"
-	UnitUSD   = "USD"
-	UnitRatio = "ratio"
+	UnitCount Unit = "count" // referrals, cases or status stays (also their average per case)
+	UnitDays  Unit = "days"  // a duration in fractional days
+	UnitHours Unit = "hours" // a duration in fractional hours
+	UnitUSD   Unit = "USD"   // money in US dollars
+	UnitRatio Unit = "ratio" // a fraction: 0.25 is 25%
 )
 
 // ExportRow is one figure. ItemMonth, when set, is the calendar month the row is about and is
@@ -32,7 +36,7 @@ type ExportRow struct {
 	Metric    string
 	Value     *float64
 	Integer   bool // Value is a whole count
-	Unit      string
+	Unit      Unit
 }
 
 // ExportSheet is one category's table.
@@ -95,5 +99,5 @@ func (r ExportRow) cells() []tabular.Cell {
 			value = tabular.Int(int64(*r.Value))
 		}
 	}
-	return []tabular.Cell{tabular.Text(r.Section), item, tabular.Text(r.Metric), value, tabular.Text(r.Unit)}
+	return []tabular.Cell{tabular.Text(r.Section), item, tabular.Text(r.Metric), value, tabular.Text(string(r.Unit))}
 }

@@ -74,9 +74,6 @@ type Content struct {
 	FileName string
 }
 
-// Actor is the caller: a firm acting through an API key or a user.
-type Actor = auth.Actor
-
 // Notifier enqueues e-mail inside the caller's transaction (internal/notify.Service).
 type Notifier interface {
 	EnqueueTx(ctx context.Context, tx pgx.Tx, ev notify.Event) error
@@ -145,7 +142,7 @@ func standing(firm, owner uuid.UUID, working, party bool) (access, error) {
 }
 
 // List returns the documents of the case the caller sees, newest first. Errors: as for access.
-func (s *Service) List(ctx context.Context, actor Actor, caseID uuid.UUID) ([]Document, error) {
+func (s *Service) List(ctx context.Context, actor auth.Actor, caseID uuid.UUID) ([]Document, error) {
 	q := db.New(s.pool)
 	acc, err := s.caseAccess(ctx, q, actor.FirmID, caseID)
 	if err != nil {
@@ -165,7 +162,7 @@ func (s *Service) List(ctx context.Context, actor Actor, caseID uuid.UUID) ([]Do
 }
 
 // get returns one document the caller sees (apperr.ErrNotFound otherwise).
-func (s *Service) get(ctx context.Context, q *db.Queries, actor Actor, caseID, docID uuid.UUID) (db.Document, string, error) {
+func (s *Service) get(ctx context.Context, q *db.Queries, actor auth.Actor, caseID, docID uuid.UUID) (db.Document, string, error) {
 	acc, err := s.caseAccess(ctx, q, actor.FirmID, caseID)
 	if err != nil {
 		return db.Document{}, "", err
@@ -184,7 +181,7 @@ func (s *Service) get(ctx context.Context, q *db.Queries, actor Actor, caseID, d
 
 // DownloadLink issues a temporary URL for one document (LinkTTL). Errors: apperr.ErrNotFound,
 // apperr.ErrPermission as for List; apperr.ErrUnavailable when the store fails.
-func (s *Service) DownloadLink(ctx context.Context, actor Actor, caseID, docID uuid.UUID) (Link, error) {
+func (s *Service) DownloadLink(ctx context.Context, actor auth.Actor, caseID, docID uuid.UUID) (Link, error) {
 	d, _, err := s.get(ctx, db.New(s.pool), actor, caseID, docID)
 	if err != nil {
 		return Link{}, err
@@ -200,7 +197,7 @@ func (s *Service) DownloadLink(ctx context.Context, actor Actor, caseID, docID u
 // for the partner); apperr.ErrNotFound for documents the caller does not see. The file is removed
 // before the row is committed, so a link issued earlier stops working; if the store fails the
 // row stays (apperr.ErrUnavailable).
-func (s *Service) Delete(ctx context.Context, actor Actor, caseID, docID uuid.UUID) error {
+func (s *Service) Delete(ctx context.Context, actor auth.Actor, caseID, docID uuid.UUID) error {
 	return postgres.RunTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
 		q := db.New(tx)
 		d, _, err := s.get(ctx, q, actor, caseID, docID)
@@ -266,7 +263,7 @@ func (s *Service) OpenLink(ctx context.Context, token string) (Content, error) {
 //   - apperr.ErrUnavailable when the store fails.
 //
 // On any error nothing is left behind: the object is deleted if the row was not written.
-func (s *Service) Upload(ctx context.Context, actor Actor, caseID uuid.UUID, form *multipart.Reader) (Document, error) {
+func (s *Service) Upload(ctx context.Context, actor auth.Actor, caseID uuid.UUID, form *multipart.Reader) (Document, error) {
 	if _, err := s.caseAccess(ctx, db.New(s.pool), actor.FirmID, caseID); err != nil {
 		return Document{}, err
 	}

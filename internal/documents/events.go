@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casexchange/server/gen/db"
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/postgres"
 	"github.com/casexchange/server/internal/webhooks"
 )
@@ -39,7 +40,7 @@ type Option func(*Service)
 func WithWebhooks(w Webhooks) Option { return func(s *Service) { s.webhooks = w } }
 
 // uploadedTx records document.uploaded for d, written in tx by actor.
-func (s *Service) uploadedTx(ctx context.Context, tx pgx.Tx, actor Actor, d Document) error {
+func (s *Service) uploadedTx(ctx context.Context, tx pgx.Tx, actor auth.Actor, d Document) error {
 	data := &webhooks.DocumentData{
 		ID: d.ID, CaseID: d.CaseID, FileName: d.FileName, MimeType: d.MimeType, SizeBytes: d.SizeBytes,
 		Description: d.Description, IsPublic: d.IsPublic, UploadedByFirmID: d.UploadedByFirmID, CreatedAt: d.CreatedAt,
@@ -50,7 +51,7 @@ func (s *Service) uploadedTx(ctx context.Context, tx pgx.Tx, actor Actor, d Docu
 }
 
 // deletedTx records document.deleted for d, removed in tx by actor at.
-func (s *Service) deletedTx(ctx context.Context, tx pgx.Tx, actor Actor, d db.Document, at time.Time) error {
+func (s *Service) deletedTx(ctx context.Context, tx pgx.Tx, actor auth.Actor, d db.Document, at time.Time) error {
 	data := &webhooks.DocumentTombstone{
 		ID: d.ID, CaseID: d.BaseCaseID, FileName: d.FileName, DeletedAt: at,
 		IsPublic: d.IsPublic, UploadedByFirmID: d.UploadedByFirmID,
@@ -62,7 +63,7 @@ func (s *Service) deletedTx(ctx context.Context, tx pgx.Tx, actor Actor, d db.Do
 
 // documentEventTx fills ev with the parties of case caseID and records it once per referral
 // that needs it (documentEvents).
-func (s *Service) documentEventTx(ctx context.Context, tx pgx.Tx, actor Actor, ev webhooks.Event, caseID, uploader uuid.UUID) error {
+func (s *Service) documentEventTx(ctx context.Context, tx pgx.Tx, actor auth.Actor, ev webhooks.Event, caseID, uploader uuid.UUID) error {
 	if s.webhooks == nil {
 		return nil
 	}
@@ -81,7 +82,7 @@ func (s *Service) documentEventTx(ctx context.Context, tx pgx.Tx, actor Actor, e
 	}
 	firm := actor.FirmID
 	ev.ID = uuid.New() // one fact, shared by every copy
-	ev.Actor = webhooks.Actor{FirmID: &firm, Source: sourceOf(actor)}
+	ev.Actor = webhooks.EventActor{FirmID: &firm, Source: sourceOf(actor)}
 	ev.BaseCaseID, ev.ReferenceNumber, ev.IsTestCase = c.BaseCase.ID, c.BaseCase.ReferenceNumber, c.BaseCase.IsTestCase
 	ev.ReferringFirm = webhooks.Firm{ID: c.BaseCase.OwnerFirmID, Name: c.OwnerFirmName}
 	ev.Status = "draft"
@@ -95,7 +96,7 @@ func (s *Service) documentEventTx(ctx context.Context, tx pgx.Tx, actor Actor, e
 
 // sourceOf is the actor source of webhook envelopes: "manual" for a signed-in user, "api" for an
 // API key.
-func sourceOf(a Actor) string {
+func sourceOf(a auth.Actor) string {
 	if a.KeyID == nil && a.UserID != nil {
 		return "manual"
 	}

@@ -76,7 +76,7 @@ func (s *Service) enqueue(ctx context.Context, tx pgx.Tx, typ webhooks.EventType
 		return err
 	}
 	ev := webhooks.Event{
-		Type: typ, Actor: webhooks.Actor{FirmID: actorFirm, Source: "api"},
+		Type: typ, Actor: webhooks.EventActor{FirmID: actorFirm, Source: "api"},
 		ReferralID: &r.ID, BaseCaseID: r.BaseCaseID, ReferenceNumber: r.ReferenceNumber,
 		ReferringFirm: webhooks.Firm{ID: r.ReferringFirmID, Name: r.ReferringFirmName},
 		IsTestCase:    r.IsTestCase, Status: r.Status, Acknowledged: true, Fee: raw,

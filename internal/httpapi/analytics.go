@@ -1,12 +1,9 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -14,7 +11,6 @@ import (
 
 	"github.com/casexchange/server/gen/api"
 	"github.com/casexchange/server/internal/analytics"
-	"github.com/casexchange/server/internal/apperr"
 )
 
 // ---- JSON endpoints -------------------------------------------------------------------------
@@ -193,9 +189,6 @@ const (
 	analyticsExportWindow = time.Minute
 )
 
-// analyticsCategories are the export categories in workbook order.
-var analyticsCategories = []string{"dashboard", "cases", "homepage", "received", "sent", "revenue-received", "revenue-sent", "referrals"}
-
 // ExportAllAnalytics streams a workbook with one sheet per category.
 // Invalid filters are refused before the export budget is touched: a 400 costs no export.
 func (s *Server) ExportAllAnalytics(ctx context.Context, req api.ExportAllAnalyticsRequestObject) (api.ExportAllAnalyticsResponseObject, error) {
@@ -212,23 +205,9 @@ func (s *Server) ExportAllAnalytics(ctx context.Context, req api.ExportAllAnalyt
 	if limited := s.takeAnalyticsExport(ctx); limited != nil {
 		return api.ExportAllAnalytics429JSONResponse{AnalyticsExportRateLimitedJSONResponse: *limited}, nil
 	}
-	rep, err := s.Analytics.Report(ctx, firm, f)
+	sheets, err := s.Analytics.ExportAll(ctx, firm, f)
 	if err != nil {
 		return nil, err
-	}
-	data := map[string]any{
-		"dashboard": anDashboard(rep.Dashboard), "cases": anCases(rep.Cases), "homepage": anHomepage(rep.Homepage),
-		"received": anFlow(rep.Received), "sent": anFlow(rep.Sent),
-		"revenue-received": anRevenue(rep.RevenueReceived), "revenue-sent": anRevenue(rep.RevenueSent),
-		"referrals": anReferrals(rep.Referrals),
-	}
-	sheets := make([]analytics.ExportSheet, 0, len(analyticsCategories))
-	for _, c := range analyticsCategories {
-		rows, err := anExportRows(data[c])
-		if err != nil {
-			return nil, err
-		}
-		sheets = append(sheets, analytics.ExportSheet{Name: c, Rows: rows})
 	}
 	cd := `attachment; filename="analytics-export.xlsx"`
 	return api.ExportAllAnalytics200ApplicationvndOpenxmlformatsOfficedocumentSpreadsheetmlSheetResponse{
@@ -241,77 +220,35 @@ func (s *Server) ExportAllAnalytics(ctx context.Context, req api.ExportAllAnalyt
 // Invalid filters are refused before the export budget is touched: a 400 costs no export.
 func (s *Server) ExportAnalyticsCategory(ctx context.Context, req api.ExportAnalyticsCategoryRequestObject) (api.ExportAnalyticsCategoryResponseObject, error) {
 	p := req.Params
-	ap := analyticsParams{
+	firm, category := PrincipalFrom(ctx).FirmID, analytics.Category(req.Category)
+	f := analyticsParams{
 		ReferralStartDate: p.ReferralStartDate, ReferralEndDate: p.ReferralEndDate,
 		FirstReferralStartDate: p.FirstReferralStartDate, FirstReferralEndDate: p.FirstReferralEndDate,
 		SignedStartDate: p.SignedStartDate, SignedEndDate: p.SignedEndDate,
 		CaseType: p.CaseType, Jurisdiction: p.Jurisdiction, Tz: p.Tz,
-	}
-	category := string(req.Category)
-	if err := s.checkAnalyticsCategory(ctx, category, ap); err != nil {
+	}.filters()
+	if err := s.Analytics.CheckExport(ctx, firm, category, f); err != nil {
 		return nil, err
 	}
 	if limited := s.takeAnalyticsExport(ctx); limited != nil {
 		return api.ExportAnalyticsCategory429JSONResponse{AnalyticsExportRateLimitedJSONResponse: *limited}, nil
 	}
-	data, err := s.analyticsCategory(ctx, category, ap)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := anExportRows(data)
+	sheet, err := s.Analytics.Export(ctx, firm, category, f)
 	if err != nil {
 		return nil, err
 	}
 	if p.Format != nil && *p.Format == api.ExportAnalyticsCategoryParamsFormatCsv {
 		cd := fmt.Sprintf(`attachment; filename="%s-export.csv"`, category)
 		return api.ExportAnalyticsCategory200TextcsvResponse{
-			Body:    anStreamed(func(w io.Writer) error { return analytics.WriteCSV(w, rows) }),
+			Body:    anStreamed(func(w io.Writer) error { return analytics.WriteCSV(w, sheet.Rows) }),
 			Headers: api.ExportAnalyticsCategory200ResponseHeaders{ContentDisposition: &cd},
 		}, nil
 	}
 	cd := fmt.Sprintf(`attachment; filename="%s-export.xlsx"`, category)
-	sheets := []analytics.ExportSheet{{Name: category, Rows: rows}}
 	return api.ExportAnalyticsCategory200ApplicationvndOpenxmlformatsOfficedocumentSpreadsheetmlSheetResponse{
-		Body:    anStreamed(func(w io.Writer) error { return analytics.WriteWorkbook(w, sheets) }),
+		Body:    anStreamed(func(w io.Writer) error { return analytics.WriteWorkbook(w, []analytics.ExportSheet{sheet}) }),
 		Headers: api.ExportAnalyticsCategory200ResponseHeaders{ContentDisposition: &cd},
 	}, nil
-}
-
-// analyticsCategory computes one category's response data, as its JSON endpoint does.
-func (s *Server) analyticsCategory(ctx context.Context, category string, p analyticsParams) (any, error) {
-	firm, f := PrincipalFrom(ctx).FirmID, p.filters()
-	switch category {
-	case "dashboard":
-		d, err := s.Analytics.Dashboard(ctx, firm, f)
-		return anDashboard(d), err
-	case "cases":
-		c, err := s.Analytics.Cases(ctx, firm, f)
-		return anCases(c), err
-	case "homepage":
-		h, err := s.Analytics.Homepage(ctx, firm, f.TimeZone)
-		return anHomepage(h), err
-	case "received", "sent":
-		fl, err := s.Analytics.Flow(ctx, firm, analytics.Direction(category), f)
-		return anFlow(fl), err
-	case "revenue-received", "revenue-sent":
-		r, err := s.Analytics.Revenue(ctx, firm, analytics.Direction(strings.TrimPrefix(category, "revenue-")), f)
-		return anRevenue(r), err
-	case "referrals":
-		r, err := s.Analytics.Referrals(ctx, firm, f)
-		return anReferrals(r), err
-	}
-	return nil, apperr.NotFound("analytics category")
-}
-
-// checkAnalyticsCategory validates what analyticsCategory would read of p for category: the
-// homepage reads only the zone, the other categories every filter.
-func (s *Server) checkAnalyticsCategory(ctx context.Context, category string, p analyticsParams) error {
-	f := p.filters()
-	if category == "homepage" {
-		_, _, err := analytics.LoadZone(f.TimeZone)
-		return err
-	}
-	return s.Analytics.CheckFilters(ctx, PrincipalFrom(ctx).FirmID, f)
 }
 
 // takeAnalyticsExport counts one export against the caller's export budget and returns the 429 to send
@@ -350,174 +287,6 @@ func anStreamed(write func(io.Writer) error) io.ReadCloser {
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(write(pw)) }()
 	return pr
-}
-
-// anExportRows flattens a category's response data into the long table of the exports: one row
-// per number, named by where it sits in the JSON (see exportAllAnalytics in the contract).
-func anExportRows(data any) ([]analytics.ExportRow, error) {
-	b, err := json.Marshal(data)
-	if err != nil {
-		return nil, err
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	root, err := anReadJSON(dec)
-	if err != nil {
-		return nil, err
-	}
-	obj, ok := root.(anJSONObject)
-	if !ok {
-		return nil, fmt.Errorf("export: data is not an object")
-	}
-	var rows []analytics.ExportRow
-	anFlatten(obj, nil, nil, &rows)
-	return rows, nil
-}
-
-// anLabel names a list entry in the item column.
-type anLabel struct {
-	text  string
-	month *time.Time
-}
-
-func anFlatten(obj anJSONObject, path []string, entry *anLabel, rows *[]analytics.ExportRow) {
-	for _, f := range obj {
-		switch v := f.value.(type) {
-		case anJSONObject:
-			anFlatten(v, append(path[:len(path):len(path)], f.key), nil, rows)
-		case []any:
-			for _, e := range v {
-				if eo, ok := e.(anJSONObject); ok {
-					anFlatten(eo, append(path[:len(path):len(path)], f.key), anEntryLabel(eo), rows)
-				}
-			}
-		case json.Number, nil:
-			num, isNum := v.(json.Number)
-			integer := isNum && !strings.ContainsAny(num.String(), ".eE")
-			unit := anExportUnit(f.key, integer)
-			if unit == "" {
-				continue // not a figure (a null date or text)
-			}
-			row := analytics.ExportRow{Metric: f.key, Unit: unit, Integer: integer}
-			if isNum {
-				x, err := num.Float64()
-				if err != nil {
-					continue
-				}
-				row.Value = &x
-			}
-			switch {
-			case entry != nil:
-				row.Section, row.Item, row.ItemMonth = strings.Join(path, "."), entry.text, entry.month
-			case len(path) == 0:
-				row.Section = "summary"
-			case len(path) == 1:
-				row.Section = path[0]
-			default:
-				row.Section, row.Item = strings.Join(path[:len(path)-1], "."), path[len(path)-1]
-			}
-			*rows = append(*rows, row)
-		}
-	}
-}
-
-// anEntryLabel picks the text that names a list entry; monthly entries are named by their month.
-func anEntryLabel(o anJSONObject) *anLabel {
-	get := func(k string) (string, bool) {
-		for _, f := range o {
-			if f.key == k {
-				s, ok := f.value.(string)
-				return s, ok
-			}
-		}
-		return "", false
-	}
-	if s, ok := get("periodStart"); ok {
-		if t, err := time.Parse(time.DateOnly, s); err == nil {
-			return &anLabel{text: s, month: &t}
-		}
-	}
-	if s, ok := get("month"); ok {
-		if t, err := time.Parse("2006-01", s); err == nil {
-			return &anLabel{text: s, month: &t}
-		}
-	}
-	for _, k := range []string{"label", "caseType", "jurisdictionName", "jurisdiction", "firmName", "status", "key"} {
-		if s, ok := get(k); ok {
-			return &anLabel{text: s}
-		}
-	}
-	return &anLabel{}
-}
-
-// anExportUnit is the unit of a figure, read from its field name; "" for fields that are not
-// figures.
-func anExportUnit(metric string, integer bool) string {
-	lower := strings.ToLower(metric)
-	switch {
-	case strings.HasSuffix(metric, "Rate") || strings.HasSuffix(metric, "Ratio"):
-		return analytics.UnitRatio
-	case strings.Contains(metric, "Days"):
-		return analytics.UnitDays
-	case strings.Contains(metric, "Hours"):
-		return analytics.UnitHours
-	case metric == "averageReferralsPerCase":
-		return analytics.UnitCount
-	case strings.Contains(lower, "settlement") || strings.Contains(lower, "fees") || strings.HasSuffix(lower, "share"):
-		return analytics.UnitUSD
-	case integer:
-		return analytics.UnitCount
-	}
-	return ""
-}
-
-// anJSONObject is a JSON object with its keys in document order.
-type anJSONObject []anJSONField
-
-type anJSONField struct {
-	key   string
-	value any
-}
-
-// anReadJSON reads one value keeping object key order: objects become anJSONObject, arrays []any,
-// numbers json.Number.
-func anReadJSON(dec *json.Decoder) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '{':
-			obj := anJSONObject{}
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return nil, err
-				}
-				v, err := anReadJSON(dec)
-				if err != nil {
-					return nil, err
-				}
-				obj = append(obj, anJSONField{key: kt.(string), value: v})
-			}
-			_, err := dec.Token()
-			return obj, err
-		case '[':
-			arr := []any{}
-			for dec.More() {
-				v, err := anReadJSON(dec)
-				if err != nil {
-					return nil, err
-				}
-				arr = append(arr, v)
-			}
-			_, err := dec.Token()
-			return arr, err
-		}
-	}
-	return tok, nil
 }
 
 // ---- mapping --------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ import (
 
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/postgres"
 	"github.com/casexchange/server/internal/refdata"
 	"github.com/casexchange/server/internal/referrals"
@@ -93,10 +94,10 @@ type Result struct {
 // Cases is what the importer needs of the referrals service (*referrals.Service). Every write
 // goes through it, so imported cases follow the rules of the API and record its events.
 type Cases interface {
-	GetCase(ctx context.Context, a referrals.Actor, key string) (referrals.CaseView, error)
-	CreateCasesTx(ctx context.Context, tx pgx.Tx, a referrals.Actor, ins []referrals.CreateCaseInput) ([]referrals.CreateResult, error)
-	UpdateCaseTx(ctx context.Context, tx pgx.Tx, a referrals.Actor, key string, p referrals.CasePatch) (referrals.CaseView, error)
-	UpdateReferralTx(ctx context.Context, tx pgx.Tx, a referrals.Actor, sel referrals.Selector, p referrals.ReferralPatch) (referrals.ReferralView, error)
+	GetCase(ctx context.Context, a auth.Actor, key string) (referrals.CaseView, error)
+	CreateCasesTx(ctx context.Context, tx pgx.Tx, a auth.Actor, ins []referrals.CreateCaseInput) ([]referrals.CreateResult, error)
+	UpdateCaseTx(ctx context.Context, tx pgx.Tx, a auth.Actor, key string, p referrals.CasePatch) (referrals.CaseView, error)
+	UpdateReferralTx(ctx context.Context, tx pgx.Tx, a auth.Actor, sel referrals.Selector, p referrals.ReferralPatch) (referrals.ReferralView, error)
 }
 
 // Service runs imports.
@@ -125,7 +126,7 @@ func New(pool *pgxpool.Pool, ref *refdata.Service, cases Cases, log *slog.Logger
 // with the rows done so far and the total (from one goroutine). Errors concerning the whole
 // file (apperr.ErrValidation on body.file, apperr.ErrTooLarge) come before anything is
 // written; row problems are in the Result. A canceled ctx stops the run between rows.
-func (s *Service) Run(ctx context.Context, actor referrals.Actor, mode Mode, r io.Reader, opts Options, progress func(done, total int)) (Result, error) {
+func (s *Service) Run(ctx context.Context, actor auth.Actor, mode Mode, r io.Reader, opts Options, progress func(done, total int)) (Result, error) {
 	sp, err := prepare(r, mode, opts)
 	if err != nil {
 		return Result{}, err
@@ -154,7 +155,7 @@ type runConfig struct {
 }
 
 // runSpool writes the rows of a prepared file.
-func (s *Service) runSpool(ctx context.Context, actor referrals.Actor, mode Mode, sp *spool, cfg runConfig) (Result, error) {
+func (s *Service) runSpool(ctx context.Context, actor auth.Actor, mode Mode, sp *spool, cfg runConfig) (Result, error) {
 	res := Result{TotalRows: sp.total}
 	if cfg.report != nil {
 		cfg.report(&res, 0)
@@ -364,7 +365,7 @@ type resolved struct {
 // runState is shared by the workers of one run.
 type runState struct {
 	s     *Service
-	actor referrals.Actor
+	actor auth.Actor
 	mode  Mode
 	job   *uuid.UUID          // import job whose rows are recorded as they are written
 	done  map[int]outcomeKind // rows an earlier run of the job wrote

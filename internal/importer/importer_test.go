@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/firms"
 	"github.com/casexchange/server/internal/importer"
 	"github.com/casexchange/server/internal/postgres/pgtest"
@@ -27,7 +28,7 @@ type testBundle struct {
 	pool  *pgxpool.Pool
 	svc   *importer.Service
 	cases *referrals.Service
-	actor referrals.Actor
+	actor auth.Actor
 }
 
 func setup(t testing.TB) *testBundle {
@@ -43,7 +44,7 @@ func setup(t testing.TB) *testBundle {
 		pool:  pool,
 		svc:   importer.New(pool, ref, cases, nil),
 		cases: cases,
-		actor: referrals.Actor{FirmID: f.ID, Source: referrals.SourceSystem},
+		actor: auth.Actor{FirmID: f.ID, Source: referrals.SourceSystem},
 	}
 }
 
@@ -139,7 +140,7 @@ func TestImportWholeFileChecks(t *testing.T) {
 	ctx := context.Background()
 	// No row reaches the database: a nil pool is never touched.
 	svc := importer.New(nil, nil, nil, nil)
-	actor := referrals.Actor{FirmID: uuid.New()}
+	actor := auth.Actor{FirmID: uuid.New()}
 	header := "title,caseType,jurisdiction,clientFirstName,clientLastName\n"
 
 	for name, tc := range map[string]struct {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/postgres"
 	"github.com/casexchange/server/internal/ptr"
 	"github.com/casexchange/server/internal/referrals"
@@ -101,7 +102,7 @@ func modeOf(s string) Mode {
 // other file becomes a job, returned instead (nil Result). Whole-file problems are returned as
 // by Run (apperr.ErrValidation on body.file, apperr.ErrTooLarge) and create no job;
 // apperr.ErrUnavailable when jobs are not configured.
-func (s *Service) Submit(ctx context.Context, actor referrals.Actor, mode Mode, r io.Reader, async bool) (*Result, *Job, error) {
+func (s *Service) Submit(ctx context.Context, actor auth.Actor, mode Mode, r io.Reader, async bool) (*Result, *Job, error) {
 	sp, err := prepare(r, mode, Options{MaxBytes: HTTPMaxBytes})
 	if err != nil {
 		return nil, nil, err
@@ -314,7 +315,7 @@ func (s *Service) work(ctx context.Context, id uuid.UUID, last bool) error {
 			done[int(d.RowNum)] = outcomeUpdated
 		}
 	}
-	actor := referrals.Actor{FirmID: row.FirmID, UserID: row.ActorUserID, KeyID: row.ActorKeyID, Source: referrals.SourceAPI}
+	actor := auth.Actor{FirmID: row.FirmID, UserID: row.ActorUserID, KeyID: row.ActorKeyID, Source: referrals.SourceAPI}
 	report := func(res *Result, n int) {
 		if n%jobProgressEvery != 0 || n == 0 || n == sp.total {
 			return

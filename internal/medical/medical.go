@@ -68,9 +68,6 @@ type Referral struct {
 	UpdatedAt         time.Time
 }
 
-// Actor is the caller.
-type Actor = auth.Actor
-
 // CreateInput accepts both published request shapes: the case as CaseID or BaseCaseID, the
 // provider as ProviderName or ProviderID.
 type CreateInput struct {
@@ -131,7 +128,7 @@ func New(pool *pgxpool.Pool) *Service { return &Service{pool: pool} }
 
 // Create records a medical referral. Errors: apperr.ErrValidation naming the field (no case,
 // a case the firm may not use, no provider, an unknown provider firm, bad values).
-func (s *Service) Create(ctx context.Context, actor Actor, in CreateInput) (Referral, error) {
+func (s *Service) Create(ctx context.Context, actor auth.Actor, in CreateInput) (Referral, error) {
 	var errs []apperr.FieldError
 	add := func(field, msg string) { errs = append(errs, apperr.FieldError{Field: field, Message: msg}) }
 
@@ -212,7 +209,7 @@ func (s *Service) Create(ctx context.Context, actor Actor, in CreateInput) (Refe
 }
 
 // Get returns one of the firm's medical referrals (apperr.ErrNotFound otherwise).
-func (s *Service) Get(ctx context.Context, actor Actor, id uuid.UUID) (Referral, error) {
+func (s *Service) Get(ctx context.Context, actor auth.Actor, id uuid.UUID) (Referral, error) {
 	row, err := db.New(s.pool).MedicalReferralGet(ctx, db.MedicalReferralGetParams{ID: id, FirmID: actor.FirmID})
 	if err != nil {
 		return Referral{}, notFound(err)
@@ -221,7 +218,7 @@ func (s *Service) Get(ctx context.Context, actor Actor, id uuid.UUID) (Referral,
 }
 
 // List pages through the firm's medical referrals, newest first, and returns the total.
-func (s *Service) List(ctx context.Context, actor Actor, f ListFilter) ([]Referral, int64, error) {
+func (s *Service) List(ctx context.Context, actor auth.Actor, f ListFilter) ([]Referral, int64, error) {
 	if f.Page < 1 {
 		f.Page = 1
 	}
@@ -255,7 +252,7 @@ func (s *Service) List(ctx context.Context, actor Actor, f ListFilter) ([]Referr
 // Update changes the fields set in in. Naming a provider firm without a provider name also
 // takes that firm's name. Errors: apperr.ErrNotFound for referrals of other firms,
 // apperr.ErrValidation naming the field.
-func (s *Service) Update(ctx context.Context, actor Actor, id uuid.UUID, in UpdateInput) (Referral, error) {
+func (s *Service) Update(ctx context.Context, actor auth.Actor, id uuid.UUID, in UpdateInput) (Referral, error) {
 	var errs []apperr.FieldError
 	add := func(field, msg string) { errs = append(errs, apperr.FieldError{Field: field, Message: msg}) }
 	p := db.MedicalReferralUpdateParams{ID: id, FirmID: actor.FirmID}

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/medical"
 	"github.com/casexchange/server/internal/ptr"
 )
@@ -36,7 +37,7 @@ func TestCreateValidation(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			_, err := svc.Create(context.Background(), medical.Actor{FirmID: uuid.New()}, tc.in)
+			_, err := svc.Create(context.Background(), auth.Actor{FirmID: uuid.New()}, tc.in)
 			require.ErrorIs(t, err, apperr.ErrValidation)
 			ae, _ := apperr.As(err)
 			var got []string
@@ -63,7 +64,7 @@ func TestUpdateValidation(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			_, err := svc.Update(context.Background(), medical.Actor{FirmID: uuid.New()}, uuid.New(), tc.in)
+			_, err := svc.Update(context.Background(), auth.Actor{FirmID: uuid.New()}, uuid.New(), tc.in)
 			require.ErrorIs(t, err, apperr.ErrValidation)
 			ae, _ := apperr.As(err)
 			require.Equal(t, tc.field, ae.Details[0].Field)

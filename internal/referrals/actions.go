@@ -14,6 +14,7 @@ import (
 
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/network"
 	"github.com/casexchange/server/internal/notify"
 	"github.com/casexchange/server/internal/postgres"
@@ -49,7 +50,7 @@ type ActionInput struct {
 
 // validate checks the input of action (the first of the contract's checks: 400
 // validation_error naming the field).
-func (in ActionInput) validate(a Actor, action Action) error {
+func (in ActionInput) validate(a auth.Actor, action Action) error {
 	var details []apperr.FieldError
 	add := func(field, msg string) { details = append(details, apperr.FieldError{Field: field, Message: msg}) }
 	if in.Message != nil && utf8.RuneCountInString(*in.Message) > maxMessage {
@@ -184,7 +185,7 @@ func lostRaceTx(ctx context.Context, q *db.Queries, id uuid.UUID) error {
 // side), apperr.ErrInvalidTransition (not allowed from the current status), apperr.ErrConflict
 // (a concurrent change won, or for send: no network relationship or an active referral to that
 // firm already).
-func (s *Service) Act(ctx context.Context, a Actor, sel Selector, action Action, in ActionInput) (ReferralView, error) {
+func (s *Service) Act(ctx context.Context, a auth.Actor, sel Selector, action Action, in ActionInput) (ReferralView, error) {
 	if err := in.validate(a, action); err != nil {
 		return ReferralView{}, err
 	}
@@ -199,7 +200,7 @@ func (s *Service) Act(ctx context.Context, a Actor, sel Selector, action Action,
 
 // ActOnCase applies action to the current referral of the case named by key (as the caller sees
 // it) and returns the case as the caller now sees it. Errors are those of Act.
-func (s *Service) ActOnCase(ctx context.Context, a Actor, key string, action Action, in ActionInput) (CaseView, error) {
+func (s *Service) ActOnCase(ctx context.Context, a auth.Actor, key string, action Action, in ActionInput) (CaseView, error) {
 	if err := in.validate(a, action); err != nil {
 		return CaseView{}, err
 	}
@@ -214,7 +215,7 @@ func (s *Service) ActOnCase(ctx context.Context, a Actor, key string, action Act
 
 // actTx runs one action in the caller's transaction and returns the case and referral as they
 // are after it. It writes the status-update entry last.
-func (s *Service) actTx(ctx context.Context, q *db.Queries, o *outbox, a Actor, sel Selector, action Action, in ActionInput) (loaded, Referral, error) {
+func (s *Service) actTx(ctx context.Context, q *db.Queries, o *outbox, a auth.Actor, sel Selector, action Action, in ActionInput) (loaded, Referral, error) {
 	actor, err := s.actorTx(ctx, q, a)
 	if err != nil {
 		return loaded{}, Referral{}, err
@@ -321,7 +322,7 @@ var errSenderOnReceivedRoute = apperr.Permission("your firm sent this referral; 
 // caseWithoutReferralTx explains an action on a case that has no referral the caller can act on:
 // not found when the caller cannot see the case, otherwise the state machine's answer for a
 // draft.
-func (s *Service) caseWithoutReferralTx(ctx context.Context, q *db.Queries, a Actor, key string, action Action) error {
+func (s *Service) caseWithoutReferralTx(ctx context.Context, q *db.Queries, a auth.Actor, key string, action Action) error {
 	caseID, err := resolveCaseTx(ctx, q, a.FirmID, key)
 	if err != nil {
 		return err
@@ -343,7 +344,7 @@ type ReferInput struct {
 	SentExpirationHours *int
 }
 
-func (in ReferInput) validate(a Actor) error {
+func (in ReferInput) validate(a auth.Actor) error {
 	var details []apperr.FieldError
 	if in.ReferentFirmID == a.FirmID {
 		details = append(details, apperr.FieldError{Field: "body.referentFirmId", Message: "must be another firm than yours (no self-referral)"})
@@ -377,7 +378,7 @@ func (in ReferInput) expiresAt(now time.Time) *time.Time {
 // firm), apperr.ErrNotFound, apperr.ErrPermission (the caller only receives this case),
 // apperr.ErrConflict (no active network relationship, an active referral to that firm already,
 // or a concurrent refer won).
-func (s *Service) Refer(ctx context.Context, a Actor, key string, in ReferInput) (CaseView, error) {
+func (s *Service) Refer(ctx context.Context, a auth.Actor, key string, in ReferInput) (CaseView, error) {
 	if err := in.validate(a); err != nil {
 		return CaseView{}, err
 	}
@@ -483,7 +484,7 @@ func insertReferralTx(ctx context.Context, q *db.Queries, actor actorInfo, c Cas
 // Delete removes a draft referral. Errors: apperr.ErrNotFound, apperr.ErrPermission (not the
 // referring firm), apperr.ErrInvalidTransition (not a draft), apperr.ErrConflict (it was sent
 // meanwhile).
-func (s *Service) Delete(ctx context.Context, a Actor, sel Selector) error {
+func (s *Service) Delete(ctx context.Context, a auth.Actor, sel Selector) error {
 	return postgres.WithTx(ctx, s.pool, func(q *db.Queries) error {
 		id, err := resolveReferralTx(ctx, q, a.FirmID, sel)
 		if err != nil {
@@ -521,7 +522,7 @@ type Availability struct {
 // SentCaseAvailability lists what the referring firm may do with the case named by key, from
 // its latest referral's status. Errors: apperr.ErrNotFound, apperr.ErrPermission (the caller
 // only receives the case).
-func (s *Service) SentCaseAvailability(ctx context.Context, a Actor, key string) (Availability, error) {
+func (s *Service) SentCaseAvailability(ctx context.Context, a auth.Actor, key string) (Availability, error) {
 	v, err := s.GetSentCase(ctx, a, key)
 	if err != nil {
 		return Availability{}, err
@@ -535,7 +536,7 @@ func (s *Service) SentCaseAvailability(ctx context.Context, a Actor, key string)
 
 // ReceivedAvailability lists what the receiving firm may do with the referral sel names.
 // Errors: those of GetReferral.
-func (s *Service) ReceivedAvailability(ctx context.Context, a Actor, sel Selector) (Availability, error) {
+func (s *Service) ReceivedAvailability(ctx context.Context, a auth.Actor, sel Selector) (Availability, error) {
 	sel.Receiving = true
 	v, err := s.GetReferral(ctx, a, sel)
 	if err != nil {
@@ -598,7 +599,7 @@ func (s *Service) expireTx(ctx context.Context, q *db.Queries, o *outbox, id uui
 	if err := o.partnerEventTx(ctx, notify.StatusChanged, uuid.Nil, r, &from); err != nil {
 		return false, err
 	}
-	system := actorInfo{Actor: Actor{Source: SourceSystem}, kind: ActorSystem}
+	system := actorInfo{Actor: auth.Actor{Source: SourceSystem}, kind: ActorSystem}
 	su, err := writeStatusUpdateTx(ctx, q, system, statusUpdate{referral: r, from: &from, to: StatusWithdrawn, message: &reason})
 	if err != nil {
 		return false, err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/webhooks"
 )
 
@@ -38,7 +39,7 @@ var errBatchReferral = apperr.Validation("", apperr.FieldError{
 // of the batch, is a duplicate_sf_referral conflict), writes the cases with one COPY and records
 // one case.created event per case. Inputs naming a ReferentFirmID or asking for a DraftReferral
 // fail with apperr.ErrValidation. The returned error is a failure of tx itself (roll it back).
-func (s *Service) CreateCasesTx(ctx context.Context, tx pgx.Tx, a Actor, ins []CreateCaseInput) ([]CreateResult, error) {
+func (s *Service) CreateCasesTx(ctx context.Context, tx pgx.Tx, a auth.Actor, ins []CreateCaseInput) ([]CreateResult, error) {
 	q := db.New(tx)
 	o := &outbox{tx: tx, n: s.notifier, w: s.webhooks}
 	out := make([]CreateResult, len(ins))
@@ -120,7 +121,7 @@ func (s *Service) CreateCasesTx(ctx context.Context, tx pgx.Tx, a Actor, ins []C
 
 // UpdateCaseTx is UpdateCase inside the caller's transaction tx, with the same rules, errors and
 // events. An error leaves tx to be rolled back.
-func (s *Service) UpdateCaseTx(ctx context.Context, tx pgx.Tx, a Actor, key string, p CasePatch) (CaseView, error) {
+func (s *Service) UpdateCaseTx(ctx context.Context, tx pgx.Tx, a auth.Actor, key string, p CasePatch) (CaseView, error) {
 	if err := p.validate(); err != nil {
 		return CaseView{}, err
 	}
@@ -129,7 +130,7 @@ func (s *Service) UpdateCaseTx(ctx context.Context, tx pgx.Tx, a Actor, key stri
 
 // UpdateReferralTx is UpdateReferral inside the caller's transaction tx, with the same rules,
 // errors and events. An error leaves tx to be rolled back.
-func (s *Service) UpdateReferralTx(ctx context.Context, tx pgx.Tx, a Actor, sel Selector, p ReferralPatch) (ReferralView, error) {
+func (s *Service) UpdateReferralTx(ctx context.Context, tx pgx.Tx, a auth.Actor, sel Selector, p ReferralPatch) (ReferralView, error) {
 	if err := p.validate(); err != nil {
 		return ReferralView{}, err
 	}

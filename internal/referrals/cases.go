@@ -13,6 +13,7 @@ import (
 
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/notify"
 	"github.com/casexchange/server/internal/ptr"
 )
@@ -109,7 +110,7 @@ func (f *fieldChecker) err() error {
 
 // checkNewCase applies the field rules of a new case and resolves the reference data it names.
 // Errors: apperr.ErrValidation listing every field at fault; anything else is a database failure.
-func (s *Service) checkNewCase(ctx context.Context, q *db.Queries, a Actor, in CreateCaseInput) (resolvedRefs, map[string]string, error) {
+func (s *Service) checkNewCase(ctx context.Context, q *db.Queries, a auth.Actor, in CreateCaseInput) (resolvedRefs, map[string]string, error) {
 	var f fieldChecker
 	f.required("body.title", in.Title, maxTitle)
 	f.required("body.clientFirstName", in.ClientFirstName, maxName)
@@ -151,7 +152,7 @@ func (s *Service) checkNewCase(ctx context.Context, q *db.Queries, a Actor, in C
 // malformed fields, unknown reference data, unknown, inactive or own referent firm),
 // apperr.ErrConflict (code duplicate_sf_referral for a Salesforce id already on an active case
 // of the firm; no active network relationship with the referent firm).
-func (s *Service) CreateCase(ctx context.Context, a Actor, in CreateCaseInput) (CaseView, error) {
+func (s *Service) CreateCase(ctx context.Context, a auth.Actor, in CreateCaseInput) (CaseView, error) {
 	refs, custom, err := s.checkNewCase(ctx, db.New(s.pool), a, in)
 	if err != nil {
 		return CaseView{}, err
@@ -270,7 +271,7 @@ var errDuplicateSalesforceID = apperr.New(apperr.ErrConflict, "duplicate_sf_refe
 	"another active case of your firm already carries this salesforceId")
 
 // GetCase returns the case named by key as the caller sees it. Errors: apperr.ErrNotFound.
-func (s *Service) GetCase(ctx context.Context, a Actor, key string) (CaseView, error) {
+func (s *Service) GetCase(ctx context.Context, a auth.Actor, key string) (CaseView, error) {
 	var out CaseView
 	err := s.readTx(ctx, func(q *db.Queries) error {
 		id, err := resolveCaseTx(ctx, q, a.FirmID, key)
@@ -289,7 +290,7 @@ func (s *Service) GetCase(ctx context.Context, a Actor, key string) (CaseView, e
 
 // GetSentCase returns a case the caller's firm owns. Errors: apperr.ErrNotFound,
 // apperr.ErrPermission (the firm only receives the case).
-func (s *Service) GetSentCase(ctx context.Context, a Actor, key string) (CaseView, error) {
+func (s *Service) GetSentCase(ctx context.Context, a auth.Actor, key string) (CaseView, error) {
 	v, err := s.GetCase(ctx, a, key)
 	if err != nil {
 		return CaseView{}, err
@@ -302,7 +303,7 @@ func (s *Service) GetSentCase(ctx context.Context, a Actor, key string) (CaseVie
 
 // GetReferral returns the referral sel names as the caller sees it. Errors: apperr.ErrNotFound,
 // apperr.ErrPermission (sel.Receiving and the caller's firm sent it).
-func (s *Service) GetReferral(ctx context.Context, a Actor, sel Selector) (ReferralView, error) {
+func (s *Service) GetReferral(ctx context.Context, a auth.Actor, sel Selector) (ReferralView, error) {
 	var out ReferralView
 	err := s.readTx(ctx, func(q *db.Queries) error {
 		id, err := resolveReferralTx(ctx, q, a.FirmID, sel)
@@ -406,7 +407,7 @@ func searchPattern(s string) *string {
 
 // ListCases returns one page of the cases the caller's firm sees, each from its side. Errors:
 // apperr.ErrValidation for an unknown view or sort key, or a cursor of another list.
-func (s *Service) ListCases(ctx context.Context, a Actor, cq CaseQuery) (CasePage, error) {
+func (s *Service) ListCases(ctx context.Context, a auth.Actor, cq CaseQuery) (CasePage, error) {
 	sp, fp, err := cq.spec(a.FirmID)
 	if err != nil {
 		return CasePage{}, err

@@ -134,7 +134,7 @@ func (o *outbox) noteCreatedTx(ctx context.Context, a actorInfo, l loaded, r Ref
 func eventOf(typ webhooks.EventType, a actorInfo, c Case, r *Referral) webhooks.Event {
 	ev := webhooks.Event{
 		Type:            typ,
-		Actor:           webhooks.Actor{Source: sourceOf(a.Actor)},
+		Actor:           webhooks.EventActor{Source: sourceOf(a.Actor)},
 		BaseCaseID:      c.ID,
 		ReferenceNumber: c.ReferenceNumber,
 		ReferringFirm:   webhooks.Firm{ID: c.OwnerFirmID, Name: c.OwnerFirmName},

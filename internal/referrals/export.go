@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/casexchange/server/gen/db"
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/keyset"
 )
 
@@ -32,7 +33,7 @@ const exportBatch = 500
 // an order by a key that changes (updatedAt), such a case can appear twice or not at all, as
 // in any walk by cursor. An error from begin or row stops the walk and is returned; an
 // unknown view or sort key is an apperr.ErrValidation.
-func (s *Service) Export(ctx context.Context, a Actor, cq CaseQuery, begin func(truncated bool) error, row func(CaseView) error) error {
+func (s *Service) Export(ctx context.Context, a auth.Actor, cq CaseQuery, begin func(truncated bool) error, row func(CaseView) error) error {
 	cq.Page, cq.Cursor = Page{Page: 1, Limit: exportBatch}, ""
 	sp, _, err := cq.spec(a.FirmID)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/notify"
 	"github.com/casexchange/server/internal/postgres"
 )
@@ -87,7 +88,7 @@ type FeedPage struct {
 
 // Feed lists the status-update entries of every referral the caller's firm is party to. Errors:
 // apperr.ErrValidation for an undecodable cursor, or a page other than 1 while polling.
-func (s *Service) Feed(ctx context.Context, a Actor, fq FeedQuery) (FeedPage, error) {
+func (s *Service) Feed(ctx context.Context, a auth.Actor, fq FeedQuery) (FeedPage, error) {
 	polling := fq.Since != nil || fq.Cursor != ""
 	var after *Cursor
 	if fq.Cursor != "" {
@@ -260,7 +261,7 @@ func firstTime(ts ...*time.Time) *time.Time {
 // Lookup returns every entry, oldest first, of the referral or case key names: a referral UUID
 // or reference number gives that referral's entries, a case UUID, reference number or external
 // id those of all the case's referrals the caller may see. Errors: apperr.ErrNotFound.
-func (s *Service) Lookup(ctx context.Context, a Actor, key string) ([]StatusUpdate, error) {
+func (s *Service) Lookup(ctx context.Context, a auth.Actor, key string) ([]StatusUpdate, error) {
 	var out []StatusUpdate
 	err := s.readTx(ctx, func(q *db.Queries) error {
 		k := parseKey(key)
@@ -286,7 +287,7 @@ func (s *Service) Lookup(ctx context.Context, a Actor, key string) ([]StatusUpda
 
 // CaseHistory returns every entry, oldest first, of the referrals of the case named by key that
 // the caller may see. Errors: apperr.ErrNotFound.
-func (s *Service) CaseHistory(ctx context.Context, a Actor, key string) ([]StatusUpdate, error) {
+func (s *Service) CaseHistory(ctx context.Context, a auth.Actor, key string) ([]StatusUpdate, error) {
 	var out []StatusUpdate
 	err := s.readTx(ctx, func(q *db.Queries) (err error) {
 		out, err = s.caseEntriesTx(ctx, q, a, key)
@@ -295,7 +296,7 @@ func (s *Service) CaseHistory(ctx context.Context, a Actor, key string) ([]Statu
 	return out, err
 }
 
-func (s *Service) caseEntriesTx(ctx context.Context, q *db.Queries, a Actor, key string) ([]StatusUpdate, error) {
+func (s *Service) caseEntriesTx(ctx context.Context, q *db.Queries, a auth.Actor, key string) ([]StatusUpdate, error) {
 	caseID, err := resolveCaseTx(ctx, q, a.FirmID, key)
 	if err != nil {
 		return nil, err
@@ -317,7 +318,7 @@ func (s *Service) caseEntriesTx(ctx context.Context, q *db.Queries, a Actor, key
 
 // ReferralHistory returns every entry of the referral sel names, oldest first. Errors:
 // apperr.ErrNotFound.
-func (s *Service) ReferralHistory(ctx context.Context, a Actor, sel Selector) ([]StatusUpdate, error) {
+func (s *Service) ReferralHistory(ctx context.Context, a auth.Actor, sel Selector) ([]StatusUpdate, error) {
 	var out []StatusUpdate
 	err := s.readTx(ctx, func(q *db.Queries) error {
 		id, err := resolveReferralTx(ctx, q, a.FirmID, sel)
@@ -356,7 +357,7 @@ type MessageInput struct {
 // SendMessage writes a message entry on a referral; it never changes the referral's status.
 // Errors: apperr.ErrValidation, apperr.ErrNotFound (nothing visible matches Key),
 // apperr.ErrConflict (the case has no sent referral, so no partner firm).
-func (s *Service) SendMessage(ctx context.Context, a Actor, in MessageInput) (StatusUpdate, error) {
+func (s *Service) SendMessage(ctx context.Context, a auth.Actor, in MessageInput) (StatusUpdate, error) {
 	var f fieldChecker
 	f.required("body.message", in.Message, maxMessage)
 	if in.RequestedStatus != nil && !in.RequestedStatus.Valid() {

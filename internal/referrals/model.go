@@ -220,11 +220,8 @@ func (u StatusUpdate) AuthorName() string {
 	return "Unknown"
 }
 
-// Actor is the caller of an operation; Source is recorded on status updates, SourceAPI when
-// empty.
-type Actor = auth.Actor
-
-func sourceOf(a Actor) string {
+// sourceOf is the source recorded for a caller on status updates: SourceAPI when it names none.
+func sourceOf(a auth.Actor) string {
 	if a.Source == "" {
 		return SourceAPI
 	}

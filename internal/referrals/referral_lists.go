@@ -12,6 +12,7 @@ import (
 
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/keyset"
 )
 
@@ -157,7 +158,7 @@ func listTotalTx(ctx context.Context, q *db.Queries, firm uuid.UUID, list, statu
 // ListReceived returns one page of the referrals addressed to the caller's firm. Errors:
 // apperr.ErrValidation on query.sort for an unknown sort key and on query.cursor for a cursor
 // that is not one of this list's under the same filters and order.
-func (s *Service) ListReceived(ctx context.Context, a Actor, rq ReceivedQuery) (ReferralPage, error) {
+func (s *Service) ListReceived(ctx context.Context, a auth.Actor, rq ReceivedQuery) (ReferralPage, error) {
 	sort := rq.Sort
 	if sort == "" {
 		sort = SortUpdatedAt
@@ -242,7 +243,7 @@ func (s *Service) ListReceived(ctx context.Context, a Actor, rq ReceivedQuery) (
 // cursor is the nextCursor of the previous page ("" for none; then page.Page is ignored).
 // Errors: apperr.ErrNotFound when caseKey names no case visible to the caller;
 // apperr.ErrValidation on query.cursor for a cursor not issued by this list with these filters.
-func (s *Service) ListReferrals(ctx context.Context, a Actor, caseKey string, filter StatusFilter, page Page, cursor string) (ReferralPage, error) {
+func (s *Service) ListReferrals(ctx context.Context, a auth.Actor, caseKey string, filter StatusFilter, page Page, cursor string) (ReferralPage, error) {
 	status, closing := filterStrings(filter)
 	if caseKey != "" {
 		return s.listCaseReferrals(ctx, a, caseKey, status, closing, page, cursor)
@@ -282,7 +283,7 @@ func (s *Service) ListReferrals(ctx context.Context, a Actor, caseKey string, fi
 
 // listCaseReferrals pages through the referrals of one case by sequence number; the cursor's
 // key is the last sequence number returned.
-func (s *Service) listCaseReferrals(ctx context.Context, a Actor, caseKey, status, closing string, page Page, cursor string) (ReferralPage, error) {
+func (s *Service) listCaseReferrals(ctx context.Context, a auth.Actor, caseKey, status, closing string, page Page, cursor string) (ReferralPage, error) {
 	limit, offset := page.norm()
 	pg := page.Page
 	if pg < 1 {

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/ptr"
 	"github.com/casexchange/server/internal/referrals"
 )
@@ -46,7 +47,7 @@ func TestSearchPagesAndTotal(t *testing.T) {
 	require.NoError(t, err)
 
 	// expected lists every case of the view in the list's order, then keeps the matches.
-	expected := func(a referrals.Actor, view string, asc bool, match map[uuid.UUID]bool) []uuid.UUID {
+	expected := func(a auth.Actor, view string, asc bool, match map[uuid.UUID]bool) []uuid.UUID {
 		var out []uuid.UUID
 		for pg := 1; ; pg++ {
 			p, err := b.svc.ListCases(ctx, a, referrals.CaseQuery{View: view, Ascending: asc, Page: referrals.Page{Page: pg, Limit: 100}})
@@ -72,7 +73,7 @@ func TestSearchPagesAndTotal(t *testing.T) {
 	}
 	cases := []struct {
 		name  string
-		actor referrals.Actor
+		actor auth.Actor
 		view  string
 		match map[uuid.UUID]bool
 	}{

@@ -14,6 +14,7 @@ import (
 
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/postgres"
 	"github.com/casexchange/server/internal/refdata"
 )
@@ -52,14 +53,14 @@ func New(pool *pgxpool.Pool, opts ...Option) *Service {
 
 // actorInfo is the caller as recorded on rows: the person behind it and a display name.
 type actorInfo struct {
-	Actor
+	auth.Actor
 	kind   string
 	name   *string
 	person *uuid.UUID // the user, or the user who created the API key
 }
 
 // actorTx looks up who the caller is for the rows it writes.
-func (s *Service) actorTx(ctx context.Context, q *db.Queries, a Actor) (actorInfo, error) {
+func (s *Service) actorTx(ctx context.Context, q *db.Queries, a auth.Actor) (actorInfo, error) {
 	info := actorInfo{Actor: a, kind: ActorSystem}
 	switch {
 	case a.UserID != nil:

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/postgres/pgtest"
 	"github.com/casexchange/server/internal/ptr"
 	"github.com/casexchange/server/internal/referrals"
@@ -24,9 +25,9 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 type testBundle struct {
 	pool   *pgxpool.Pool
 	svc    *referrals.Service
-	sender referrals.Actor
-	recv   referrals.Actor
-	other  referrals.Actor
+	sender auth.Actor
+	recv   auth.Actor
+	other  auth.Actor
 }
 
 func setup(t *testing.T) *testBundle {
@@ -42,14 +43,14 @@ func setup(t *testing.T) *testBundle {
 }
 
 // newFirm creates a firm and an API key of it and returns the key's actor.
-func newFirm(t *testing.T, pool *pgxpool.Pool, name string) referrals.Actor {
+func newFirm(t *testing.T, pool *pgxpool.Pool, name string) auth.Actor {
 	t.Helper()
 	ctx := context.Background()
 	var firm, key uuid.UUID
 	require.NoError(t, pool.QueryRow(ctx, `INSERT INTO firms (name) VALUES ($1) RETURNING id`, name).Scan(&firm))
 	require.NoError(t, pool.QueryRow(ctx, `INSERT INTO api_keys (firm_id, name, tier, key_hash, key_prefix)
 		VALUES ($1, $2, 'FULL', $3, 'cxp_test') RETURNING id`, firm, name+" key", uuid.NewString()).Scan(&key))
-	return referrals.Actor{FirmID: firm, KeyID: &key}
+	return auth.Actor{FirmID: firm, KeyID: &key}
 }
 
 func relate(t *testing.T, pool *pgxpool.Pool, from, to uuid.UUID) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/casexchange/server/gen/db"
 	"github.com/casexchange/server/internal/apperr"
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/ptr"
 )
 
@@ -43,7 +44,7 @@ func (p SentCasePatch) empty() bool {
 // Errors: apperr.ErrValidation (empty patch, value out of range), apperr.ErrNotFound,
 // apperr.ErrPermission (the firm only receives the case), apperr.ErrConflict (code
 // duplicate_sf_referral).
-func (s *Service) PatchSentCase(ctx context.Context, a Actor, key string, p SentCasePatch) (CaseView, error) {
+func (s *Service) PatchSentCase(ctx context.Context, a auth.Actor, key string, p SentCasePatch) (CaseView, error) {
 	var f fieldChecker
 	if p.empty() {
 		f.add("body", "at least one field is required")
@@ -166,20 +167,20 @@ func (p CasePatch) validate() error {
 // apperr.ErrPermission (a field the caller may not change, named in the message),
 // apperr.ErrInvalidTransition (the receiving firm has not acknowledged, or the current referral
 // is rejected or withdrawn), apperr.ErrConflict (duplicate_sf_referral, or a concurrent change).
-func (s *Service) UpdateCase(ctx context.Context, a Actor, key string, p CasePatch) (CaseView, error) {
+func (s *Service) UpdateCase(ctx context.Context, a auth.Actor, key string, p CasePatch) (CaseView, error) {
 	if err := p.validate(); err != nil {
 		return CaseView{}, err
 	}
 	return s.updateCase(ctx, a, key, p, false)
 }
 
-func (s *Service) updateCase(ctx context.Context, a Actor, key string, p CasePatch, senderRoute bool) (CaseView, error) {
+func (s *Service) updateCase(ctx context.Context, a auth.Actor, key string, p CasePatch, senderRoute bool) (CaseView, error) {
 	return writeTx(ctx, s, func(q *db.Queries, o *outbox) (CaseView, error) {
 		return s.updateCaseTx(ctx, q, o, a, key, p, senderRoute)
 	})
 }
 
-func (s *Service) updateCaseTx(ctx context.Context, q *db.Queries, o *outbox, a Actor, key string, p CasePatch, senderRoute bool) (CaseView, error) {
+func (s *Service) updateCaseTx(ctx context.Context, q *db.Queries, o *outbox, a auth.Actor, key string, p CasePatch, senderRoute bool) (CaseView, error) {
 	actor, err := s.actorTx(ctx, q, a)
 	if err != nil {
 		return CaseView{}, err
@@ -244,7 +245,7 @@ func (s *Service) updateCaseTx(ctx context.Context, q *db.Queries, o *outbox, a 
 }
 
 // updateBaseCaseTx writes the case's own fields of p (the referring firm's).
-func (s *Service) updateBaseCaseTx(ctx context.Context, q *db.Queries, a Actor, c Case, p CasePatch) error {
+func (s *Service) updateBaseCaseTx(ctx context.Context, q *db.Queries, a auth.Actor, c Case, p CasePatch) error {
 	var f fieldChecker
 	caseType, jurisdiction := "", ""
 	if p.CaseType.Set {
@@ -405,7 +406,7 @@ func checkReferralEditable(side Side, r Referral) error {
 // (a closed referral can still get its final figures). Errors: apperr.ErrValidation,
 // apperr.ErrNotFound, apperr.ErrPermission (the caller's firm sent the referral),
 // apperr.ErrInvalidTransition, apperr.ErrConflict (a concurrent change won).
-func (s *Service) PatchReceivedReferral(ctx context.Context, a Actor, sel Selector, p ReferralPatch) (ReferralView, error) {
+func (s *Service) PatchReceivedReferral(ctx context.Context, a auth.Actor, sel Selector, p ReferralPatch) (ReferralView, error) {
 	if err := p.validate(); err != nil {
 		return ReferralView{}, err
 	}
@@ -417,20 +418,20 @@ func (s *Service) PatchReceivedReferral(ctx context.Context, a Actor, sel Select
 // receiving firm; every other field may be set by either firm. The receiving firm edits only
 // after acknowledging; nobody edits a rejected or withdrawn referral. Errors: as
 // PatchReceivedReferral, with apperr.ErrPermission for the referring firm setting notes.
-func (s *Service) UpdateReferral(ctx context.Context, a Actor, sel Selector, p ReferralPatch) (ReferralView, error) {
+func (s *Service) UpdateReferral(ctx context.Context, a auth.Actor, sel Selector, p ReferralPatch) (ReferralView, error) {
 	if err := p.validate(); err != nil {
 		return ReferralView{}, err
 	}
 	return s.updateReferral(ctx, a, sel, p)
 }
 
-func (s *Service) updateReferral(ctx context.Context, a Actor, sel Selector, p ReferralPatch) (ReferralView, error) {
+func (s *Service) updateReferral(ctx context.Context, a auth.Actor, sel Selector, p ReferralPatch) (ReferralView, error) {
 	return writeTx(ctx, s, func(q *db.Queries, o *outbox) (ReferralView, error) {
 		return s.updateReferralTx(ctx, q, o, a, sel, p)
 	})
 }
 
-func (s *Service) updateReferralTx(ctx context.Context, q *db.Queries, o *outbox, a Actor, sel Selector, p ReferralPatch) (ReferralView, error) {
+func (s *Service) updateReferralTx(ctx context.Context, q *db.Queries, o *outbox, a auth.Actor, sel Selector, p ReferralPatch) (ReferralView, error) {
 	actor, err := s.actorTx(ctx, q, a)
 	if err != nil {
 		return ReferralView{}, err

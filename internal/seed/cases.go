@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/casexchange/server/internal/app"
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/referrals"
 )
 
@@ -48,7 +49,7 @@ var demoCaseList = []demoCase{
 func demoCases(ctx context.Context, a *app.App, res Result) error {
 	svc := a.Server.Referrals
 	acme := res.Firms["acme-injury-law"].ID
-	page, err := svc.ListCases(ctx, referrals.Actor{FirmID: acme}, referrals.CaseQuery{Page: referrals.Page{Page: 1, Limit: 1}})
+	page, err := svc.ListCases(ctx, auth.Actor{FirmID: acme}, referrals.CaseQuery{Page: referrals.Page{Page: 1, Limit: 1}})
 	if err != nil {
 		return fmt.Errorf("seed cases: %w", err)
 	}
@@ -57,7 +58,7 @@ func demoCases(ctx context.Context, a *app.App, res Result) error {
 	}
 	incident := time.Date(2026, 3, 14, 0, 0, 0, 0, time.UTC)
 	for i, dc := range demoCaseList {
-		from := referrals.Actor{FirmID: res.Firms[dc.from].ID}
+		from := auth.Actor{FirmID: res.Firms[dc.from].ID}
 		in := referrals.CreateCaseInput{
 			Title: dc.title, CaseType: dc.caseType, Jurisdiction: dc.jurisdiction,
 			ClientFirstName: dc.first, ClientLastName: dc.last, IncidentDate: &incident,
@@ -77,7 +78,7 @@ func demoCases(ctx context.Context, a *app.App, res Result) error {
 		if dc.to == "" {
 			continue
 		}
-		recv := referrals.Actor{FirmID: res.Firms[dc.to].ID}
+		recv := auth.Actor{FirmID: res.Firms[dc.to].ID}
 		sel := referrals.Selector{Key: cv.Case.ID.String(), Receiving: true}
 		for _, step := range dc.steps {
 			ai := referrals.ActionInput{}

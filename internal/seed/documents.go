@@ -8,7 +8,7 @@ import (
 	"net/textproto"
 
 	"github.com/casexchange/server/internal/app"
-	"github.com/casexchange/server/internal/documents"
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/referrals"
 )
 
@@ -22,7 +22,7 @@ const demoNote = "Intake summary (demo data)\n\nClient interview completed; poli
 func demoDocuments(ctx context.Context, a *app.App, res Result) error {
 	for _, f := range DemoFirms {
 		owner := res.Firms[f.Slug].ID
-		page, err := a.Server.Referrals.ListCases(ctx, referrals.Actor{FirmID: owner},
+		page, err := a.Server.Referrals.ListCases(ctx, auth.Actor{FirmID: owner},
 			referrals.CaseQuery{View: referrals.ViewSent, Page: referrals.Page{Page: 1, Limit: 100}})
 		if err != nil {
 			return fmt.Errorf("seed documents: %w", err)
@@ -31,7 +31,7 @@ func demoDocuments(ctx context.Context, a *app.App, res Result) error {
 			if cv.Current == nil || cv.Current.AcknowledgedAt == nil {
 				continue
 			}
-			actor := documents.Actor{FirmID: owner}
+			actor := auth.Actor{FirmID: owner}
 			existing, err := a.Server.Documents.List(ctx, actor, cv.Case.ID)
 			if err != nil {
 				return fmt.Errorf("seed documents: %w", err)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/casexchange/server/internal/app"
+	"github.com/casexchange/server/internal/auth"
 	"github.com/casexchange/server/internal/medical"
 	"github.com/casexchange/server/internal/referrals"
 )
@@ -16,7 +17,7 @@ func init() { demoSteps["medical"] = demoMedical }
 func demoMedical(ctx context.Context, a *app.App, res Result) error {
 	for _, f := range DemoFirms {
 		firm := res.Firms[f.Slug].ID
-		actor := medical.Actor{FirmID: firm}
+		actor := auth.Actor{FirmID: firm}
 		_, n, err := a.Server.Medical.List(ctx, actor, medical.ListFilter{Page: 1, Limit: 1})
 		if err != nil {
 			return fmt.Errorf("seed medical referrals: %w", err)
@@ -24,7 +25,7 @@ func demoMedical(ctx context.Context, a *app.App, res Result) error {
 		if n > 0 {
 			continue
 		}
-		page, err := a.Server.Referrals.ListCases(ctx, referrals.Actor{FirmID: firm},
+		page, err := a.Server.Referrals.ListCases(ctx, auth.Actor{FirmID: firm},
 			referrals.CaseQuery{View: referrals.ViewSent, Page: referrals.Page{Page: 1, Limit: 1}})
 		if err != nil {
 			return fmt.Errorf("seed medical referrals: %w", err)

@@ -86,8 +86,10 @@ type Firm struct {
 	Name string    `json:"name"`
 }
 
-// Actor is who caused an event: a firm (through a user or an API key) or the system.
-type Actor struct {
+// EventActor is who caused an event, as the envelope publishes it: the firm (nil for the system)
+// and the source. It is the public view of the auth.Actor behind the event: which key or user
+// acted is not part of a webhook.
+type EventActor struct {
 	FirmID *uuid.UUID `json:"firmId"` // nil for the system
 	Source string     `json:"source"` // api, manual, system, or an integration's name
 }
@@ -122,7 +124,7 @@ type Event struct {
 	Type       EventType
 	ID         uuid.UUID // zero: a new id
 	OccurredAt time.Time // zero: now
-	Actor      Actor
+	Actor      EventActor
 
 	ReferralID      *uuid.UUID // nil for a case never referred
 	BaseCaseID      uuid.UUID
@@ -490,7 +492,7 @@ type envelope struct {
 	ReferringFirm   Firm       `json:"referringFirm"`
 	ReferentFirm    *Firm      `json:"referentFirm"`
 	IsTestCase      bool       `json:"isTestCase"`
-	Actor           Actor      `json:"actor"`
+	Actor           EventActor `json:"actor"`
 	ChangedFields   *[]string  `json:"changedFields,omitempty"`
 	Data            any        `json:"data"`
 }

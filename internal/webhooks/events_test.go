@@ -63,7 +63,7 @@ func fixtureEvent(o eventOpts) webhooks.Event {
 		snap.ReferentFirmID, snap.ReferentFirmName = nil, nil
 	}
 	ev := webhooks.Event{
-		Type: o.Type, Actor: webhooks.Actor{FirmID: &senderFirm.ID, Source: "api"},
+		Type: o.Type, Actor: webhooks.EventActor{FirmID: &senderFirm.ID, Source: "api"},
 		ReferralID: &snap.ID, BaseCaseID: snap.BaseCaseID, ReferenceNumber: snap.ReferenceNumber,
 		ReferringFirm: senderFirm, ReferentFirm: referent, Status: o.Status, Acknowledged: o.Acknowledged,
 		SkipReferringFirm: o.SkipSender,
