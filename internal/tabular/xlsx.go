@@ -178,8 +178,8 @@ func (s *Sheet) row(cells []Cell, textStyle int) error {
 	w.WriteString(r)
 	w.WriteString(`">`)
 	for i, c := range cells {
-		if c.kind == kindEmpty || (c.kind == kindText && c.text == "") {
-			continue // an empty text cell reads the same as no cell
+		if c.kind == kindEmpty {
+			continue
 		}
 		w.WriteString(`<c r="`)
 		w.WriteString(columnName(i + 1))
