@@ -106,6 +106,11 @@ func loadSpec(path string) (*openapi3.T, map[string]specOp, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("load %s: %w", path, err)
 	}
+	return doc, specOps(doc), nil
+}
+
+// specOps are the operations of doc by operationId.
+func specOps(doc *openapi3.T) map[string]specOp {
 	ops := map[string]specOp{}
 	for p, item := range doc.Paths.Map() {
 		for m, op := range item.Operations() {
@@ -114,7 +119,7 @@ func loadSpec(path string) (*openapi3.T, map[string]specOp, error) {
 			}
 		}
 	}
-	return doc, ops, nil
+	return ops
 }
 
 func runBuild(args []string) error {
