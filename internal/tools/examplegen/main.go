@@ -57,9 +57,7 @@ func main() {
 		err = runBuild(os.Args[2:])
 	case "check":
 		err = runCheck(os.Args[2:])
-	case "-h", "-help", "--help", "help":
-		usage()
-	default:
+	default: // -h, --help and anything else
 		usage()
 	}
 	if err != nil {
@@ -97,8 +95,8 @@ type exchange struct {
 
 // specOp is one operation of the contract.
 type specOp struct {
-	id, method, path string
-	op               *openapi3.Operation
+	method, path string
+	op           *openapi3.Operation
 }
 
 func loadSpec(path string) (*openapi3.T, map[string]specOp, error) {
@@ -115,7 +113,7 @@ func specOps(doc *openapi3.T) map[string]specOp {
 	for p, item := range doc.Paths.Map() {
 		for m, op := range item.Operations() {
 			if op.OperationID != "" {
-				ops[op.OperationID] = specOp{id: op.OperationID, method: m, path: p, op: op}
+				ops[op.OperationID] = specOp{method: m, path: p, op: op}
 			}
 		}
 	}
@@ -399,7 +397,6 @@ func runCheck(args []string) error {
 type report struct {
 	withBody, withSuccessBody int // operations of the contract with a request body, with a success response body
 	req, resp                 int // operations with a request example, with a response example
-	reqSkipped                int // operations with a body but no request example
 	bodies                    int // example bodies validated
 	problems                  []string
 }

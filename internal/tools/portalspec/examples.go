@@ -19,12 +19,10 @@ const exampleName = "demo"
 // neither `example` nor `examples` there. A request body or response the operation takes by $ref
 // is first copied into the operation, so that the shared component stays as written. It returns
 // how many request bodies and responses got an example.
-func addExamples(root, op *yaml.Node, e examples.Operation) (req, resp int) {
-	called := fmt.Sprintf("`%s %s`", e.Method, e.Path)
+func addExamples(root, op *yaml.Node, path string, e examples.Operation) (req, resp int) {
 	if e.Request != nil {
 		if rb := inlineRef(root, op, "requestBody"); rb != nil {
-			if addExample(get(rb, "content"), *e.Request, "Sent by the recorded walk of the demo data",
-				"The request of "+called+" in one run of `make examples` on a fresh demo server. "+note) {
+			if addExample(get(rb, "content"), *e.Request, "Sent on the demo data", describe(path, e)) {
 				req++
 			}
 		}
@@ -43,16 +41,23 @@ func addExamples(root, op *yaml.Node, e examples.Operation) (req, resp int) {
 		if r == nil {
 			continue
 		}
-		if addExample(get(r, "content"), e.Responses[c], "Answered to the recorded walk of the demo data",
-			"The answer to "+called+" in one run of `make examples` on a fresh demo server. "+note) {
+		if addExample(get(r, "content"), e.Responses[c], "Answered on the demo data", describe(path, e)) {
 			resp++
 		}
 	}
 	return req, resp
 }
 
-const note = "Ids, names and timestamps are that run's: on your server, use the ids your own calls return. " +
-	"Keys, tokens, secrets and passwords are placeholders; lists are cut to 3 items."
+// describe is the description of a recorded example: where it comes from, what in it is that
+// run's, and the path as called when it holds ids.
+func describe(path string, e examples.Operation) string {
+	d := "Recorded by `make examples` on a fresh demo server: ids are that run's, secrets are placeholders " +
+		"([about these examples](/docs/guides/responses#the-examples-in-the-reference))."
+	if e.Path != path {
+		d = "Called as `" + e.Method + " " + e.Path + "`. " + d
+	}
+	return d
+}
 
 // addExample adds one example under content's media type b.ContentType, unless that media type
 // is missing or already has an example.

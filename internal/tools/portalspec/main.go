@@ -69,7 +69,7 @@ func main() {
 			n++
 			if id := get(op, "operationId"); id != nil {
 				if e, ok := ex.Operations[id.Value]; ok {
-					r, s := addExamples(root, op, e)
+					r, s := addExamples(root, op, path, e)
 					reqEx += r
 					respEx += s
 				}
