@@ -24,10 +24,10 @@ build:
 run: build
 	./$(BIN) serve
 
-## test: Go tests against a private PostgreSQL (or DATABASE_URL), short fuzz runs, the contract gates,
+## test: Go tests against a private PostgreSQL (or DATABASE_URL), short fuzz runs, the contract gates, the reference's examples (mk/examples.mk),
 ## our own Postman collection and the published one (mk/postman.mk), the portman contract tests generated from our spec and the HA drills
 ## (mk/ha.mk: scale-out, failover, restore-drill).
-test: lint test-go fuzz contract newman newman-reference portman chart image-test migration-compat portal-quickstart sdk-smoke scale-out failover restore-drill
+test: lint test-go fuzz contract examples-check newman newman-reference portman chart image-test migration-compat portal-quickstart sdk-smoke scale-out failover restore-drill
 
 ## test-go: every Go package; the verification parts' one-line summaries are printed at the end.
 test-go:

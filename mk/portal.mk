@@ -4,6 +4,8 @@
 .PHONY: portal-generate portal-reference portal-lifecycle
 
 PORTAL_SITE := internal/portal/site
+## EXAMPLES: the recorded request and response examples merged into the reference (make examples).
+EXAMPLES := api-reference/examples.json
 
 ## portal-generate: every generated file of the portal.
 portal-generate: portal-lifecycle portal-reference
@@ -17,7 +19,7 @@ portal-lifecycle:
 ## scripts inlined (no CDN); redocly's output is deterministic for the same input.
 portal-reference: node_modules
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	  $(GO) run ./internal/tools/portalspec $(SPEC) > "$$tmp/spec.yml" && \
+	  $(GO) run ./internal/tools/portalspec -examples $(EXAMPLES) $(SPEC) > "$$tmp/spec.yml" && \
 	  $(NPX)/redocly build-docs "$$tmp/spec.yml" --inlineBundle --title "CaseXchange API reference" \
 	    -o $(PORTAL_SITE)/reference.html > "$$tmp/redocly.log" 2>&1 || { cat "$$tmp/redocly.log"; exit 1; }
 	@# No request may leave the server: the logo becomes an empty inline image, the telemetry

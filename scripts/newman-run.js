@@ -4,7 +4,10 @@
 // (scripts/newman.sh starts one). No failure is allowed: every failed assertion, script error
 // or request without an answer fails the run.
 //
-//   node scripts/newman-run.js --base-url http://127.0.0.1:8080 --mail-dir DIR [--verbose]
+//   node scripts/newman-run.js --base-url http://127.0.0.1:8080 --mail-dir DIR [--verbose] [--record FILE]
+//
+// --record FILE writes every exchange (the operation, the request as sent, the status and body of
+// the answer) as JSON to FILE; internal/tools/examplegen turns it into the reference's examples.
 //
 // The folders run in order, in passes that share one environment. A folder that needs a token
 // the server e-mails ({{invitationToken}}, {{resetToken}}) starts a new pass, after the token is
@@ -26,6 +29,7 @@ for (let i = 0; i < args.length; i++) {
   if (a === '--base-url') opt.baseUrl = args[++i];
   else if (a === '--mail-dir') opt.mailDir = args[++i];
   else if (a === '--verbose') opt.verbose = true;
+  else if (a === '--record') opt.record = args[++i];
   else { console.error('unknown argument ' + a); process.exit(2); }
 }
 if (!opt.baseUrl) { console.error('--base-url is required'); process.exit(2); }
@@ -74,6 +78,28 @@ function passes() {
   return out;
 }
 
+// exchange is one request of a run as sent and answered, for --record.
+function exchange(ex) {
+  const desc = ex.item.request && ex.item.request.description;
+  const text = desc && (typeof desc === 'string' ? desc : desc.content) || '';
+  const m = text.match(/Operation `([A-Za-z0-9_]+)`/);
+  const req = ex.request, res = ex.response;
+  const header = (h, k) => (h && h.get ? h.get(k) : undefined) || '';
+  const body = req.body ? req.body.toJSON() : null;
+  return {
+    name: ex.item.name,
+    operationId: m ? m[1] : '',
+    method: req.method,
+    url: req.url.toString(),
+    requestContentType: header(req.headers, 'Content-Type'),
+    requestBodyMode: body ? body.mode || '' : '',
+    requestBody: body && body.mode === 'raw' ? body.raw : null,
+    status: res ? res.code : 0,
+    responseContentType: res ? header(res.headers, 'Content-Type') : '',
+    responseBody: res && res.stream ? res.stream.toString('utf8') : null,
+  };
+}
+
 function run(folders) {
   return new Promise((resolve, reject) => newman.run({
     collection,
@@ -88,6 +114,7 @@ function run(folders) {
 (async () => {
   let requests = 0, assertions = 0, failed = 0;
   const problems = [];
+  const recorded = [];
   for (const pass of passes()) {
     for (const k of pass.needs) {
       try {
@@ -103,6 +130,7 @@ function run(folders) {
     for (const ex of summary.run.executions) {
       requests++;
       assertions += (ex.assertions || []).length;
+      if (opt.record) recorded.push(exchange(ex));
     }
     for (const f of summary.run.failures) {
       failed++;
@@ -116,6 +144,7 @@ function run(folders) {
     }
   }
   for (const p of problems) console.log('FAILED ' + p);
+  if (opt.record) fs.writeFileSync(opt.record, JSON.stringify({ baseUrl: opt.baseUrl, exchanges: recorded }, null, 1) + '\n');
   const line = `newman: ${requests} requests, ${assertions} assertions, ${failed} failed`;
   console.log(line);
   if (process.env.CX_TEST_SUMMARY) fs.appendFileSync(process.env.CX_TEST_SUMMARY, line + '\n');

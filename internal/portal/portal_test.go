@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -67,9 +68,9 @@ func TestErrorTableListsEveryDeclaredCode(t *testing.T) {
 var linkAttr = regexp.MustCompile(`(?:href|src)="(/[^"#]*)`)
 
 // TestPortalBrowser loads the portal in headless chromium from a fresh server: the reference lists
-// every operation of the contract, every page and internal link answers 200, and no page logs an
-// error or requests anything from another host. Screenshots go to $CX_ARTIFACTS_DIR/portal (by
-// default bin/test-artifacts/portal).
+// every operation of the contract and shows the recorded examples, every page and internal link
+// answers 200, and no page logs an error or requests anything from another host. Screenshots go
+// to $CX_ARTIFACTS_DIR/portal (by default bin/test-artifacts/portal).
 func TestPortalBrowser(t *testing.T) {
 	t.Parallel()
 	bin := findChromium()
@@ -156,6 +157,14 @@ func TestPortalBrowser(t *testing.T) {
 	b.eval(t, `(location.hash = '#/sent-cases', true)`, new(bool))
 	b.waitFor(t, `[...document.querySelectorAll("[data-section-id^=\"/sent-cases/\"]")].some(e => e.textContent.includes("Access tier"))`, 20*time.Second)
 	b.screenshot(t, filepath.Join(artifacts, "reference.png"), false)
+	// The samples are the recorded examples: the login answer shows the requestId it was recorded with.
+	rid := recordedRequestID(t, "loginUser", "200")
+	b.eval(t, `(location.hash = '#/authentication', true)`, new(bool))
+	b.waitFor(t, `document.body.innerText.includes(`+strconv.Quote(rid)+`)`, 20*time.Second)
+	b.eval(t, `(() => { const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+	  for (let n; (n = w.nextNode());) if (n.textContent.includes(`+strconv.Quote(rid)+`)) { n.parentElement.scrollIntoView({block: 'end'}); return true; }
+	  return false; })()`, new(bool))
+	b.screenshot(t, filepath.Join(artifacts, "reference-example.png"), false)
 
 	pages := []string{"/docs"}
 	for _, g := range p.Guides() {
