@@ -73,15 +73,52 @@ func Decode(s, fp, field string) (Cursor, error) {
 
 // Walk emits the items of a list read in batches, at most limit of them: next reads the batch
 // after the previous one (each from its own short transaction, typically) and reports whether
-// more may follow. An error from next or emit stops the walk and is returned.
+// more may follow. While one batch is emitted, the next one is read: the database and the
+// writer work at the same time, and at most two batches are held. next is called from one
+// goroutine at a time, never after Walk returns. An error from next or emit stops the walk and
+// is returned; so is a panic in next, as an error.
 func Walk[T any](limit int, next func() (batch []T, more bool, err error), emit func(T) error) error {
-	written := 0
-	for {
-		batch, more, err := next()
-		if err != nil {
-			return err
+	type result struct {
+		batch []T
+		more  bool
+		err   error
+	}
+	results := make(chan result, 1)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer close(results)
+		for {
+			var r result
+			func() {
+				defer func() {
+					if p := recover(); p != nil {
+						r = result{err: fmt.Errorf("keyset: reading a batch: %v", p)}
+					}
+				}()
+				r.batch, r.more, r.err = next()
+			}()
+			select {
+			case results <- r:
+			case <-stop:
+				return
+			}
+			if r.err != nil || !r.more {
+				return
+			}
 		}
-		for _, v := range batch {
+	}()
+	defer func() {
+		close(stop)
+		<-done
+	}()
+	written := 0
+	for r := range results {
+		if r.err != nil {
+			return r.err
+		}
+		for _, v := range r.batch {
 			if written >= limit {
 				return nil
 			}
@@ -90,8 +127,9 @@ func Walk[T any](limit int, next func() (batch []T, more bool, err error), emit 
 			}
 			written++
 		}
-		if !more {
+		if !r.more {
 			return nil
 		}
 	}
+	return nil
 }
