@@ -25,7 +25,7 @@ func TestUUIDCodec(t *testing.T) {
 	require.Equal(t, a.String(), text)
 	require.Equal(t, a, back)
 
-	var none *uuid.UUID = &a
+	none := &a
 	require.NoError(t, pool.QueryRow(ctx, `SELECT NULL::uuid`).Scan(&none))
 	require.Nil(t, none)
 	var some *uuid.UUID
