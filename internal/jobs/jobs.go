@@ -127,7 +127,7 @@ func New(pool *pgxpool.Pool, log *slog.Logger, cfg Config, register ...Register)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: new client: %w", err)
 	}
-	return &Client{rc: rc, resc: resc, log: log, wd: &watchdog{every: watchInterval, stall: stallAfter}}, nil
+	return &Client{rc: rc, resc: resc, log: log, wd: &watchdog{every: watchInterval, stall: stallAfter, stopWait: stopWait, slots: cfg.MaxWorkers}}, nil
 }
 
 // Start begins working jobs in the background until Stop, or until ctx is cancelled (which
