@@ -200,7 +200,6 @@ func failover(ctx context.Context, c *common) error {
 	q := queueDrain(ctx, qw, loadStart, stopAt, resumedAt, loadEnd)
 	stopWatch()
 	<-watchDone
-	c.logf("job queue: %s", q.detail)
 	if !q.drained {
 		problems = append(problems, "job queue: "+q.failure)
 	}

@@ -222,7 +222,6 @@ const (
 type drainResult struct {
 	drained bool
 	summary string // for the summary line
-	detail  string // one stderr line
 	failure string // when not drained
 }
 
@@ -272,9 +271,8 @@ func queueDrain(ctx context.Context, qw *queueWatch, loadStart, stopAt, resumedA
 		rateText(pre, preOK), rateText(after, afterOK), drainRate)
 	r := drainResult{drained: last.idle()}
 	if r.drained {
-		r.summary = fmt.Sprintf("backlog %d when the load ended, drained in %.1f s (%.1f s after the stop; bound %.0f s = %s); %s; oldest due job waited %.0f s",
+		r.summary = fmt.Sprintf("backlog %d when the load ended, drained in %.1f s (%.1f s after the stop; bound %.0f s = %s); %s; oldest due job waited %.1f s",
 			backlog, took.Seconds(), last.at.Sub(stopAt).Seconds(), bound.Seconds(), how, rates, oldest.Seconds())
-		r.detail = r.summary
 		return r
 	}
 	state := fmt.Sprintf("%d undelivered, jobs available %d, scheduled %d, running %d, retryable %d, oldest due %.0f s",
@@ -284,7 +282,7 @@ func queueDrain(ctx context.Context, qw *queueWatch, loadStart, stopAt, resumedA
 	}
 	r.failure = fmt.Sprintf("NOT DRAINED: backlog %d when the load ended, %s after %.0f s (bound %.0f s = %s); %s",
 		backlog, state, took.Seconds(), bound.Seconds(), how, rates)
-	r.summary, r.detail = r.failure, r.failure
+	r.summary = r.failure
 	return r
 }
 
