@@ -200,6 +200,11 @@ func failover(ctx context.Context, c *common) error {
 	q := queueDrain(ctx, qw, loadStart, stopAt, resumedAt, loadEnd)
 	stopWatch()
 	<-watchDone
+	if !srv.p.running() {
+		// Seen once (2026-12-08): the server vanished during a long drain, without a log line
+		// at warn level; say how it ended rather than report every read-back as lost.
+		return fmt.Errorf("the server exited during the queue drain (%v; job queue: %s): %s", srv.p.err, q.summary, srv.p.tail())
+	}
 	if !q.drained {
 		problems = append(problems, "job queue: "+q.failure)
 	}
