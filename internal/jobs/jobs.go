@@ -23,6 +23,15 @@ import (
 	"github.com/riverqueue/river/rivertype"
 )
 
+// fetchCooldown is the least time between two fetches of the producer. River's default, 100 ms,
+// caps a process at about MaxWorkers jobs per 100 ms however short the jobs are: a fetch takes
+// only the slots free at that moment, and the slots freed after it wait for the next one. With 4
+// workers that was 25-35 webhook deliveries per second, before and after a failover alike, and
+// the failover drill's load (150-200 deliveries per second) left a backlog of ~3,000 that took
+// over 100 s to drain (docs/ha-drills.md). At 10 ms the slots are refilled as they free, and
+// the fetch (one indexed UPDATE ... SKIP LOCKED) runs only while jobs are due.
+const fetchCooldown = 10 * time.Millisecond
+
 // Config tunes the client. Every field has a default.
 type Config struct {
 	// MaxWorkers is how many jobs this process works at once (default 4).
@@ -113,14 +122,12 @@ func New(pool *pgxpool.Pool, log *slog.Logger, cfg Config, register ...Register)
 		// invitation link, for one), which should not linger in the database.
 		CompletedJobRetentionPeriod: time.Hour,
 	}
-	if cfg.PollInterval < 100*time.Millisecond {
-		rcfg.FetchCooldown = cfg.PollInterval
-	}
+	rcfg.FetchCooldown = min(fetchCooldown, cfg.PollInterval)
 	rc, err := river.NewClient(riverpgxv5.New(pool), rcfg)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: new client: %w", err)
 	}
-	return &Client{rc: rc, resc: resc, log: log, wd: &watchdog{every: watchInterval, stall: stallAfter}}, nil
+	return &Client{rc: rc, resc: resc, log: log, wd: &watchdog{every: watchInterval, stall: stallAfter, stopWait: stopWait, slots: cfg.MaxWorkers}}, nil
 }
 
 // Start begins working jobs in the background until Stop, or until ctx is cancelled (which

@@ -236,7 +236,7 @@ func scaleOut(ctx context.Context, c *common) error {
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	hooks, redelivered, hookProblems := checkWebhooks(ctx, conn, recv, killAt, time.Minute)
+	hooks, redelivered, hookProblems := checkWebhooks(ctx, conn, recv, killAt, killAt, time.Minute)
 	problems = append(problems, hookProblems...)
 	rows, rowProblems := checkImportRows(ctx, conn, runID, scaleImportRows)
 	problems = append(problems, rowProblems...)
@@ -476,10 +476,13 @@ func (rv *receiver) close() { _ = rv.srv.Close() }
 // checkWebhooks waits until every delivery of the drill's subscriptions has been delivered,
 // then compares them with what the receiver got. Each (event, firm) must have exactly one
 // delivery id, so a receiver that deduplicates by id applies each event exactly once. Delivery
-// is at least once: a delivery answered before the fault (fault: the kill, or the primary's
-// stop) whose DELIVERED mark died with the process or the primary is sent again after it.
-// Such a repeat is counted and reported; any other repeat of a delivery is a problem.
-func checkWebhooks(ctx context.Context, conn *pgx.Conn, rv *receiver, fault time.Time, timeout time.Duration) (int, int, []string) {
+// is at least once: a delivery answered before the fault ended whose DELIVERED mark died with
+// the process or the primary is sent again after the fault began. For a kill both ends are the
+// kill: the killed process answered before it. For the primary's stop the fault runs until the
+// server's writes work again: a delivery claimed before the stop may be sent during the
+// outage, and its mark fails to be written then. Such a repeat is counted and reported; any
+// other repeat of a delivery is a problem. A zero timeout checks once without waiting.
+func checkWebhooks(ctx context.Context, conn *pgx.Conn, rv *receiver, faultFrom, faultTo time.Time, timeout time.Duration) (int, int, []string) {
 	deadline := time.Now().Add(timeout)
 	var pending, delivered int
 	for {
@@ -518,16 +521,22 @@ func checkWebhooks(ctx context.Context, conn *pgx.Conn, rv *receiver, fault time
 	rv.mu.Lock()
 	defer rv.mu.Unlock()
 	redelivered, unexplained, twoIDs := 0, 0, 0
+	example := "" // the receipts of the first unexplained repeat, relative to the fault
 	for _, times := range rv.received {
 		if len(times) < 2 {
 			continue
 		}
-		// Only the first answer may precede the fault, and it must: the repeats are the
-		// redelivery of a delivery whose mark was lost with it.
-		if times[0].Before(fault) && !times[1].Before(fault) && len(times) == 2 {
+		// The first answer must precede the fault's end and the repeat follow its start: the
+		// repeat is the redelivery of a delivery whose mark was lost in it. One repeat only.
+		if times[0].Before(faultTo) && !times[1].Before(faultFrom) && len(times) == 2 {
 			redelivered++
 		} else {
 			unexplained++
+			if example == "" {
+				for _, t := range times {
+					example += fmt.Sprintf(" %+.3fs", t.Sub(faultFrom).Seconds())
+				}
+			}
 		}
 	}
 	for _, ids := range rv.deliveryEvents {
@@ -536,7 +545,7 @@ func checkWebhooks(ctx context.Context, conn *pgx.Conn, rv *receiver, fault time
 		}
 	}
 	if unexplained > 0 {
-		problems = append(problems, fmt.Sprintf("webhooks: %d deliveries received more than once without a fault between the receipts", unexplained))
+		problems = append(problems, fmt.Sprintf("webhooks: %d deliveries received more than once without a fault between the receipts (first at%s from the fault)", unexplained, example))
 	}
 	if twoIDs > 0 {
 		problems = append(problems, fmt.Sprintf("webhooks: %d (event, firm) pairs received under more than one delivery id", twoIDs))
