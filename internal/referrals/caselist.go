@@ -288,7 +288,11 @@ func (sp caseListSpec) searchSQL() (string, []any) {
 		args = append(args, sp.offset)
 		fmt.Fprintf(&b, " OFFSET $%d", len(args))
 	}
-	fmt.Fprintf(&b, ") p ON true %s", strings.ReplaceAll(order, "ORDER BY ", "ORDER BY p."))
+	dir := "ASC"
+	if sp.desc {
+		dir = "DESC"
+	}
+	fmt.Fprintf(&b, ") p ON true ORDER BY p.%s %s, p.base_case_id %s", sc.col, dir, dir)
 	return b.String(), args
 }
 

@@ -28,12 +28,17 @@ var receivedSearchOrder = map[string]struct {
 	}},
 }
 
+// querier runs a statement: a transaction, or the plan recorder of the tests.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
 // receivedSearchTx answers a received-referrals search's page (ids, with one row more than the
 // page when there is a next one) and exact total with one statement: the matches are
 // collected once from the indexes, at most searchCountCap+1 of them, counted, and the page is
 // sorted out of them in the order of the ReceivedSearch* statements. ok is false when there
 // are more matches than that: the caller then counts and pages with those statements.
-func receivedSearchTx(ctx context.Context, tx pgx.Tx, a listArgs, sort string, asc bool) (ids []uuid.UUID, total int, ok bool, err error) {
+func receivedSearchTx(ctx context.Context, tx querier, a listArgs, sort string, asc bool) (ids []uuid.UUID, total int, ok bool, err error) {
 	o, found := receivedSearchOrder[sort]
 	if !found {
 		return nil, 0, false, fmt.Errorf("received search: no order for sort %q", sort)

@@ -132,6 +132,32 @@ func TestRecordReferralListPlans(t *testing.T) {
 			}
 		}
 	}
+	// The one statement of a received search's page and total (receivedSearchTx), per order, for
+	// one reference number, the benchmark's search, with no status filter.
+	for _, sort := range []string{SortUpdatedAt, SortStatus, SortReferenceNumber} {
+		for _, asc := range []bool{false, true} {
+			name := fmt.Sprintf("receivedSearchTx %s %s", sort, map[bool]string{false: "desc", true: "asc"}[asc])
+			e := &explainDB{conn: conn}
+			_, _, _, err := receivedSearchTx(ctx, e, listArgs{FirmID: firm, Pattern: "%cx-2026-410099-r1%", FirmIds: []uuid.UUID{}, RowLimit: 21}, sort, asc)
+			require.NoError(t, err, name)
+			for i, plan := range e.plans {
+				ms := ""
+				if m := execRe.FindStringSubmatch(plan); m != nil {
+					ms = m[1] + " ms"
+				}
+				var desc []string
+				for _, m := range nodeRe.FindAllStringSubmatch(plan, -1) {
+					desc = append(desc, fmt.Sprintf("%s %s: %s", m[1], m[2], m[3]))
+				}
+				seq := "none"
+				if strings.Contains(plan, "Seq Scan") {
+					seq = "**yes**"
+				}
+				fmt.Fprintf(&b, "| %s | page 1 and total | %s | %s | %s |\n", name, ms, strings.Join(desc, "; "), seq)
+				fmt.Fprintf(&details, "### %s, page 1 and total\n\n```sql\n%s\n```\n\n```\n%s\n```\n\n", name, e.sql[i], plan)
+			}
+		}
+	}
 	b.WriteString("\n## Plans\n\n")
 	b.WriteString(details.String())
 	require.NoError(t, os.WriteFile(out, []byte(b.String()), 0o644))
