@@ -89,8 +89,6 @@ func TestRecordReferralListPlans(t *testing.T) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	execRe := regexp.MustCompile(`Execution Time: ([0-9.]+) ms`)
-	nodeRe := regexp.MustCompile(`(Index Only Scan|Index Scan|Bitmap Index Scan|Bitmap Heap Scan)[^\n]*? on (\w+)[^\n]*actual time=[0-9.]+\.\.[0-9.]+ rows=(\d+)`)
 	var b, details strings.Builder
 	fmt.Fprintf(&b, "# Referral-list plans\n\nRecorded %s by `CX_PLANS_DSN=... go test ./internal/referrals -run TestRecordReferralListPlans` for a firm receiving %d referrals. Every statement of `listQueries` (db/queries/referral_lists.sql), with the firm's own id: page 1 (offset 0), offset page 5,000 (offset 100,000, offset statements only) and the keyset variant from the position of row 100,000. Status filters use `sent`, search the pattern `%%-r1%%` with no firm names.\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), n)
 	b.WriteString("| statement | case | execution | rows read by the scan nodes | seq scan |\n|---|---|---:|---|---|\n")
@@ -115,19 +113,8 @@ func TestRecordReferralListPlans(t *testing.T) {
 			_, err := listQueries[name](ctx, db.New(e), c.a)
 			require.NoError(t, err, name)
 			for i, plan := range e.plans {
-				ms := ""
-				if m := execRe.FindStringSubmatch(plan); m != nil {
-					ms = m[1] + " ms"
-				}
-				var desc []string
-				for _, m := range nodeRe.FindAllStringSubmatch(plan, -1) {
-					desc = append(desc, fmt.Sprintf("%s %s: %s", m[1], m[2], m[3]))
-				}
-				seq := "none"
-				if strings.Contains(plan, "Seq Scan") {
-					seq = "**yes**"
-				}
-				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", name, c.label, ms, strings.Join(desc, "; "), seq)
+				ms, desc, seq := planSummary(plan)
+				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", name, c.label, ms, desc, seq)
 				fmt.Fprintf(&details, "### %s, %s\n\n```sql\n%s\n```\n\n```\n%s\n```\n\n", name, c.label, e.sql[i], plan)
 			}
 		}
@@ -141,19 +128,8 @@ func TestRecordReferralListPlans(t *testing.T) {
 			_, _, _, err := receivedSearchTx(ctx, e, listArgs{FirmID: firm, Pattern: "%cx-2026-410099-r1%", FirmIds: []uuid.UUID{}, RowLimit: 21}, sort, asc)
 			require.NoError(t, err, name)
 			for i, plan := range e.plans {
-				ms := ""
-				if m := execRe.FindStringSubmatch(plan); m != nil {
-					ms = m[1] + " ms"
-				}
-				var desc []string
-				for _, m := range nodeRe.FindAllStringSubmatch(plan, -1) {
-					desc = append(desc, fmt.Sprintf("%s %s: %s", m[1], m[2], m[3]))
-				}
-				seq := "none"
-				if strings.Contains(plan, "Seq Scan") {
-					seq = "**yes**"
-				}
-				fmt.Fprintf(&b, "| %s | page 1 and total | %s | %s | %s |\n", name, ms, strings.Join(desc, "; "), seq)
+				ms, desc, seq := planSummary(plan)
+				fmt.Fprintf(&b, "| %s | page 1 and total | %s | %s | %s |\n", name, ms, desc, seq)
 				fmt.Fprintf(&details, "### %s, page 1 and total\n\n```sql\n%s\n```\n\n```\n%s\n```\n\n", name, e.sql[i], plan)
 			}
 		}
@@ -161,4 +137,26 @@ func TestRecordReferralListPlans(t *testing.T) {
 	b.WriteString("\n## Plans\n\n")
 	b.WriteString(details.String())
 	require.NoError(t, os.WriteFile(out, []byte(b.String()), 0o644))
+}
+
+var (
+	execRe = regexp.MustCompile(`Execution Time: ([0-9.]+) ms`)
+	nodeRe = regexp.MustCompile(`(Index Only Scan|Index Scan|Bitmap Index Scan|Bitmap Heap Scan)[^\n]*? on (\w+)[^\n]*actual time=[0-9.]+\.\.[0-9.]+ rows=(\d+)`)
+)
+
+// planSummary is a plan's execution time, the rows each scan node read, and whether a
+// sequential scan is among them.
+func planSummary(plan string) (ms, nodes, seq string) {
+	if m := execRe.FindStringSubmatch(plan); m != nil {
+		ms = m[1] + " ms"
+	}
+	var desc []string
+	for _, m := range nodeRe.FindAllStringSubmatch(plan, -1) {
+		desc = append(desc, fmt.Sprintf("%s %s: %s", m[1], m[2], m[3]))
+	}
+	seq = "none"
+	if strings.Contains(plan, "Seq Scan") {
+		seq = "**yes**"
+	}
+	return ms, strings.Join(desc, "; "), seq
 }
