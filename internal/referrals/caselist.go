@@ -163,20 +163,24 @@ func (sp caseListSpec) cursorSQL(b *strings.Builder, args *[]any) {
 	fmt.Fprintf(b, "(%s, base_case_id) %s ($%d::%s, $%d::uuid)", sc.col, op, len(*args)-1, sc.typ, len(*args))
 }
 
-// orderSQL is the ORDER BY of sp's sort key and direction, and the key's text for a cursor.
-func (sp caseListSpec) orderSQL() (order, keyText string) {
-	sc := sortColumns[sp.sort]
+// orderOf is the ORDER BY of sp over the columns of the relation named by prefix ("p.").
+func (sp caseListSpec) orderOf(prefix string) string {
 	dir := "ASC"
 	if sp.desc {
 		dir = "DESC"
 	}
-	order = fmt.Sprintf("ORDER BY %s %s, base_case_id %s", sc.col, dir, dir)
+	return fmt.Sprintf("ORDER BY %[1]s%[2]s %[3]s, %[1]sbase_case_id %[3]s", prefix, sortColumns[sp.sort].col, dir)
+}
+
+// keyText is the sort key's text as a cursor carries it.
+func (sp caseListSpec) keyText() (keyText string) {
+	sc := sortColumns[sp.sort]
 	keyText = sc.col + "::text"
 	if sc.typ == "timestamptz" {
 		// Microseconds survive the round trip through the cursor exactly.
 		keyText = fmt.Sprintf(`to_char(%s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`, sc.col)
 	}
-	return order, keyText
+	return keyText
 }
 
 // pageSQL returns the statement of one page and its arguments. The inner statement reads only
@@ -184,7 +188,7 @@ func (sp caseListSpec) orderSQL() (order, keyText string) {
 // cursor is computed in the outer one, for the page's rows alone.
 func (sp caseListSpec) pageSQL() (string, []any) {
 	sc := sortColumns[sp.sort]
-	order, keyText := sp.orderSQL()
+	order, keyText := sp.orderOf(""), sp.keyText()
 	var b strings.Builder
 	var args []any
 	branch := func(owner bool) {
@@ -260,7 +264,7 @@ func (sp caseListSpec) cappedCountSQL(limit int) (string, []any) {
 // page with pageSQL, over every match.
 func (sp caseListSpec) searchSQL() (string, []any) {
 	sc := sortColumns[sp.sort]
-	order, keyText := sp.orderSQL()
+	order, keyText := sp.orderOf(""), sp.keyText()
 	var b strings.Builder
 	var args []any
 	sides := sp.sides
@@ -288,11 +292,7 @@ func (sp caseListSpec) searchSQL() (string, []any) {
 		args = append(args, sp.offset)
 		fmt.Fprintf(&b, " OFFSET $%d", len(args))
 	}
-	dir := "ASC"
-	if sp.desc {
-		dir = "DESC"
-	}
-	fmt.Fprintf(&b, ") p ON true ORDER BY p.%s %s, p.base_case_id %s", sc.col, dir, dir)
+	fmt.Fprintf(&b, ") p ON true %s", sp.orderOf("p."))
 	return b.String(), args
 }
 
@@ -327,11 +327,7 @@ func caseListBatch(ctx context.Context, pool *pgxpool.Pool, sp caseListSpec) ([]
 	var out []caseRow
 	b.Queue(sql, args...).Query(func(rows pgx.Rows) error {
 		var err error
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (caseRow, error) {
-			var c caseRow
-			err := r.Scan(&c.CaseID, &c.IsOwner, &c.key)
-			return c, err
-		})
+		out, err = scanCaseRows(rows)
 		return err
 	})
 	var n int64
@@ -373,38 +369,35 @@ func caseSearch(ctx context.Context, pool *pgxpool.Pool, sp caseListSpec) ([]cas
 	if n <= int64(searchCountCap) {
 		return out, int(n), nil
 	}
-	sql, args = sp.pageSQL()
-	rows, err = pool.Query(ctx, sql, args...)
+	out, err = casePageTx(ctx, pool, sp)
 	if err != nil {
-		return nil, 0, fmt.Errorf("search cases: %w", err)
-	}
-	out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (caseRow, error) {
-		var c caseRow
-		err := r.Scan(&c.CaseID, &c.IsOwner, &c.key)
-		return c, err
-	})
-	if err != nil {
-		return nil, 0, fmt.Errorf("search cases: %w", err)
+		return nil, 0, err
 	}
 	return out, searchCountCap, nil
 }
 
-// casePageTx runs the page statement of sp: up to sp.limit+1 rows.
-func casePageTx(ctx context.Context, tx pgx.Tx, sp caseListSpec) ([]caseRow, error) {
+// casePageTx runs the page statement of sp on tx (a transaction, or the pool): up to
+// sp.limit+1 rows.
+func casePageTx(ctx context.Context, tx querier, sp caseListSpec) ([]caseRow, error) {
 	sql, args := sp.pageSQL()
 	rows, err := tx.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list cases: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (caseRow, error) {
-		var c caseRow
-		err := r.Scan(&c.CaseID, &c.IsOwner, &c.key)
-		return c, err
-	})
+	out, err := scanCaseRows(rows)
 	if err != nil {
 		return nil, fmt.Errorf("list cases: %w", err)
 	}
 	return out, nil
+}
+
+// scanCaseRows reads the rows of a page statement.
+func scanCaseRows(rows pgx.Rows) ([]caseRow, error) {
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (caseRow, error) {
+		var c caseRow
+		err := r.Scan(&c.CaseID, &c.IsOwner, &c.key)
+		return c, err
+	})
 }
 
 // listCountSQL sums the list_counts slots of a firm's lists ($2), of one status ($3) and closing

@@ -198,13 +198,13 @@ func (s *Service) ListReceived(ctx context.Context, a auth.Actor, rq ReceivedQue
 			}
 			args.Pattern, args.FirmIds = strings.ToLower(search), ids
 			// Most searches match few referrals: one statement answers the page and the total.
-			page, n, ok, err := receivedSearchTx(ctx, tx, args, sort, rq.Ascending)
+			hits, n, ok, err := receivedSearchTx(ctx, tx, args, sort, rq.Ascending)
 			if err != nil {
 				return err
 			}
 			if ok {
 				out.Total = n
-				return s.finishPage(ctx, q, a.FirmID, page, args, fp, sort, &out)
+				return s.finishPage(ctx, q, a.FirmID, hits, args, fp, sort, &out)
 			}
 			c, err := q.ReceivedSearchCount(ctx, db.ReceivedSearchCountParams{
 				FirmID: a.FirmID, Pattern: args.Pattern, FirmIds: ids, Status: status, Closing: closing,

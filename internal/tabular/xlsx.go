@@ -274,11 +274,16 @@ func writeText(w *bufio.Writer, s string) {
 	}
 }
 
-// columnName is the letters of column n (1: A, 27: AA).
+// columnName is the letters of column n (1: A, 27: AA); those of the first 702 columns are
+// computed once, since every cell of a row names its column.
 func columnName(n int) string {
 	if n <= len(columnNames) {
 		return columnNames[n-1]
 	}
+	return columnLetters(n)
+}
+
+func columnLetters(n int) string {
 	var b []byte
 	for n > 0 {
 		n--
@@ -289,16 +294,9 @@ func columnName(n int) string {
 }
 
 var columnNames = func() []string {
-	out := make([]string, 0, 26*27)
-	for i := 1; i <= 26*27; i++ {
-		n := i
-		var b []byte
-		for n > 0 {
-			n--
-			b = append([]byte{byte('A' + n%26)}, b...)
-			n /= 26
-		}
-		out = append(out, string(b))
+	out := make([]string, 26*27)
+	for i := range out {
+		out[i] = columnLetters(i + 1)
 	}
 	return out
 }()
