@@ -6,13 +6,7 @@
 -- name: ListingsRefreshNow :exec
 SET CONSTRAINTS ALL IMMEDIATE;
 
--- StatusUpdateLockShared takes the former global feed lock (statusUpdateLockKey alone) in
--- shared mode. Writers take it before their firms' locks, so that during a rolling upgrade a
--- writer of the previous release, which takes it exclusively, still waits for them and they for it.
--- name: StatusUpdateLockShared :exec
-SELECT pg_advisory_xact_lock_shared(@lock_key::bigint);
-
--- StatusUpdateLock takes a transaction-scoped lock that serializes a firm's status-update inserts.
+-- StatusUpdateLock takes the transaction-scoped lock that serializes status-update inserts.
 -- Callers take it as the last step of their transaction, right before StatusUpdateInsert, so the
 -- lock is held only until the commit that follows.
 -- name: StatusUpdateLock :exec

@@ -452,22 +452,10 @@ const statusUpdateLock = `-- name: StatusUpdateLock :exec
 SELECT pg_advisory_xact_lock($1::bigint)
 `
 
-// StatusUpdateLock takes a transaction-scoped lock that serializes a firm's status-update inserts.
+// StatusUpdateLock takes the transaction-scoped lock that serializes status-update inserts.
 // Callers take it as the last step of their transaction, right before StatusUpdateInsert, so the
 // lock is held only until the commit that follows.
 func (q *Queries) StatusUpdateLock(ctx context.Context, lockKey int64) error {
 	_, err := q.db.Exec(ctx, statusUpdateLock, lockKey)
-	return err
-}
-
-const statusUpdateLockShared = `-- name: StatusUpdateLockShared :exec
-SELECT pg_advisory_xact_lock_shared($1::bigint)
-`
-
-// StatusUpdateLockShared takes the former global feed lock (statusUpdateLockKey alone) in
-// shared mode. Writers take it before their firms' locks, so that during a rolling upgrade a
-// writer of the previous release, which takes it exclusively, still waits for them and they for it.
-func (q *Queries) StatusUpdateLockShared(ctx context.Context, lockKey int64) error {
-	_, err := q.db.Exec(ctx, statusUpdateLockShared, lockKey)
 	return err
 }

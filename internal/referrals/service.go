@@ -2,7 +2,6 @@ package referrals
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -285,24 +284,9 @@ func (s *Service) readTxRaw(ctx context.Context, fn func(tx pgx.Tx, q *db.Querie
 		func(tx pgx.Tx) error { return fn(tx, db.New(tx)) })
 }
 
-// statusUpdateLockKey is mixed into the keys of the transaction-scoped advisory locks that
-// serialize each firm's status-update inserts (see writeStatusUpdateTx).
+// statusUpdateLockKey is the transaction-scoped advisory lock that serializes status-update
+// inserts (see writeStatusUpdateTx).
 const statusUpdateLockKey int64 = 0x4358_5355 // "CXSU"
-
-// feedLockKeys are the advisory lock keys of the feeds an entry of r belongs to: its referring
-// and its receiving firm's, in ascending order (every writer takes them in that one order).
-// Two firms whose keys collide only share a lock.
-func feedLockKeys(r Referral) []int64 {
-	key := func(id uuid.UUID) int64 { return int64(binary.BigEndian.Uint64(id[:8])) ^ statusUpdateLockKey }
-	a, b := key(r.ReferringFirmID), key(*r.ReferentFirmID)
-	switch {
-	case a == b:
-		return []int64{a}
-	case a > b:
-		a, b = b, a
-	}
-	return []int64{a, b}
-}
 
 // statusUpdate is an entry to write.
 type statusUpdate struct {
@@ -314,18 +298,14 @@ type statusUpdate struct {
 	requestedStatus *Status
 }
 
-// writeStatusUpdateTx appends an entry to the feed. It must come at the end of its transaction:
-// it takes the advisory locks of the two firms' feeds (feedLockKeys), held until the commit that
-// follows, and the insert stamps created_at past the newest committed entry. Any two entries of
-// one firm's feed were written under that firm's lock, so they commit in created_at order, and a
-// poller that resumes after the newest entry it saw (by time or by cursor) never misses one that
-// commits later, nor sees one twice. Writes of unrelated firms take different locks and commit
-// side by side. Taking the locks last keeps lock order acyclic: all row locks of the transaction
-// are already held, and the two keys are taken in ascending order (a transaction that wrote
-// entries for two different pairs could still meet a deadlock, which PostgreSQL breaks and
-// postgres.RunTx retries). Before them it takes the global key of the previous release in shared
-// mode, which keeps old and new writers ordered during a rolling upgrade. The deferred list refresh (migration 0020) is run just before, so
-// that the locks are not held for the transaction's read-model work.
+// writeStatusUpdateTx appends an entry to the feed. It must be the LAST statement of its
+// transaction: it takes the advisory lock that serializes every status-update insert until the
+// commit that follows, and the insert stamps created_at past the newest committed entry. So
+// entries commit in created_at order and a poller that resumes after the newest entry it saw
+// (by time or by cursor) never misses one that commits later, nor sees one twice. Taking the lock
+// last also keeps lock order acyclic: all row locks of the transaction are already held. The
+// deferred list refresh (migration 0020) is run just before it, so that the lock is held for
+// the insert and the commit only, not for the transaction's read-model work.
 func writeStatusUpdateTx(ctx context.Context, q *db.Queries, a actorInfo, u statusUpdate) (StatusUpdate, error) {
 	if u.referral.ReferentFirmID == nil {
 		return StatusUpdate{}, fmt.Errorf("status update on referral %s without a receiving firm", u.referral.ID)
@@ -335,13 +315,8 @@ func writeStatusUpdateTx(ctx context.Context, q *db.Queries, a actorInfo, u stat
 	if err := q.ListingsRefreshNow(ctx); err != nil {
 		return StatusUpdate{}, fmt.Errorf("refresh list rows: %w", err)
 	}
-	if err := q.StatusUpdateLockShared(ctx, statusUpdateLockKey); err != nil {
+	if err := q.StatusUpdateLock(ctx, statusUpdateLockKey); err != nil {
 		return StatusUpdate{}, fmt.Errorf("lock status updates: %w", err)
-	}
-	for _, key := range feedLockKeys(u.referral) {
-		if err := q.StatusUpdateLock(ctx, key); err != nil {
-			return StatusUpdate{}, fmt.Errorf("lock status updates: %w", err)
-		}
 	}
 	var actorFirm *uuid.UUID
 	if a.kind != ActorSystem {
