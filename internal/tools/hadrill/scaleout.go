@@ -236,7 +236,7 @@ func scaleOut(ctx context.Context, c *common) error {
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	hooks, redelivered, hookProblems := checkWebhooks(ctx, conn, recv, killAt, killAt, time.Minute)
+	hooks, redelivered, hookProblems := checkWebhooks(ctx, conn, recv, killAt, downAt, time.Minute)
 	problems = append(problems, hookProblems...)
 	rows, rowProblems := checkImportRows(ctx, conn, runID, scaleImportRows)
 	problems = append(problems, rowProblems...)
