@@ -6,7 +6,10 @@
 // the page's index entries from the base tables (or, for a status filter, from the only index
 // that orders a firm's cases by status and activity, case_listings_status_updated_idx), the
 // latest referral of each case by referrals_case_sequence_key, the firm names by primary key,
-// and the exact total from the list_counts counter rows of migration 0016. It writes a JSON
+// and the exact total from the list_counts counter rows of migration 0016. The row limit is a
+// literal of the statement (one statement per limit), so PostgreSQL keeps its generic plan
+// instead of planning each execution again (a LIMIT parameter makes the generic plan's estimate
+// assume a tenth of the firm's rows); our server does the same. It writes a JSON
 // body with the same fields as our response (the same data, not byte-identical).
 //
 //	DATABASE_URL=... bin/bench-limit -addr 127.0.0.1:8091
@@ -194,7 +197,7 @@ type sentCase struct {
 const sentCasesSQL = `
 SELECT c.id, c.reference_number, COALESCE(c.cms_id, c.salesforce_id), c.salesforce_id, c.title,
        f.name, r.referent_firm_id, COALESCE(r.status, 'draft'), r.closing_status, c.created_at, c.updated_at
-FROM (SELECT * FROM base_cases WHERE owner_firm_id = $1 ORDER BY updated_at DESC, id DESC LIMIT $2) c
+FROM (SELECT * FROM base_cases WHERE owner_firm_id = $1 ORDER BY updated_at DESC, id DESC LIMIT %[1]d) c
 LEFT JOIN LATERAL (SELECT x.status, x.closing_status, x.referent_firm_id FROM referrals x
                    WHERE x.base_case_id = c.id ORDER BY x.sequence_number DESC LIMIT 1) r ON true
 LEFT JOIN firms f ON f.id = r.referent_firm_id
@@ -206,8 +209,8 @@ const sentCasesStatusSQL = `
 SELECT c.id, c.reference_number, COALESCE(c.cms_id, c.salesforce_id), c.salesforce_id, c.title,
        f.name, l.partner_firm_id, l.status, l.closing_status, c.created_at, c.updated_at
 FROM (SELECT base_case_id, partner_firm_id, status, closing_status, case_updated_at FROM case_listings
-      WHERE firm_id = $1 AND is_owner AND status = $3
-      ORDER BY case_updated_at DESC, base_case_id DESC LIMIT $2) l
+      WHERE firm_id = $1 AND is_owner AND status = $2
+      ORDER BY case_updated_at DESC, base_case_id DESC LIMIT %[1]d) l
 JOIN base_cases c ON c.id = l.base_case_id
 LEFT JOIN firms f ON f.id = l.partner_firm_id
 ORDER BY l.case_updated_at DESC, l.base_case_id DESC`
@@ -220,9 +223,9 @@ func (s *server) sentCases(c echo.Context) error {
 	ctx, lim, st := c.Request().Context(), limit(c), status(c)
 	b := &pgx.Batch{}
 	if st == nil {
-		b.Queue(sentCasesSQL, firm, lim)
+		b.Queue(fmt.Sprintf(sentCasesSQL, lim), firm)
 	} else {
-		b.Queue(sentCasesStatusSQL, firm, lim, *st)
+		b.Queue(fmt.Sprintf(sentCasesStatusSQL, lim), firm, *st)
 	}
 	b.Queue(countSQL, firm, []string{"case_sent"}, st)
 	br := s.pool.SendBatch(ctx, b)
@@ -274,8 +277,8 @@ type receivedReferral struct {
 const receivedSQL = `
 SELECT r.id, r.base_case_id, r.reference_number, COALESCE(c.cms_id, c.salesforce_id), c.salesforce_id,
        f.name, r.referring_firm_id, r.status, r.closing_status, r.created_at, r.updated_at
-FROM (SELECT * FROM referrals WHERE referent_firm_id = $1 AND status <> 'draft' AND ($3::text IS NULL OR status = $3)
-      ORDER BY updated_at DESC, id DESC LIMIT $2) r
+FROM (SELECT * FROM referrals WHERE referent_firm_id = $1 AND status <> 'draft' AND ($2::text IS NULL OR status = $2)
+      ORDER BY updated_at DESC, id DESC LIMIT %[1]d) r
 JOIN base_cases c ON c.id = r.base_case_id
 LEFT JOIN firms f ON f.id = r.referring_firm_id
 ORDER BY r.updated_at DESC, r.id DESC`
@@ -287,7 +290,7 @@ func (s *server) receivedReferrals(c echo.Context) error {
 	}
 	ctx, lim, st := c.Request().Context(), limit(c), status(c)
 	b := &pgx.Batch{}
-	b.Queue(receivedSQL, firm, lim, st)
+	b.Queue(fmt.Sprintf(receivedSQL, lim), firm, st)
 	b.Queue(countSQL, firm, []string{"referral_received"}, st)
 	br := s.pool.SendBatch(ctx, b)
 	defer br.Close()
@@ -360,12 +363,12 @@ SELECT r.id, r.base_case_id, r.reference_number, r.sequence_number, r.status, r.
        r.statute_of_limitations_expiration::text, r.client_fee_agreement_percentage, r.sending_firm_percentage,
        r.lead_attorney_name, r.phase, r.notes, r.is_retainer_signed, r.sent_at, r.expires_at, r.acknowledged_at,
        r.created_at, r.updated_at
-FROM ((SELECT * FROM referrals WHERE referring_firm_id = $1 AND ($3::text IS NULL OR status = $3)
-       ORDER BY created_at DESC, id DESC LIMIT $2)
+FROM ((SELECT * FROM referrals WHERE referring_firm_id = $1 AND ($2::text IS NULL OR status = $2)
+       ORDER BY created_at DESC, id DESC LIMIT %[1]d)
       UNION ALL
-      (SELECT * FROM referrals WHERE referent_firm_id = $1 AND status <> 'draft' AND ($3::text IS NULL OR status = $3)
-       ORDER BY created_at DESC, id DESC LIMIT $2)
-      ORDER BY created_at DESC, id DESC LIMIT $2) r
+      (SELECT * FROM referrals WHERE referent_firm_id = $1 AND status <> 'draft' AND ($2::text IS NULL OR status = $2)
+       ORDER BY created_at DESC, id DESC LIMIT %[1]d)
+      ORDER BY created_at DESC, id DESC LIMIT %[1]d) r
 LEFT JOIN firms fs ON fs.id = r.referring_firm_id
 LEFT JOIN firms fr ON fr.id = r.referent_firm_id
 ORDER BY r.created_at DESC, r.id DESC`
@@ -377,7 +380,7 @@ func (s *server) referrals(c echo.Context) error {
 	}
 	ctx, lim, st := c.Request().Context(), limit(c), status(c)
 	b := &pgx.Batch{}
-	b.Queue(referralsSQL, firm, lim, st)
+	b.Queue(fmt.Sprintf(referralsSQL, lim), firm, st)
 	b.Queue(countSQL, firm, []string{"referral_sent", "referral_received"}, st)
 	br := s.pool.SendBatch(ctx, b)
 	defer br.Close()
@@ -433,10 +436,10 @@ type statusUpdate struct {
 const feedSQL = `
 SELECT s.id, s.referral_id, s.base_case_id, r.reference_number, s.status, s.message, s.is_message,
        s.requested_status, s.source, s.created_at, s.actor_name, s.actor_firm_id
-FROM ((SELECT * FROM status_updates WHERE referring_firm_id = $1 AND (created_at, id) > ($2, $3) ORDER BY created_at, id LIMIT $4)
+FROM ((SELECT * FROM status_updates WHERE referring_firm_id = $1 AND (created_at, id) > ($2, $3) ORDER BY created_at, id LIMIT %[1]d)
       UNION ALL
-      (SELECT * FROM status_updates WHERE referent_firm_id = $1 AND (created_at, id) > ($2, $3) ORDER BY created_at, id LIMIT $4)
-      ORDER BY created_at, id LIMIT $4) s
+      (SELECT * FROM status_updates WHERE referent_firm_id = $1 AND (created_at, id) > ($2, $3) ORDER BY created_at, id LIMIT %[1]d)
+      ORDER BY created_at, id LIMIT %[1]d) s
 JOIN referrals r ON r.id = s.referral_id
 ORDER BY s.created_at, s.id`
 
@@ -476,7 +479,7 @@ func (s *server) statusUpdates(c echo.Context) error {
 		return c.String(http.StatusBadRequest, "the limit server only polls: pass updatedSince or cursor")
 	}
 	b := &pgx.Batch{}
-	b.Queue(feedSQL, firm, at, id, lim)
+	b.Queue(fmt.Sprintf(feedSQL, lim), firm, at, id)
 	b.Queue(feedCountSQL, firm, at, id)
 	br := s.pool.SendBatch(ctx, b)
 	defer br.Close()

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/riverqueue/river"
 
 	dbfs "github.com/casexchange/server/db"
 	"github.com/casexchange/server/internal/analytics"
@@ -132,7 +133,11 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.L
 	})
 	importJobs := &importer.Worker{}  // registered with the queue now, bound to the importer below
 	resetJobs := &users.ResetWorker{} // password resets: bound to the users service below
-	if a.Jobs, err = jobs.New(pool, log, jobs.Config{RetryDelay: cfg.JobRetryDelay, PollInterval: cfg.JobPollInterval}, notify.Workers(mailer), hooks.Workers(), importJobs.Register, resetJobs.Register); err != nil {
+	// Folds the list counters' dead slots (see referrals.CompactCounters).
+	counterJobs, compactCounters := referrals.CounterMaintenance(pool)
+	if a.Jobs, err = jobs.New(pool, log, jobs.Config{
+		RetryDelay: cfg.JobRetryDelay, PollInterval: cfg.JobPollInterval, Periodic: []*river.PeriodicJob{compactCounters},
+	}, notify.Workers(mailer), hooks.Workers(), importJobs.Register, resetJobs.Register, counterJobs); err != nil {
 		return nil, err
 	}
 	hooks.UseQueue(a.Jobs)

@@ -7,17 +7,13 @@ import (
 	"github.com/casexchange/server/internal/referrals"
 )
 
-func sentCaseListItem(v referrals.CaseView) api.SentCaseListItem {
-	c := v.Case
-	item := api.SentCaseListItem{
-		Id: c.ID, ReferenceNumber: &c.ReferenceNumber, CmsId: c.CMSID(), SalesforceId: c.SalesforceID,
-		Title: &c.Title, Status: api.LifecycleStatus(v.Status()), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+func sentCaseListItem(c referrals.CaseSummary) api.SentCaseListItem {
+	return api.SentCaseListItem{
+		Id: c.ID, ReferenceNumber: &c.ReferenceNumber, CmsId: c.CMSID, SalesforceId: c.SalesforceID,
+		Title: &c.Title, Status: api.LifecycleStatus(c.Status), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		ReceivingFirmId: c.PartnerFirmID, ReceivingFirmName: c.PartnerFirmName,
+		ClosingStatus: enumOf[api.SentCaseListItemClosingStatus](c.ClosingStatus),
 	}
-	if r := v.Current; r != nil {
-		item.ReceivingFirmId, item.ReceivingFirmName = r.ReferentFirmID, r.ReferentFirmName
-		item.ClosingStatus = enumOf[api.SentCaseListItemClosingStatus](r.ClosingStatus)
-	}
-	return item
 }
 
 func sentCaseDetail(v referrals.CaseView) api.SentCaseDetail {
@@ -90,8 +86,8 @@ func (s *Server) ListSentCases(ctx context.Context, req api.ListSentCasesRequest
 	if sort == "" {
 		sort = referrals.SortUpdatedAt
 	}
-	res, err := s.Referrals.ListCases(ctx, actorOf(ctx), referrals.CaseQuery{
-		View: referrals.ViewSent, Status: lifecycleQuery(p.Status), Search: strOf(p.Search),
+	res, err := s.Referrals.ListSentCaseSummaries(ctx, actorOf(ctx), referrals.CaseQuery{
+		Status: lifecycleQuery(p.Status), Search: strOf(p.Search),
 		Sort: sort, Ascending: strOf(p.Order) == "asc", Page: pg, Cursor: strOf(p.Cursor),
 	})
 	if err != nil {

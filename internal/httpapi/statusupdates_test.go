@@ -115,6 +115,34 @@ func TestStatusUpdates(t *testing.T) {
 		b.callErr(t, http.StatusBadRequest, "validation_error", "GET", "/status-updates?cursor="+feed.NextCursor+"&page=2", b.rRO, nil)
 	})
 
+	t.Run("PollTotalsCountWhatFollowsThePosition", func(t *testing.T) {
+		t.Parallel()
+		b := lcSetup(t)
+		c := b.sentCase(t, b.recv)
+		rp := refPath("referrals", referralID(c))
+		b.call(t, http.StatusOK, "POST", rp+"/acknowledge", b.rStd, nil, nil)
+		b.call(t, http.StatusOK, "POST", rp+"/sign", b.rStd, nil, nil)
+		b.sentCase(t, b.recv)
+		epoch := "updatedSince=" + url.QueryEscape(time.Unix(0, 0).UTC().Format(time.RFC3339))
+		var all api.PublicStatusUpdateListResponse
+		b.call(t, http.StatusOK, "GET", "/status-updates?limit=100&"+epoch, b.rRO, nil, &all)
+		n := len(all.Data)
+		require.Equal(t, 4, n)
+		require.Equal(t, n, all.Pagination.Total)
+		for i := 1; i <= n; i++ {
+			// The position after the first i entries, then one page of one entry from there.
+			var head, next api.PublicStatusUpdateListResponse
+			b.call(t, http.StatusOK, "GET", fmt.Sprintf("/status-updates?limit=%d&%s", i, epoch), b.rRO, nil, &head)
+			require.Equal(t, all.Data[i-1].Id, head.Data[len(head.Data)-1].Id)
+			b.call(t, http.StatusOK, "GET", "/status-updates?limit=1&cursor="+url.QueryEscape(head.NextCursor), b.rRO, nil, &next)
+			require.Equal(t, n-i, next.Pagination.Total, "after %d of %d entries", i, n)
+			require.Len(t, next.Data, min(1, n-i))
+			// The filtered poll (page and count as two statements) agrees.
+			b.call(t, http.StatusOK, "GET", "/status-updates?limit=1&source=api&cursor="+url.QueryEscape(head.NextCursor), b.rRO, nil, &next)
+			require.Equal(t, n-i, next.Pagination.Total, "source=api, after %d of %d entries", i, n)
+		}
+	})
+
 	t.Run("PollersNeverMissOrRepeatConcurrentEntries", func(t *testing.T) {
 		t.Parallel()
 		b := lcSetup(t)

@@ -51,6 +51,9 @@ type Config struct {
 	RetryDelay time.Duration
 	// TestOnly makes starting and stopping fast (no jittered start of maintenance services).
 	TestOnly bool
+	// Periodic are jobs enqueued on a schedule. Only the elected leader among the processes
+	// sharing the queue enqueues them, so each runs once per period however many replicas run.
+	Periodic []*river.PeriodicJob
 }
 
 func (c *Config) setDefaults() {
@@ -121,6 +124,7 @@ func New(pool *pgxpool.Pool, log *slog.Logger, cfg Config, register ...Register)
 		// Finished jobs are kept only briefly: their arguments hold what the job needed (an
 		// invitation link, for one), which should not linger in the database.
 		CompletedJobRetentionPeriod: time.Hour,
+		PeriodicJobs:                cfg.Periodic,
 	}
 	rcfg.FetchCooldown = min(fetchCooldown, cfg.PollInterval)
 	rc, err := river.NewClient(riverpgxv5.New(pool), rcfg)

@@ -25,6 +25,14 @@ import (
 // under a search or a date range, which count the matching index entries (a search counts at
 // most searchCountCap of them; see the spec's description of search).
 
+// The page statements carry their row limit as a literal, not a parameter. PostgreSQL plans a
+// prepared statement's first five executions with their parameter values, and keeps doing so
+// while the generic plan's estimate is much higher than theirs; for LIMIT $n a generic plan
+// assumes a tenth of the firm's rows, so a parameter limit made every request plan again (0.6
+// to 1.3 ms of planning for 0.3 ms of execution, at 200,000 cases). With the literal, the
+// generic plan costs what the custom one does and is kept: planning drops to about 0.01 ms. A
+// client uses few distinct limits, so this adds few statements to pgx's per-connection cache.
+
 // searchCountCap bounds the cost of a search's total: at most this many matches are counted.
 var searchCountCap = 10000
 
@@ -41,7 +49,8 @@ var sortColumns = map[string]struct{ col, typ string }{
 type caseRow struct {
 	CaseID  uuid.UUID
 	IsOwner bool
-	key     string // the sort key as text, for the next cursor
+	key     string       // the sort key as text, for the next cursor
+	sum     *CaseSummary // the row's list columns, from summaryPageSQL or summariesSQL
 }
 
 // caseListSpec is one case-list request in the terms of the statement family.
@@ -173,29 +182,72 @@ func (sp caseListSpec) orderOf(prefix string) string {
 }
 
 // keyText is the sort key's text as a cursor carries it.
-func (sp caseListSpec) keyText() (keyText string) {
-	sc := sortColumns[sp.sort]
-	keyText = sc.col + "::text"
-	if sc.typ == "timestamptz" {
+func (sp caseListSpec) keyText() string { return sp.keyTextOf("") }
+
+// keyTextOf is keyText over the columns of the relation named by prefix ("p.").
+func (sp caseListSpec) keyTextOf(prefix string) string {
+	col := prefix + sortColumns[sp.sort].col
+	if sortColumns[sp.sort].typ == "timestamptz" {
 		// Microseconds survive the round trip through the cursor exactly.
-		keyText = fmt.Sprintf(`to_char(%s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`, sc.col)
+		return fmt.Sprintf(`to_char(%s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`, col)
 	}
-	return keyText
+	return col + "::text"
 }
 
 // pageSQL returns the statement of one page and its arguments. The inner statement reads only
 // index columns (an index-only range, also for the rows an offset skips); the key's text for the
 // cursor is computed in the outer one, for the page's rows alone.
-func (sp caseListSpec) pageSQL() (string, []any) {
+func (sp caseListSpec) pageSQL() (string, []any) { return sp.pageSQLOf(false) }
+
+// summaryPageSQL is pageSQL with the list columns of each page row (summaryColumns), joined by
+// primary key for the page's rows alone: one statement answers a sent-case page.
+func (sp caseListSpec) summaryPageSQL() (string, []any) { return sp.pageSQLOf(true) }
+
+// summaryColumns are a page row's list columns, over base_cases c, the viewer's case_listings
+// row l and the partner firm f; scanSummaryRows reads them in this order.
+const summaryColumns = `c.reference_number, c.title, COALESCE(c.cms_id, c.salesforce_id), c.salesforce_id,
+	c.created_at, c.updated_at, l.status, l.closing_status, l.partner_firm_id, f.name`
+
+// summaryJoins joins the columns of summaryColumns to a relation p of page rows; $1 is the
+// viewing firm (filterSQL's first argument).
+const summaryJoins = ` JOIN base_cases c ON c.id = p.base_case_id
+	JOIN case_listings l ON l.firm_id = $1 AND l.base_case_id = p.base_case_id
+	LEFT JOIN firms f ON f.id = l.partner_firm_id `
+
+// summaryJoinsDirect is summaryJoins for a relation p that carries the listing's own columns
+// (listingColumns): the page read them from its rows, so l is p itself.
+const summaryJoinsDirect = ` l JOIN base_cases c ON c.id = l.base_case_id
+	LEFT JOIN firms f ON f.id = l.partner_firm_id `
+
+// listingColumns are the case_listings columns of summaryColumns.
+var listingColumns = []string{"status", "closing_status", "partner_firm_id"}
+
+func (sp caseListSpec) pageSQLOf(summary bool) (string, []any) {
 	sc := sortColumns[sp.sort]
-	order, keyText := sp.orderOf(""), sp.keyText()
+	order := sp.orderOf("")
 	var b strings.Builder
 	var args []any
+	// Without an offset, a summary page reads the listing's columns from its own rows (21 heap
+	// rows); with one, the inner range stays index-only (it also walks the skipped rows) and
+	// the page's rows are joined to their listings by primary key.
+	cols := "base_case_id, is_owner, " + sc.col
+	direct := summary && sp.offset == 0
+	if direct {
+		for _, c := range listingColumns {
+			if c != sc.col {
+				cols += ", " + c
+			}
+		}
+	}
 	branch := func(owner bool) {
-		fmt.Fprintf(&b, "SELECT base_case_id, is_owner, %s FROM case_listings WHERE ", sc.col)
+		fmt.Fprintf(&b, "SELECT %s FROM case_listings WHERE ", cols)
 		sp.filterSQL(&b, &args, owner, true)
 	}
-	fmt.Fprintf(&b, "SELECT base_case_id, is_owner, %s AS k FROM (", keyText)
+	if summary {
+		fmt.Fprintf(&b, "SELECT l.base_case_id, l.is_owner, %s AS k, %s FROM (", sp.keyTextOf("l."), summaryColumns)
+	} else {
+		fmt.Fprintf(&b, "SELECT base_case_id, is_owner, %s AS k FROM (", sp.keyText())
+	}
 	if len(sp.sides) == 1 || sp.bothInOne() {
 		branch(sp.sides[0])
 		fmt.Fprintf(&b, " %s", order)
@@ -203,20 +255,28 @@ func (sp caseListSpec) pageSQL() (string, []any) {
 		// Each side is an ordered index range of at most offset+limit+1 entries; the outer
 		// sort merges those few rows (the planner would otherwise sort the whole firm).
 		n := sp.offset + sp.limit + 1
-		b.WriteString("SELECT base_case_id, is_owner, " + sc.col + " FROM ((")
+		b.WriteString("SELECT " + cols + " FROM ((")
 		branch(true)
 		fmt.Fprintf(&b, " %s LIMIT %d) UNION ALL (", order, n)
 		branch(false)
 		fmt.Fprintf(&b, " %s LIMIT %d)) u %s", order, n, order)
 	}
-	// One row more than the page tells whether a next page exists.
-	args = append(args, sp.limit+1)
-	fmt.Fprintf(&b, " LIMIT $%d", len(args))
+	// One row more than the page tells whether a next page exists. The limit is a literal (see
+	// the note on planning above); the offset stays a parameter, so walking pages reuses one
+	// statement.
+	fmt.Fprintf(&b, " LIMIT %d", sp.limit+1)
 	if sp.offset > 0 {
 		args = append(args, sp.offset)
 		fmt.Fprintf(&b, " OFFSET $%d", len(args))
 	}
-	fmt.Fprintf(&b, ") p %s", order)
+	switch {
+	case direct:
+		fmt.Fprintf(&b, ")%s%s", summaryJoinsDirect, sp.orderOf("l."))
+	case summary:
+		fmt.Fprintf(&b, ") p %s%s", summaryJoins, sp.orderOf("p."))
+	default:
+		fmt.Fprintf(&b, ") p %s", order)
+	}
 	return b.String(), args
 }
 
@@ -286,8 +346,7 @@ func (sp caseListSpec) searchSQL() (string, []any) {
 		b.WriteString(" WHERE ")
 		sp.cursorSQL(&b, &args)
 	}
-	args = append(args, sp.limit+1)
-	fmt.Fprintf(&b, " %s LIMIT $%d", order, len(args))
+	fmt.Fprintf(&b, " %s LIMIT %d", order, sp.limit+1)
 	if sp.offset > 0 {
 		args = append(args, sp.offset)
 		fmt.Fprintf(&b, " OFFSET $%d", len(args))
@@ -317,17 +376,27 @@ func (sp caseListSpec) counterLists() []string {
 }
 
 // caseListBatch runs the page of sp and its total in one round trip on pool (the counters, or
-// the count statement under a search or date range).
-func caseListBatch(ctx context.Context, pool *pgxpool.Pool, sp caseListSpec) ([]caseRow, int, error) {
+// the count statement under a search or date range). With summary, each row carries its list
+// columns, read by the same statement (a search reads them with one more).
+func caseListBatch(ctx context.Context, pool *pgxpool.Pool, sp caseListSpec, summary bool) ([]caseRow, int, error) {
 	if sp.search != nil {
-		return caseSearch(ctx, pool, sp)
+		rows, n, err := caseSearch(ctx, pool, sp)
+		if err == nil && summary {
+			rows, err = withSummaries(ctx, pool, sp.firm, rows)
+		}
+		return rows, n, err
 	}
 	var b pgx.Batch
 	sql, args := sp.pageSQL()
+	scan := scanCaseRows
+	if summary {
+		sql, args = sp.summaryPageSQL()
+		scan = scanSummaryRows
+	}
 	var out []caseRow
 	b.Queue(sql, args...).Query(func(rows pgx.Rows) error {
 		var err error
-		out, err = scanCaseRows(rows)
+		out, err = scan(rows)
 		return err
 	})
 	var n int64
@@ -400,10 +469,69 @@ func scanCaseRows(rows pgx.Rows) ([]caseRow, error) {
 	})
 }
 
+// scanSummaryRows reads the rows of a summary page statement (or of summariesSQL).
+func scanSummaryRows(rows pgx.Rows) ([]caseRow, error) {
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (caseRow, error) {
+		var (
+			c       caseRow
+			m       CaseSummary
+			closing *string
+		)
+		err := r.Scan(&c.CaseID, &c.IsOwner, &c.key, &m.ReferenceNumber, &m.Title, &m.CMSID, &m.SalesforceID,
+			&m.CreatedAt, &m.UpdatedAt, &m.Status, &closing, &m.PartnerFirmID, &m.PartnerFirmName)
+		m.ID, m.ClosingStatus, c.sum = c.CaseID, (*ClosingStatus)(closing), &m
+		return c, err
+	})
+}
+
+// summariesSQL reads the list columns of the viewing firm's ($1) listings of cases $2.
+const summariesSQL = `SELECT p.base_case_id, l.is_owner, ''::text, ` + summaryColumns +
+	` FROM unnest($2::uuid[]) AS p(base_case_id)` + summaryJoins
+
+// withSummaries attaches to rows the firm's list columns of each, in one statement; a row whose
+// case is gone (deleted since its page was read) is left out.
+func withSummaries(ctx context.Context, pool *pgxpool.Pool, firm uuid.UUID, rows []caseRow) ([]caseRow, error) {
+	if len(rows) == 0 {
+		return rows, nil
+	}
+	ids := make([]uuid.UUID, len(rows))
+	for i, r := range rows {
+		ids[i] = r.CaseID
+	}
+	res, err := pool.Query(ctx, summariesSQL, firm, ids)
+	if err != nil {
+		return nil, fmt.Errorf("list cases: %w", err)
+	}
+	sums, err := scanSummaryRows(res)
+	if err != nil {
+		return nil, fmt.Errorf("list cases: %w", err)
+	}
+	byID := make(map[uuid.UUID]*CaseSummary, len(sums))
+	for _, s := range sums {
+		byID[s.CaseID] = s.sum
+	}
+	out := rows[:0]
+	for _, r := range rows {
+		if r.sum = byID[r.CaseID]; r.sum != nil {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
 // listCountSQL sums the list_counts slots of a firm's lists ($2), of one status ($3) and closing
 // status ($4) when given.
 const listCountSQL = `SELECT COALESCE(sum(n), 0)::bigint FROM list_counts
 	WHERE firm_id = $1 AND list = ANY($2) AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR closing_status = $4)`
+
+// pageNumber is the number of the page sp reads: the cursor's, or pg's (at least 1).
+func (sp caseListSpec) pageNumber(pg Page) int {
+	n := pg.Page
+	if sp.after != nil {
+		n = sp.after.Page
+	}
+	return max(n, 1)
+}
 
 // page trims rows (fetched with one extra) to the page and returns the cursor of the page
 // after it, nil when rows end the list.

@@ -412,17 +412,11 @@ func (s *Service) ListCases(ctx context.Context, a auth.Actor, cq CaseQuery) (Ca
 	if err != nil {
 		return CasePage{}, err
 	}
-	out := CasePage{Page: cq.Page.Page}
-	if sp.after != nil {
-		out.Page = sp.after.Page
-	}
-	if out.Page < 1 {
-		out.Page = 1
-	}
+	out := CasePage{Page: sp.pageNumber(cq.Page)}
 	// No transaction: the page and its total go in one round trip, the cases in one more. A case
 	// deleted in between is left out of the page; nothing else can differ in a way that matters
 	// to a list (each row is shown as it is when loaded).
-	rows, total, err := caseListBatch(ctx, s.pool, sp)
+	rows, total, err := caseListBatch(ctx, s.pool, sp, false)
 	if err != nil {
 		return CasePage{}, err
 	}
@@ -430,6 +424,51 @@ func (s *Service) ListCases(ctx context.Context, a auth.Actor, cq CaseQuery) (Ca
 	out.Total = total
 	out.Items, err = s.caseViewsTx(ctx, db.New(s.pool), a.FirmID, rows)
 	return out, err
+}
+
+// CaseSummary is a case as the sending firm's list shows it: the case's identity and its current
+// referral (its latest), read from the list's read model with the page itself.
+type CaseSummary struct {
+	ID                     uuid.UUID
+	ReferenceNumber, Title string
+	CMSID, SalesforceID    *string // CMSID as Case.CMSID
+	Status                 Status  // StatusDraft before any referral
+	ClosingStatus          *ClosingStatus
+	PartnerFirmID          *uuid.UUID // the receiving firm of the current referral
+	PartnerFirmName        *string
+	CreatedAt, UpdatedAt   time.Time
+}
+
+// CaseSummaryPage is one page of case summaries.
+type CaseSummaryPage struct {
+	Items      []CaseSummary
+	Total      int
+	Page       int
+	NextCursor *string
+}
+
+// ListSentCaseSummaries is ListCases of the sent view (cq.View is ignored) for a list that shows
+// summaries only: the page, its list columns and its total come from one round trip (two under
+// a search), with no load of the cases themselves. The owner sees its cases unmasked, so a
+// summary is the same as the matching fields of ListCases' views.
+func (s *Service) ListSentCaseSummaries(ctx context.Context, a auth.Actor, cq CaseQuery) (CaseSummaryPage, error) {
+	cq.View = ViewSent
+	sp, fp, err := cq.spec(a.FirmID)
+	if err != nil {
+		return CaseSummaryPage{}, err
+	}
+	out := CaseSummaryPage{Page: sp.pageNumber(cq.Page)}
+	rows, total, err := caseListBatch(ctx, s.pool, sp, true)
+	if err != nil {
+		return CaseSummaryPage{}, err
+	}
+	rows, out.NextCursor = sp.page(fp, rows, out.Page)
+	out.Total = total
+	out.Items = make([]CaseSummary, len(rows))
+	for i, r := range rows {
+		out.Items[i] = *r.sum
+	}
+	return out, nil
 }
 
 // caseViewsTx loads the cases of rows and returns each as viewer sees it, in rows' order.

@@ -131,7 +131,18 @@ func (s *Service) Feed(ctx context.Context, a auth.Actor, fq FeedQuery) (FeedPag
 		p.afterAt, p.afterID = p.lo, uuid.Nil
 	}
 	q := db.New(s.pool)
-	items, err := p.page(ctx, q, polling)
+	var (
+		items   []StatusUpdate
+		total   = -1 // not counted yet
+		err     error
+		pollOne = polling && p.status == nil && p.source == nil
+	)
+	if pollOne {
+		// The common poll: its page and total in one statement.
+		items, total, err = p.poll(ctx, q)
+	} else {
+		items, err = p.page(ctx, q, polling)
+	}
 	if err != nil {
 		return FeedPage{}, err
 	}
@@ -165,8 +176,10 @@ func (s *Service) Feed(ctx context.Context, a auth.Actor, fq FeedQuery) (FeedPag
 		}
 		out.NextCursor = newest.Encode()
 	}
-	if out.Total, err = p.count(ctx, q); err != nil {
-		return FeedPage{}, err
+	if out.Total = total; total < 0 {
+		if out.Total, err = p.count(ctx, q); err != nil {
+			return FeedPage{}, err
+		}
 	}
 	return out, nil
 }
@@ -225,6 +238,25 @@ func (p feedParams) page(ctx context.Context, q *db.Queries, asc bool) ([]Status
 		out = append(out, statusUpdateFromRow(r.StatusUpdate, r.ReferralReferenceNumber))
 	}
 	return out, nil
+}
+
+// poll reads a poll's page (oldest first, from offset 0, no status or source filter) and the
+// total of the entries after its position, in one statement (StatusUpdatePoll).
+func (p feedParams) poll(ctx context.Context, q *db.Queries) ([]StatusUpdate, int, error) {
+	rows, err := q.StatusUpdatePoll(ctx, db.StatusUpdatePollParams{
+		FirmID: p.firm, Lo: p.lo, Hi: p.hi, Since: p.since, Before: p.before,
+		AfterAt: p.afterAt, AfterID: p.afterID, RowLimit: p.limit,
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list status updates: %w", postgres.InterpretError(err))
+	}
+	out := make([]StatusUpdate, 0, len(rows))
+	total := 0 // no row: nothing after the position
+	for _, r := range rows {
+		out = append(out, statusUpdateFromRow(r.StatusUpdate, r.ReferralReferenceNumber))
+		total = int(r.Total)
+	}
+	return out, total, nil
 }
 
 // count counts the matches across all pages.
