@@ -35,6 +35,8 @@ const (
 	epBeginInvestigating = "POST /received-referrals/{id}/begin-investigating"
 	epCreateCase         = "POST /sent-cases (sent to a partner)"
 	deepPage             = 5000
+	// writeWarmup is the least warm-up of a write cell.
+	writeWarmup = 3 * time.Second
 )
 
 // Targets the report marks as met or missed.
@@ -409,13 +411,19 @@ func runFirmSize(ctx context.Context, o options) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "--- writes (c=%d)\n", o.writeConc)
+	// The reads before leave the write path's pages (the indexes of referrals, case_listings and
+	// status_updates) out of PostgreSQL's buffer cache: the first seconds of writes read them
+	// back in (a cold start measured 101 req/s, the next seconds 157). The write cells measure
+	// the steady state, after a longer warm-up.
+	wo := o
+	wo.warmup = max(o.warmup, writeWarmup)
 	for _, ep := range []endpoint{
 		{name: epBeginInvestigating, method: "POST", path: "/received-referrals/{id}/begin-investigating", body: "{}", oursIDs: fx.oursFresh},
 		{name: epCreateCase, method: "POST", path: "/sent-cases", body: fmt.Sprintf(
 			`{"title":"Bench case","caseType":%q,"jurisdiction":%q,"clientFirstName":"Bench","clientLastName":"Client","referentFirmId":%q}`,
 			fx.caseType, fx.jurisdiction, fx.sender)},
 	} {
-		s := load(ctx, ours.url, ep, ep.oursIDs, o.writeConc, o, map[string]string{"X-API-Key": fx.writerKey})
+		s := load(ctx, ours.url, ep, ep.oursIDs, o.writeConc, wo, map[string]string{"X-API-Key": fx.writerKey})
 		fmt.Fprintf(os.Stderr, "c=%-3d %-50s %7.0f req/s p50 %8s err %d %s\n", o.writeConc, ep.name, s.RPS, ms(s.P50), s.Errors, s.FirstError)
 		rep.Writes = append(rep.Writes, writeResult{Name: ep.name, Conc: o.writeConc, Stats: s, BeforeRPS: previousWrites[ep.name]})
 	}
@@ -657,7 +665,7 @@ func renderFirm(r *firmReport) string {
 		fmt.Fprintf(&b, "| %s | %d | %d | %.2f s | %.0f | %s | %v | %s |\n", e.Format, e.Rows, e.Bytes, e.Seconds, e.RowsPerSec, mb(e.PeakRSSKB), e.Truncated, md(e.Error))
 	}
 
-	fmt.Fprintf(&b, "\n## Writes\n\nPartner firm P1 acts: begin-investigating on referrals P2 sent it (acknowledged before the run), POST /sent-cases to P3.\n\"Before\" is the old harness's figure (commit 154164e, 1M-referral dataset).\n\n")
+	fmt.Fprintf(&b, "\n## Writes\n\nPartner firm P1 acts: begin-investigating on referrals P2 sent it (acknowledged before the run), POST /sent-cases to P3. Each cell warms up for at least 3 s (the reads before leave the write path out of the buffer cache).\n\"Before\" is the old harness's figure (commit 154164e, 1M-referral dataset).\n\n")
 	b.WriteString("| Endpoint | Conc. | req/s | p50 | p99 | Errors | Before req/s | Ratio |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, w := range r.Writes {
 		fmt.Fprintf(&b, "| %s | %d | %.0f | %s | %s | %d | %.0f | %s |\n", w.Name, w.Conc, w.Stats.RPS, ms(w.Stats.P50), ms(w.Stats.P99), w.Stats.Errors, w.BeforeRPS, ratio(w.Stats.RPS, w.BeforeRPS))

@@ -67,7 +67,7 @@ func main() {
 	flag.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "unmeasured time before each cell")
 	flag.StringVar(&conc, "concurrency", "1,16,64", "concurrency levels")
 	flag.IntVar(&o.writeConc, "write-concurrency", 16, "the concurrency level (of -concurrency) the write endpoints run at")
-	flag.IntVar(&o.writePool, "write-pool", 800, "fresh referrals prepared per server for begin-investigating")
+	flag.IntVar(&o.writePool, "write-pool", 2000, "fresh referrals prepared per server for begin-investigating")
 	flag.IntVar(&o.importRows, "import-rows", 100_000, "rows of the import-vs-COPY comparison (0: skip it)")
 	flag.DurationVar(&o.sustain, "sustain", 0, "run the sustained memory check for this long instead of the matrix")
 	flag.Float64Var(&o.sustainShare, "sustain-share", 0.7, "share of the measured peak throughput the sustained run offers")

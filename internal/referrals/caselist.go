@@ -346,7 +346,10 @@ func (sp caseListSpec) searchSQL() (string, []any) {
 		b.WriteString(" WHERE ")
 		sp.cursorSQL(&b, &args)
 	}
-	fmt.Fprintf(&b, " %s LIMIT %d", order, sp.limit+1)
+	// A search keeps its limit a parameter: its cost is the trigram scan, and each execution is
+	// planned with its own pattern (a generic plan cannot tell a rare pattern from a common one).
+	args = append(args, sp.limit+1)
+	fmt.Fprintf(&b, " %s LIMIT $%d", order, len(args))
 	if sp.offset > 0 {
 		args = append(args, sp.offset)
 		fmt.Fprintf(&b, " OFFSET $%d", len(args))
