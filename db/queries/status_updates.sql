@@ -68,25 +68,24 @@ ORDER BY s.created_at ASC, s.id ASC;
 -- StatusUpdatePoll is a poll of the feed (StatusUpdateFeedAsc at offset 0, with no status or
 -- source filter) and its total (StatusUpdateFeedCountRange) in one statement: every row carries
 -- the total, and an empty page means a total of 0 (the page is the first rows of the counted
--- set). The sides' ranges are limited by a literal (a page holds at most 100 entries): with a
--- parameter there, PostgreSQL's generic plan would assume a tenth of the firm's history and
--- every poll would be planned again.
+-- set). Its bounds are the two that index scans take directly: the position after which to
+-- read ((created_at, id) > (after_at, after_id), where the caller has folded in updatedSince and
+-- dateFrom) and an exclusive end (created_at < until: dateTo and updatedBefore). The count then
+-- checks nothing per entry beyond them. The sides' ranges are limited by a literal (a page holds
+-- at most 100 entries): with a parameter there, PostgreSQL's generic plan would assume a tenth
+-- of the firm's history and every poll would be planned again.
 -- name: StatusUpdatePoll :many
 SELECT sqlc.embed(s), r.reference_number AS referral_reference_number, t.total
 FROM (
     SELECT u.id, u.created_at FROM (
         (SELECT x.id, x.created_at FROM status_updates x
-            WHERE x.referring_firm_id = @firm_id AND x.created_at >= @lo::timestamptz AND x.created_at <= @hi::timestamptz
-              AND (sqlc.narg(since)::timestamptz IS NULL OR x.created_at > sqlc.narg(since)::timestamptz)
-              AND (sqlc.narg(before)::timestamptz IS NULL OR x.created_at < sqlc.narg(before)::timestamptz)
-              AND (x.created_at, x.id) > (@after_at::timestamptz, @after_id::uuid)
+            WHERE x.referring_firm_id = @firm_id
+              AND (x.created_at, x.id) > (@after_at::timestamptz, @after_id::uuid) AND x.created_at < @until::timestamptz
             ORDER BY x.created_at ASC, x.id ASC LIMIT 100)
         UNION ALL
         (SELECT x.id, x.created_at FROM status_updates x
-            WHERE x.referent_firm_id = @firm_id AND x.created_at >= @lo::timestamptz AND x.created_at <= @hi::timestamptz
-              AND (sqlc.narg(since)::timestamptz IS NULL OR x.created_at > sqlc.narg(since)::timestamptz)
-              AND (sqlc.narg(before)::timestamptz IS NULL OR x.created_at < sqlc.narg(before)::timestamptz)
-              AND (x.created_at, x.id) > (@after_at::timestamptz, @after_id::uuid)
+            WHERE x.referent_firm_id = @firm_id
+              AND (x.created_at, x.id) > (@after_at::timestamptz, @after_id::uuid) AND x.created_at < @until::timestamptz
             ORDER BY x.created_at ASC, x.id ASC LIMIT 100)
     ) u
     ORDER BY u.created_at ASC, u.id ASC
@@ -96,15 +95,11 @@ JOIN status_updates s ON s.id = p.id
 JOIN referrals r ON r.id = s.referral_id
 CROSS JOIN (
     SELECT ((SELECT count(*) FROM status_updates x
-             WHERE x.referring_firm_id = @firm_id AND x.created_at >= @lo::timestamptz AND x.created_at <= @hi::timestamptz
-               AND (sqlc.narg(since)::timestamptz IS NULL OR x.created_at > sqlc.narg(since)::timestamptz)
-               AND (sqlc.narg(before)::timestamptz IS NULL OR x.created_at < sqlc.narg(before)::timestamptz)
-               AND (x.created_at, x.id) > (@after_at::timestamptz, @after_id::uuid))
+             WHERE x.referring_firm_id = @firm_id
+               AND (x.created_at, x.id) > (@after_at::timestamptz, @after_id::uuid) AND x.created_at < @until::timestamptz)
           + (SELECT count(*) FROM status_updates x
-             WHERE x.referent_firm_id = @firm_id AND x.created_at >= @lo::timestamptz AND x.created_at <= @hi::timestamptz
-               AND (sqlc.narg(since)::timestamptz IS NULL OR x.created_at > sqlc.narg(since)::timestamptz)
-               AND (sqlc.narg(before)::timestamptz IS NULL OR x.created_at < sqlc.narg(before)::timestamptz)
-               AND (x.created_at, x.id) > (@after_at::timestamptz, @after_id::uuid)))::bigint AS total
+             WHERE x.referent_firm_id = @firm_id
+               AND (x.created_at, x.id) > (@after_at::timestamptz, @after_id::uuid) AND x.created_at < @until::timestamptz))::bigint AS total
 ) t
 ORDER BY s.created_at ASC, s.id ASC;
 

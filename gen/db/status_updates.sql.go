@@ -465,47 +465,36 @@ SELECT s.id, s.referral_id, s.base_case_id, s.referring_firm_id, s.referent_firm
 FROM (
     SELECT u.id, u.created_at FROM (
         (SELECT x.id, x.created_at FROM status_updates x
-            WHERE x.referring_firm_id = $1 AND x.created_at >= $2::timestamptz AND x.created_at <= $3::timestamptz
-              AND ($4::timestamptz IS NULL OR x.created_at > $4::timestamptz)
-              AND ($5::timestamptz IS NULL OR x.created_at < $5::timestamptz)
-              AND (x.created_at, x.id) > ($6::timestamptz, $7::uuid)
+            WHERE x.referring_firm_id = $1
+              AND (x.created_at, x.id) > ($2::timestamptz, $3::uuid) AND x.created_at < $4::timestamptz
             ORDER BY x.created_at ASC, x.id ASC LIMIT 100)
         UNION ALL
         (SELECT x.id, x.created_at FROM status_updates x
-            WHERE x.referent_firm_id = $1 AND x.created_at >= $2::timestamptz AND x.created_at <= $3::timestamptz
-              AND ($4::timestamptz IS NULL OR x.created_at > $4::timestamptz)
-              AND ($5::timestamptz IS NULL OR x.created_at < $5::timestamptz)
-              AND (x.created_at, x.id) > ($6::timestamptz, $7::uuid)
+            WHERE x.referent_firm_id = $1
+              AND (x.created_at, x.id) > ($2::timestamptz, $3::uuid) AND x.created_at < $4::timestamptz
             ORDER BY x.created_at ASC, x.id ASC LIMIT 100)
     ) u
     ORDER BY u.created_at ASC, u.id ASC
-    LIMIT $8
+    LIMIT $5
 ) p
 JOIN status_updates s ON s.id = p.id
 JOIN referrals r ON r.id = s.referral_id
 CROSS JOIN (
     SELECT ((SELECT count(*) FROM status_updates x
-             WHERE x.referring_firm_id = $1 AND x.created_at >= $2::timestamptz AND x.created_at <= $3::timestamptz
-               AND ($4::timestamptz IS NULL OR x.created_at > $4::timestamptz)
-               AND ($5::timestamptz IS NULL OR x.created_at < $5::timestamptz)
-               AND (x.created_at, x.id) > ($6::timestamptz, $7::uuid))
+             WHERE x.referring_firm_id = $1
+               AND (x.created_at, x.id) > ($2::timestamptz, $3::uuid) AND x.created_at < $4::timestamptz)
           + (SELECT count(*) FROM status_updates x
-             WHERE x.referent_firm_id = $1 AND x.created_at >= $2::timestamptz AND x.created_at <= $3::timestamptz
-               AND ($4::timestamptz IS NULL OR x.created_at > $4::timestamptz)
-               AND ($5::timestamptz IS NULL OR x.created_at < $5::timestamptz)
-               AND (x.created_at, x.id) > ($6::timestamptz, $7::uuid)))::bigint AS total
+             WHERE x.referent_firm_id = $1
+               AND (x.created_at, x.id) > ($2::timestamptz, $3::uuid) AND x.created_at < $4::timestamptz))::bigint AS total
 ) t
 ORDER BY s.created_at ASC, s.id ASC
 `
 
 type StatusUpdatePollParams struct {
 	FirmID   uuid.UUID
-	Lo       time.Time
-	Hi       time.Time
-	Since    *time.Time
-	Before   *time.Time
 	AfterAt  time.Time
 	AfterID  uuid.UUID
+	Until    time.Time
 	RowLimit int32
 }
 
@@ -518,18 +507,18 @@ type StatusUpdatePollRow struct {
 // StatusUpdatePoll is a poll of the feed (StatusUpdateFeedAsc at offset 0, with no status or
 // source filter) and its total (StatusUpdateFeedCountRange) in one statement: every row carries
 // the total, and an empty page means a total of 0 (the page is the first rows of the counted
-// set). The sides' ranges are limited by a literal (a page holds at most 100 entries): with a
-// parameter there, PostgreSQL's generic plan would assume a tenth of the firm's history and
-// every poll would be planned again.
+// set). Its bounds are the two that index scans take directly: the position after which to
+// read ((created_at, id) > (after_at, after_id), where the caller has folded in updatedSince and
+// dateFrom) and an exclusive end (created_at < until: dateTo and updatedBefore). The count then
+// checks nothing per entry beyond them. The sides' ranges are limited by a literal (a page holds
+// at most 100 entries): with a parameter there, PostgreSQL's generic plan would assume a tenth
+// of the firm's history and every poll would be planned again.
 func (q *Queries) StatusUpdatePoll(ctx context.Context, arg StatusUpdatePollParams) ([]StatusUpdatePollRow, error) {
 	rows, err := q.db.Query(ctx, statusUpdatePoll,
 		arg.FirmID,
-		arg.Lo,
-		arg.Hi,
-		arg.Since,
-		arg.Before,
 		arg.AfterAt,
 		arg.AfterID,
+		arg.Until,
 		arg.RowLimit,
 	)
 	if err != nil {

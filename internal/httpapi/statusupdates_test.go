@@ -137,6 +137,13 @@ func TestStatusUpdates(t *testing.T) {
 			b.call(t, http.StatusOK, "GET", "/status-updates?limit=1&cursor="+url.QueryEscape(head.NextCursor), b.rRO, nil, &next)
 			require.Equal(t, n-i, next.Pagination.Total, "after %d of %d entries", i, n)
 			require.Len(t, next.Data, min(1, n-i))
+			// updatedSince is exclusive: from the instant of entry i, the poll starts at entry i+1.
+			since := url.QueryEscape(all.Data[i-1].CreatedAt.UTC().Format(time.RFC3339Nano))
+			b.call(t, http.StatusOK, "GET", "/status-updates?limit=1&updatedSince="+since, b.rRO, nil, &next)
+			require.Equal(t, n-i, next.Pagination.Total, "since entry %d of %d", i, n)
+			if i < n {
+				require.Equal(t, all.Data[i].Id, next.Data[0].Id)
+			}
 			// The filtered poll (page and count as two statements) agrees.
 			b.call(t, http.StatusOK, "GET", "/status-updates?limit=1&source=api&cursor="+url.QueryEscape(head.NextCursor), b.rRO, nil, &next)
 			require.Equal(t, n-i, next.Pagination.Total, "source=api, after %d of %d entries", i, n)

@@ -243,9 +243,9 @@ func (p feedParams) page(ctx context.Context, q *db.Queries, asc bool) ([]Status
 // poll reads a poll's page (oldest first, from offset 0, no status or source filter) and the
 // total of the entries after its position, in one statement (StatusUpdatePoll).
 func (p feedParams) poll(ctx context.Context, q *db.Queries) ([]StatusUpdate, int, error) {
+	at, id, until := p.pollBounds()
 	rows, err := q.StatusUpdatePoll(ctx, db.StatusUpdatePollParams{
-		FirmID: p.firm, Lo: p.lo, Hi: p.hi, Since: p.since, Before: p.before,
-		AfterAt: p.afterAt, AfterID: p.afterID, RowLimit: p.limit,
+		FirmID: p.firm, AfterAt: at, AfterID: id, Until: until, RowLimit: p.limit,
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("list status updates: %w", postgres.InterpretError(err))
@@ -257,6 +257,23 @@ func (p feedParams) poll(ctx context.Context, q *db.Queries) ([]StatusUpdate, in
 		total = int(r.Total)
 	}
 	return out, total, nil
+}
+
+// pollBounds folds p's bounds into the two of StatusUpdatePoll: the position (at, id) after
+// which entries count, and the exclusive end until. The position is already at or after
+// (lo, nil id) (see Feed); since is exclusive, so a position at since moves past every entry
+// stamped at that instant (no id is above maxUUID). hi is inclusive and created_at has
+// microseconds, so created_at <= hi is created_at < hi + 1 µs.
+func (p feedParams) pollBounds() (at time.Time, id uuid.UUID, until time.Time) {
+	at, id = p.afterAt, p.afterID
+	if p.since != nil && !at.After(*p.since) {
+		at, id = *p.since, maxUUID
+	}
+	until = p.hi.Add(time.Microsecond)
+	if p.before != nil && p.before.Before(until) {
+		until = *p.before
+	}
+	return at, id, until
 }
 
 // count counts the matches across all pages.
