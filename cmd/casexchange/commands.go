@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -180,6 +181,9 @@ func (x *cli) withApp(ctx context.Context, fn func(*app.App) error) error {
 		return err
 	}
 	log := x.logger(cfg)
+	if cfg.GCPercent > 0 {
+		debug.SetGCPercent(cfg.GCPercent)
+	}
 	pool, closeDB, err := openDB(ctx, cfg, log, true)
 	if err != nil {
 		return err
@@ -203,6 +207,9 @@ func (x *cli) serve(ctx context.Context) error {
 		return err
 	}
 	log := x.logger(cfg)
+	if cfg.GCPercent > 0 {
+		debug.SetGCPercent(cfg.GCPercent)
+	}
 	pool, closeDB, err := openDB(ctx, cfg, log, true)
 	if err != nil {
 		return err

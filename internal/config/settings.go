@@ -53,6 +53,7 @@ var Settings = []Setting{
 	{Name: "CX_METRICS_ADDR", Meaning: "listen address of the Prometheus `/metrics` endpoint, e.g. `127.0.0.1:9090`; unset serves no metrics. Never the API port: keep it on loopback or a private network"},
 	{Name: "CX_METRICS_PPROF", Default: "false", Meaning: "`true` also serves Go's profiling endpoints (`/debug/pprof/`) on the metrics listener, for an operator measuring CPU or memory; needs `CX_METRICS_ADDR`. Profiles show the process's internals: keep that listener private"},
 	{Name: "CX_LOG_LEVEL", Default: "info", Meaning: "`debug`, `info`, `warn` or `error`"},
+	{Name: "GOGC", Shown: "`200` for `serve`", Meaning: "Go's garbage-collection target: the heap grows this many percent over the live data between collections. Unset, `serve` uses 200 rather than Go's 100: list pages measured 15-24% more requests/s at concurrency 64 with it. Set it to choose another (Go reads it itself), and `GOMEMLIMIT` to cap the heap"},
 	{Name: "CX_SMTP_ADDR", Meaning: "SMTP submission server `host:port`; unset writes each e-mail as an `.eml` file under `$CX_DATA_DIR/mail`"},
 	{Name: "CX_SMTP_USERNAME", Meaning: "SMTP AUTH PLAIN user (refused over a non-local connection without STARTTLS)"},
 	{Name: "CX_SMTP_PASSWORD", Secret: true, Meaning: "SMTP AUTH PLAIN password"},
