@@ -97,6 +97,16 @@ func (b *lcBundle) sentCase(t *testing.T, to *apitest.Firm) api.SentCaseDetail {
 	return out.Data
 }
 
+// signedCase sends a case to b.recv, which acknowledges and signs it: three feed entries.
+func (b *lcBundle) signedCase(t *testing.T) api.SentCaseDetail {
+	t.Helper()
+	c := b.sentCase(t, b.recv)
+	rp := refPath("referrals", referralID(c))
+	b.call(t, http.StatusOK, "POST", rp+"/acknowledge", b.rStd, nil, nil)
+	b.call(t, http.StatusOK, "POST", rp+"/sign", b.rStd, nil, nil)
+	return c
+}
+
 // referralID is the id of the latest referral of a sent case.
 func referralID(c api.SentCaseDetail) string {
 	return c.Referrals[len(c.Referrals)-1].Id.String()

@@ -87,10 +87,7 @@ func TestStatusUpdates(t *testing.T) {
 	t.Run("BrowsingIsNewestFirstAndFiltered", func(t *testing.T) {
 		t.Parallel()
 		b := lcSetup(t)
-		c := b.sentCase(t, b.recv)
-		rp := refPath("referrals", referralID(c))
-		b.call(t, http.StatusOK, "POST", rp+"/acknowledge", b.rStd, nil, nil)
-		b.call(t, http.StatusOK, "POST", rp+"/sign", b.rStd, nil, nil)
+		b.signedCase(t)
 		b.sentCase(t, b.other) // not visible to recv
 
 		var feed api.PublicStatusUpdateListResponse
@@ -118,10 +115,7 @@ func TestStatusUpdates(t *testing.T) {
 	t.Run("PollTotalsCountWhatFollowsThePosition", func(t *testing.T) {
 		t.Parallel()
 		b := lcSetup(t)
-		c := b.sentCase(t, b.recv)
-		rp := refPath("referrals", referralID(c))
-		b.call(t, http.StatusOK, "POST", rp+"/acknowledge", b.rStd, nil, nil)
-		b.call(t, http.StatusOK, "POST", rp+"/sign", b.rStd, nil, nil)
+		b.signedCase(t)
 		b.sentCase(t, b.recv)
 		epoch := "updatedSince=" + url.QueryEscape(time.Unix(0, 0).UTC().Format(time.RFC3339))
 		var all api.PublicStatusUpdateListResponse

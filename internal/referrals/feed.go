@@ -131,22 +131,21 @@ func (s *Service) Feed(ctx context.Context, a auth.Actor, fq FeedQuery) (FeedPag
 		p.afterAt, p.afterID = p.lo, uuid.Nil
 	}
 	q := db.New(s.pool)
+	// The common poll (no status or source filter) reads its page and total in one statement;
+	// every other request counts after its page.
 	var (
-		items   []StatusUpdate
-		total   = -1 // not counted yet
+		out     FeedPage
 		err     error
 		pollOne = polling && p.status == nil && p.source == nil
 	)
 	if pollOne {
-		// The common poll: its page and total in one statement.
-		items, total, err = p.poll(ctx, q)
+		out.Items, out.Total, err = p.poll(ctx, q)
 	} else {
-		items, err = p.page(ctx, q, polling)
+		out.Items, err = p.page(ctx, q, polling)
 	}
 	if err != nil {
 		return FeedPage{}, err
 	}
-	out := FeedPage{Items: items}
 	switch {
 	case polling && len(out.Items) > 0:
 		last := out.Items[len(out.Items)-1]
@@ -176,7 +175,7 @@ func (s *Service) Feed(ctx context.Context, a auth.Actor, fq FeedQuery) (FeedPag
 		}
 		out.NextCursor = newest.Encode()
 	}
-	if out.Total = total; total < 0 {
+	if !pollOne {
 		if out.Total, err = p.count(ctx, q); err != nil {
 			return FeedPage{}, err
 		}
